@@ -1,0 +1,3 @@
+from pbtlint.cli import main
+
+main()
