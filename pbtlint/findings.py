@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from pbtlint.span import Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Severities with the names SARIF uses for ``level``."""
 
     ERROR = "error"
@@ -35,6 +35,7 @@ class Finding:
     location: Location
     related: tuple[Location, ...] = ()
     call_path: tuple[Location, ...] = field(default=())
+    suppression: str | None = None
 
     def sort_key(self) -> tuple:
         s = self.location.span

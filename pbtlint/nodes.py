@@ -378,7 +378,8 @@ class Element:
     ``id`` is the number of numbered elements (table fields, enum values). ``name`` is the element's
     name (first name argument). ``source`` is a page field's or report column's source expression or
     a dataitem's table name; ``type`` is a table field's data type. ``args`` keeps the source text
-    of every argument in the header.
+    of every argument in the header. ``variables`` are those of a ``var`` section inside the element
+    (a report's request page).
     """
 
     span: Span
@@ -391,6 +392,7 @@ class Element:
     properties: tuple[Property, ...]
     triggers: tuple[Procedure, ...]
     children: tuple[Element, ...]
+    variables: tuple[Variable, ...] = ()
 
 
 ObjectKind = Literal[

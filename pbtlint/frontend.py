@@ -1,0 +1,55 @@
+"""The front end of the pipeline: a file on disk to a typed AST, with every problem as a finding.
+
+read (``pbtlint.source``) -> preprocess (``pbtlint.preprocessor``) -> parse (``pbtlint.parser``)
+-> transform (``pbtlint.transform``). This is the one place that strings the front-end stages
+together; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pbtlint.findings import Finding
+from pbtlint.nodes import CompilationUnit
+from pbtlint.parser import parse_source
+from pbtlint.preprocessor import PragmaWarning, preprocess
+from pbtlint.source import read_source
+from pbtlint.transform import to_ast
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """What the front end made of one file.
+
+    ``unit`` is None when the file could not be read or parsed; ``findings`` then says why
+    (PBT0000). ``pragmas`` are the ``#pragma warning`` lines, for suppression.
+    """
+
+    path: str
+    unit: CompilationUnit | None
+    pragmas: tuple[PragmaWarning, ...]
+    findings: tuple[Finding, ...]
+    lines: int
+
+
+def parse_text(text: str, path: str, symbols: Iterable[str] = ()) -> ParsedFile:
+    """Preprocess, parse and transform already-decoded source text."""
+    pre = preprocess(text, symbols, path)
+    result = parse_source(pre.text, path)
+    findings = list(pre.findings) + list(result.findings)
+    unit = to_ast(result.tree, pre.text) if result.tree is not None else None
+    return ParsedFile(path, unit, pre.pragmas, tuple(findings), text.count("\n") + 1 if text else 0)
+
+
+def parse_file(path: str | Path, symbols: Iterable[str] = (), display_path: str | None = None) -> ParsedFile:
+    """Read, preprocess, parse and transform one file; never raises for bad input."""
+    shown = display_path if display_path is not None else str(path)
+    source = read_source(path, shown)
+    if source.text is None:
+        return ParsedFile(shown, None, (), tuple(source.findings), 0)
+    parsed = parse_text(source.text, shown, symbols)
+    if source.findings:
+        return ParsedFile(shown, parsed.unit, parsed.pragmas, source.findings + parsed.findings, parsed.lines)
+    return parsed
