@@ -196,7 +196,11 @@ class AstBuilder(Transformer_NonRecursive):
 
     prop_name = member_name
     type_name = member_name
-    enum_type_name = member_name
+
+    def type_object(self, meta: Any, ch: list[Any]) -> _QName:
+        """The object of a type: a (qualified) name, or an object id (``Record 380``) kept as text."""
+        parts = tuple(c if isinstance(c, n.Identifier) else self.member_name(meta, [c]) for c in ch)
+        return _QName(parts, _cover(parts))
 
     # ---- expressions
 
@@ -347,7 +351,9 @@ class AstBuilder(Transformer_NonRecursive):
 
     def label_type(self, meta: Any, ch: list[Any]) -> n.TypeRef:
         text, *props = ch
-        return n.TypeRef(meta_span(meta), "Label", label=unquote_text(str(text)), label_properties=tuple(props))
+        return n.TypeRef(
+            meta_span(meta), "Label", label=unquote_text(str(text)), label_properties=tuple(p for p in props if p)
+        )
 
     def textconst_type(self, meta: Any, ch: list[Any]) -> n.TypeRef:
         props = tuple(ch)
@@ -475,9 +481,7 @@ class AstBuilder(Transformer_NonRecursive):
         return tuple(ch)
 
     def enum_type_arg(self, meta: Any, ch: list[Any]) -> tuple[Any, ...]:
-        parts = [c for c in ch if c is not None]
-        qname = _QName(tuple(parts), meta_span(meta))
-        return (n.TypeRef(meta_span(meta), "Enum", qname.text),)
+        return (n.TypeRef(meta_span(meta), "Enum", ch[0].text),)
 
     def element_args(self, meta: Any, ch: list[Any]) -> _Args:
         return _Args(tuple(ch), meta_span(meta))
