@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 
 from pbtlint import __version__
+from pbtlint.config import ConfigError
 from pbtlint.findings import Finding
+from pbtlint.report import FORMATS, write_report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -39,10 +41,16 @@ class PbtlintGroup(click.Group):
         except click.ClickException as e:
             e.show()
             sys.exit(EXIT_ERROR)
+        except ConfigError as e:
+            click.echo(f"pbtlint: configuration error: {e}", err=True)
+            sys.exit(EXIT_ERROR)
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
+            sys.exit(EXIT_ERROR)
+        except Exception as e:  # noqa: BLE001 - an internal error is reported, never a traceback
+            click.echo(f"pbtlint: internal error: {type(e).__name__}: {e}", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_CLEAN)
 
@@ -101,3 +109,80 @@ def parse(paths: tuple[str, ...], defines: tuple[str, ...], show_ast: bool) -> i
         f"{files} files, {failures} with errors, {lines} lines in {elapsed:.2f} s ({rate:,.0f} lines/s)"
     )
     return EXIT_FINDINGS if failures else EXIT_CLEAN
+
+
+_SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option(
+    "--fail-on", type=click.Choice(["error", "warning", "note"]), default="note", show_default=True,
+    help="Exit with 1 when an unsuppressed finding of this severity or higher is reported.",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="A .pbtlint.toml file.")
+@click.option("--define", "-D", "defines", multiple=True, help="A preprocessor symbol (repeatable).")
+@click.option(
+    "--source-root", "extra_roots", multiple=True, type=click.Path(exists=True, file_okay=False),
+    help="Extra AL sources (e.g. the Base Application) whose code calls are followed into.",
+)
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False), help="Hide findings recorded here.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings here.")
+@click.option("--sarif-category", help="SARIF automationDetails category (only when set).")
+@click.option("--show-suppressed", is_flag=True, help="List suppressed findings too (text formats).")
+def check(
+    paths: tuple[str, ...], fmt: str, output: str | None, fail_on: str, exit_zero: bool,
+    config_file: str | None, defines: tuple[str, ...], extra_roots: tuple[str, ...], baseline: str | None,
+    write_baseline: str | None, sarif_category: str | None, show_suppressed: bool,
+) -> int:
+    """Analyze the apps under PATHS (default: the current directory) and report findings.
+
+    Given .al files (as pre-commit does), each file's whole app is analyzed and only findings in the
+    given files are reported.
+    """
+    from pbtlint.check import CheckOptions, run_check
+
+    options = CheckOptions(
+        paths=paths or (".",), fmt=fmt, config_file=config_file, defines=defines, extra_roots=extra_roots,
+        baseline=baseline, write_baseline=write_baseline, sarif_category=sarif_category,
+        show_suppressed=show_suppressed,
+    )
+    progress = (lambda msg: click.echo(msg, err=True)) if sys.stderr.isatty() else None
+    outcome = run_check(options, progress)
+    write_report(outcome.report, output, sys.stdout)
+    if exit_zero:
+        return EXIT_CLEAN
+    threshold = _SEVERITY_RANK[fail_on]
+    failing = [
+        f for f in outcome.findings if f.suppression is None and _SEVERITY_RANK[f.severity.value] >= threshold
+    ]
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+@main.command("rules")
+def list_rules() -> int:
+    """List the rule catalogue: id, name, default severity and summary."""
+    from pbtlint.rule import all_rules
+
+    for rule in all_rules():
+        meta = rule.meta
+        click.echo(f"{meta.id}  {meta.name:<34} {meta.severity.value:<8} {meta.summary}")
+    return EXIT_CLEAN
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> int:
+    """Print the documentation of a rule (e.g. pbtlint explain PBT0001)."""
+    from pbtlint.rule import rule_by_id
+
+    rule = rule_by_id(rule_id)
+    if rule is None:
+        raise click.UsageError(f"no rule {rule_id!r}; 'pbtlint rules' lists them")
+    meta = rule.meta
+    click.echo(f"{meta.id} {meta.name} (default: {meta.severity.value})\n")
+    click.echo(rule.doc())
+    return EXIT_CLEAN

@@ -1,0 +1,116 @@
+"""``pbtlint check`` without the command line: configuration, analysis, suppression, baseline, report.
+
+Reads the configuration, files and baseline it is pointed at (the input end of the pipeline) and
+returns the rendered report; the CLI writes it and picks the exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pbtlint.baseline import apply_baseline, read_baseline, render_baseline
+from pbtlint.config import load_config
+from pbtlint.findings import SYNTAX_ERROR, Finding
+from pbtlint.report import ReportMeta, ToolNotification, render
+from pbtlint.runner import RunResult, analyze, display_path
+from pbtlint.source import read_source
+from pbtlint.suppress import apply_suppressions
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    paths: Sequence[str] = (".",)
+    fmt: str = "text"
+    config_file: str | None = None
+    defines: Sequence[str] = ()
+    extra_roots: Sequence[str] = ()
+    baseline: str | None = None
+    write_baseline: str | None = None
+    sarif_category: str | None = None
+    show_suppressed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    findings: tuple[Finding, ...]
+    report: str
+    run: RunResult
+
+
+def app_root_of(file: Path) -> Path:
+    """The folder of the nearest app.json above ``file``, or ``file`` itself when there is none."""
+    for parent in file.resolve().parents:
+        if (parent / "app.json").is_file():
+            return parent
+    return file
+
+
+def expand_paths(paths: Sequence[str]) -> tuple[list[Path], set[str] | None]:
+    """Directories stay; a .al file stands for its whole app, and findings are then kept only for the
+    files given (None: keep all). This is what pre-commit needs: it passes changed files only."""
+    roots: list[Path] = []
+    only: set[str] | None = None
+    for raw in paths:
+        p = Path(raw)
+        if p.is_file():
+            only = (only or set()) | {display_path(p)}
+            root = app_root_of(p)
+            if root not in roots:
+                roots.append(root)
+        elif p not in roots:
+            roots.append(p)
+    if only is not None and any(Path(r).is_dir() for r in paths):
+        only = None  # a directory was given too: report everything under it
+    return roots, only
+
+
+def _lines_of(path: str) -> list[str] | None:
+    text = read_source(path).text
+    return text.split("\n") if text is not None else None
+
+
+def run_check(options: CheckOptions, progress: Callable[[str], None] | None = None) -> CheckOutcome:
+    """Analyze, suppress, apply the baseline and render; may raise ConfigError for bad configuration."""
+    config = load_config(options.config_file, start=options.paths[0] if options.paths else ".")
+    roots, only = expand_paths(options.paths)
+    run = analyze(
+        roots,
+        defines=(*config.defines, *options.defines),
+        extra_roots=(*config.source_roots, *(Path(r) for r in options.extra_roots)),
+        progress=progress,
+    )
+    findings = [
+        f for f in run.findings
+        if (only is None or f.location.path in only) and (f.rule_id == SYNTAX_ERROR or config.selects(f.location.path))
+    ]
+    pragmas = {pf.path: pf.pragmas for app in run.apps for pf in app.files}
+    suppress_warnings = {
+        pf.path: app.app.manifest.suppress_warnings for app in run.apps if app.app.manifest for pf in app.files
+    }
+    findings = apply_suppressions(findings, pragmas=pragmas, suppress_warnings=suppress_warnings, config=config)
+    if options.baseline:
+        findings = apply_baseline(findings, read_baseline(options.baseline), _lines_of)
+    if options.write_baseline:
+        Path(options.write_baseline).write_text(render_baseline(findings, _lines_of), encoding="utf-8")
+    unreadable = {pf.path for app in run.apps for pf in app.files if pf.unit is None and pf.lines == 0}
+    notifications = tuple(
+        ToolNotification(f.location.path, f.message, f.severity, f.rule_id)
+        for f in findings
+        if f.rule_id == SYNTAX_ERROR and f.location.path in unreadable
+    )
+    sources = {}
+    for path in sorted({f.location.path for f in findings}):
+        try:
+            sources[path] = Path(path).read_bytes()
+        except OSError:
+            continue
+    meta = ReportMeta(
+        root=str(Path.cwd()),
+        sources=sources,
+        notifications=notifications,
+        category=options.sarif_category,
+        show_suppressed=options.show_suppressed,
+    )
+    return CheckOutcome(tuple(findings), render(options.fmt, findings, meta), run)

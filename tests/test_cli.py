@@ -1,0 +1,73 @@
+"""The command line: exit codes, commands and formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pbtlint import __version__
+from pbtlint.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """pbtlint in a real subprocess, so exit codes are the ones a shell sees."""
+    return subprocess.run([sys.executable, "-m", "pbtlint", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_version_matches_the_package() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"pbtlint, version {__version__}"
+
+
+def test_usage_errors_exit_with_2() -> None:
+    assert run("check", "--format", "nope").returncode == 2
+    assert run("no-such-command").returncode == 2
+    assert run("explain", "PBT9999").returncode == 2
+
+
+def test_parse_reports_syntax_errors_in_compiler_style(tmp_path: Path) -> None:
+    (tmp_path / "Broken.Codeunit.al").write_text(
+        "codeunit 50100 Broken\n{\n    trigger OnRun()\n    begin\n        Message('x')\n}\n", encoding="utf-8"
+    )
+    (tmp_path / "Fine.Codeunit.al").write_text("codeunit 50101 Fine\n{\n}\n", encoding="utf-8")
+    result = run("parse", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(str(tmp_path / "Broken.Codeunit.al") + "(6,1): error PBT0000:") for line in lines), lines
+    assert lines[-1].startswith("2 files, 1 with errors")
+
+
+def test_check_clean_app_exits_0_and_broken_file_exits_1(tmp_path: Path) -> None:
+    assert run("check", "fixtures/demo-app-fixed").returncode == 0
+    (tmp_path / "Broken.Codeunit.al").write_bytes(b"codeunit 50100 X\n{\n\xff\n}\n")
+    result = run("check", str(tmp_path))
+    assert result.returncode == 1
+    assert "PBT0000" in result.stdout and "invalid UTF-8" in result.stdout
+    assert run("check", "--exit-zero", str(tmp_path)).returncode == 0
+
+
+def test_check_json_and_sarif_formats(tmp_path: Path) -> None:
+    (tmp_path / "Broken.Codeunit.al").write_text("codeunit 50100 X\n{\n    trigger OnRun(\n}\n", encoding="utf-8")
+    as_json = json.loads(run("check", "--format", "json", str(tmp_path)).stdout)
+    assert "PBT0000" in json.dumps(as_json)
+    out = tmp_path / "out.sarif"
+    result = run("check", "--format", "sarif", "-o", str(out), str(tmp_path))
+    assert result.returncode == 1
+    sarif = json.loads(out.read_text(encoding="utf-8"))
+    (run_,) = sarif["runs"]
+    assert [r["ruleId"] for r in run_["results"]] == ["PBT0000"]
+    assert run_["results"][0]["level"] == "error"
+
+
+def test_rules_and_explain_read_the_rule_docs() -> None:
+    runner = CliRunner()
+    listed = runner.invoke(main, ["rules"], standalone_mode=False)
+    assert "PBT0000" in listed.output and "syntax-error" in listed.output
+    explained = runner.invoke(main, ["explain", "pbt0000"], standalone_mode=False)
+    assert "## What it does" in explained.output
