@@ -186,3 +186,25 @@ def explain(rule_id: str) -> int:
     click.echo(f"{meta.id} {meta.name} (default: {meta.severity.value})\n")
     click.echo(rule.doc())
     return EXIT_CLEAN
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "-f", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
+@click.option("--define", "-D", "defines", multiple=True, help="A preprocessor symbol (repeatable).")
+@click.option(
+    "--source-root", "extra_roots", multiple=True, type=click.Path(exists=True, file_okay=False),
+    help="Extra AL sources whose code calls are followed into.",
+)
+def graph(paths: tuple[str, ...], fmt: str, defines: tuple[str, ...], extra_roots: tuple[str, ...]) -> int:
+    """Draw, for each enqueue site, the tree of what its task reaches (writes, UI and opaque calls marked)."""
+    from pbtlint.graph_render import render_dot, render_mermaid
+    from pbtlint.project import discover
+    from pbtlint.runner import analyze_projects
+
+    render = render_mermaid if fmt == "mermaid" else render_dot
+    workspace = discover([Path(p) for p in paths or (".",)], [Path(r) for r in extra_roots], defines)
+    for _app, _files, project in analyze_projects(workspace):
+        if project.enqueue.sites:
+            click.echo(render(project))
+    return EXIT_CLEAN

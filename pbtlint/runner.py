@@ -8,7 +8,7 @@ kept only for files of the app itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +78,32 @@ def run_rules(context: RuleContext, rules: Iterable[type[Rule]] | None = None) -
     return out
 
 
+def _parser_for(parsed: dict[Path, ParsedFile]) -> Callable[[App], list[ParsedFile]]:
+    """Parse each file of an app once, however many projects include it."""
+
+    def parse_app(app: App) -> list[ParsedFile]:
+        out = []
+        for path in app.source_files:
+            if path not in parsed:
+                parsed[path] = parse_file(path, app.preprocessor_symbols, display_path(path))
+            out.append(parsed[path])
+        return out
+
+    return parse_app
+
+
+def analyze_projects(
+    workspace: Workspace, parsed: dict[Path, ParsedFile] | None = None
+) -> Iterator[tuple[App, list[ParsedFile], AnalyzedProject]]:
+    """Each app of ``workspace``, its own parsed files and its analyzed project (the app plus the
+    sources of its dependencies). ``parsed`` caches parsed files across apps."""
+    parse_app = _parser_for(parsed if parsed is not None else {})
+    for app in workspace.apps:
+        own = parse_app(app)
+        deps = [f for dep in _dependencies(app, workspace) for f in parse_app(dep)]
+        yield app, own, build_project([*own, *deps])
+
+
 def analyze(
     paths: Sequence[str | Path],
     defines: Sequence[str] = (),
@@ -89,24 +115,13 @@ def analyze(
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
     parsed: dict[Path, ParsedFile] = {}
 
-    def parse_app(app: App) -> list[ParsedFile]:
-        out = []
-        for path in app.source_files:
-            if path not in parsed:
-                parsed[path] = parse_file(path, app.preprocessor_symbols, display_path(path))
-            out.append(parsed[path])
-        return out
-
     results: list[AppResult] = []
     all_findings: list[Finding] = list(workspace.findings)
     rule_list = tuple(rules) if rules is not None else all_rules()
-    for app in workspace.apps:
+    for app, own, project in analyze_projects(workspace, parsed):
         if progress:
-            progress(f"analyzing {display_path(app.root)}")
-        own = parse_app(app)
-        deps = [f for dep in _dependencies(app, workspace) for f in parse_app(dep)]
+            progress(f"analyzed {display_path(app.root)}")
         own_paths = {f.path for f in own}
-        project = build_project([*own, *deps])
         front = tuple(f for pf in own for f in pf.findings) + tuple(app.findings)
         context = RuleContext(project, front, tuple(own))
         findings = [f for f in run_rules(context, rule_list) if f.location.path in own_paths or f.rule_id == "PBT0000"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import expectation_problems
 
 from pbtlint.markers import read_expectations
 from pbtlint.rule import rule_by_id
-from pbtlint.runner import analyze, display_path
 from pbtlint.source import read_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
@@ -37,22 +37,8 @@ def test_rule_fixture(case: Path) -> None:
     has_diagnostic = case.relative_to(FIXTURES).parts[1] == "HasDiagnostic"
     if rule_by_id(rule_id) is None:
         pytest.skip(f"rule {rule_id} is not implemented yet: its fixtures are not checked")
-    files = [case] if case.is_file() else sorted(case.rglob("*.al"))
-    expected: set[tuple[str, int, str]] = set()
-    forbidden: set[tuple[str, int, str]] = set()
-    for f in files:
-        text = read_source(f).text or ""
-        for e in read_expectations(text):
-            (expected if e.must_fire else forbidden).add((display_path(f), e.line, e.rule_id))
-    marker_rules = {r for _, _, r in expected} if has_diagnostic else {r for _, _, r in forbidden}
-    assert rule_id in marker_rules, f"{case_id(case)} has no '{'ruleid' if has_diagnostic else 'ok'}: {rule_id}' marker"
-
-    result = analyze([case])
-    reported = {(f.location.path, f.location.span.line, f.rule_id) for f in result.findings}
-    missed = sorted(expected - reported)
-    wrongly = sorted(forbidden & reported)
-    unexpected = sorted(r for r in reported if r[2] == rule_id and r not in expected)
-    problems = [f"missed {p}:{line} {r}" for p, line, r in missed]
-    problems += [f"reported on an 'ok' line {p}:{line} {r}" for p, line, r in wrongly]
-    problems += [f"unexpected {p}:{line} {r}" for p, line, r in unexpected if (p, line, r) not in forbidden]
+    marked = read_expectations("\n".join(read_source(f).text or "" for f in ([case] if case.is_file() else sorted(case.rglob("*.al")))))
+    wanted = [e for e in marked if e.rule_id == rule_id and e.must_fire == has_diagnostic]
+    assert wanted, f"{case_id(case)} has no '{'ruleid' if has_diagnostic else 'ok'}: {rule_id}' marker"
+    problems = expectation_problems(case, [rule_id])
     assert not problems, "\n".join(problems)

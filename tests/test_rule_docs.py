@@ -1,0 +1,36 @@
+"""Each rule's doc: its sections exist, its Example fires the rule and its Use instead does not."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pbtlint.rule import Rule, all_rules
+from pbtlint.runner import analyze
+
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
+
+
+def al_block(rule: type[Rule], section: str) -> str:
+    match = re.search(r"```al\n(.*?)```", rule.doc_section(section), re.DOTALL)
+    assert match, f"{rule.meta.id}: no ```al block under '## {section}'"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.meta.id)
+def test_doc_has_every_section(rule: type[Rule]) -> None:
+    doc = rule.doc()
+    assert doc.splitlines()[0].strip(), f"{rule.meta.id}: the doc starts with a one-line summary"
+    for section in SECTIONS:
+        assert rule.doc_section(section), f"{rule.meta.id}: missing '## {section}'"
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.meta.id)
+@pytest.mark.parametrize(("section", "fires"), [("Example", True), ("Use instead", False)])
+def test_doc_examples(rule: type[Rule], section: str, fires: bool, tmp_path: Path) -> None:
+    source = tmp_path / "Example.al"
+    source.write_text(al_block(rule, section), encoding="utf-8")
+    ids = {f.rule_id for f in analyze([tmp_path]).findings}
+    assert (rule.meta.id in ids) == fires, f"{rule.meta.id} {section}: reported {sorted(ids)}"
