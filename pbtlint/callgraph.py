@@ -1,0 +1,205 @@
+"""The project's call graph: a ``networkx.DiGraph`` built once from the resolved call sites.
+
+Nodes have stable string keys: procedures and triggers (``codeunit/50100/OnRun``,
+``table/18/procedure/CheckBlocked#2`` for the second overload, ``table/18/field/No./OnValidate``,
+``page/21/action/Post/OnAction``), table trigger events with subscribers
+(``table/18/event/OnAfterModifyEvent``), and opaque nodes (``opaque/<reason>/<what>``).
+
+Node attributes: ``kind`` (``procedure``, ``trigger``, ``publisher``, ``table-event``, ``opaque``),
+``label``, ``path``, ``span``, ``object`` (object key), ``proc`` (the :class:`~pbtlint.model.ProcInfo`),
+``reason`` (opaque nodes). Edge attributes: ``kind``, ``path`` and ``span`` of the first call site,
+and ``edges``: every :class:`Edge` between the two nodes, in source order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from pbtlint.model import PERSISTENT, UNKNOWN, Model, ProcInfo, Temp
+from pbtlint.nodes import norm
+from pbtlint.resolve import CallSite, Resolution, Target
+from pbtlint.span import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One reason for an edge: a call site (``site``), or an event subscription (``site`` is None,
+    ``path``/``span`` are the subscriber's ``[EventSubscriber]`` attribute)."""
+
+    source: str
+    target: str
+    kind: str
+    path: str
+    span: Span
+    site: CallSite | None
+    bindings: tuple[Temp | None, ...] = ()
+    receiver: Temp | None = None
+    conditional: bool = False
+    manual: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.site is not None:
+            return f"{self.site.name} ({self.kind}) at {self.path}:{self.span.line}"
+        return f"{self.kind} subscription at {self.path}:{self.span.line}"
+
+
+EdgeFilter = Callable[[Edge], bool]
+
+
+class CallGraph:
+    """The call graph of one project and the queries the rules need."""
+
+    def __init__(self, model: Model, resolution: Resolution) -> None:
+        self.model = model
+        self.resolution = resolution
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self._build()
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        g = self.graph
+        for key, proc in self.model.procs.items():
+            kind = "publisher" if proc.publisher else ("trigger" if proc.is_trigger else "procedure")
+            g.add_node(key, kind=kind, label=proc.display, path=proc.path, span=proc.node.name_span,
+                       object=proc.owner.key, proc=proc)
+        for key, o in self.resolution.opaque.items():
+            g.add_node(key, kind="opaque", label=o.label, reason=o.reason, path=None, span=None, object=None)
+        for key, v in self.resolution.virtual.items():
+            g.add_node(key, kind=v.kind, label=v.label, path=v.table.path, span=v.table.node.name_span,
+                       object=v.table.key)
+            for sub in v.subscribers:
+                bindings = _bind_by_name(sub, v.params)
+                self._add(Edge(key, sub.key, "event", sub.path, _sub_span(sub), None, bindings, None, False,
+                               _manual(sub)))
+        for site in self.resolution.sites:
+            for t in site.targets:
+                self._add(_site_edge(site, t))
+        for proc in self.model.procs.values():
+            if proc.publisher is None:
+                continue
+            params = tuple(p.name for p in proc.params)
+            for sub in self.model.subscribers(proc.owner, proc.name):
+                self._add(Edge(proc.key, sub.key, "event", sub.path, _sub_span(sub), None,
+                               _bind_by_name(sub, params), None, False, _manual(sub)))
+
+    def _add(self, edge: Edge) -> None:
+        g = self.graph
+        data = g.get_edge_data(edge.source, edge.target)
+        if data is None:
+            g.add_edge(edge.source, edge.target, kind=edge.kind, path=edge.path, span=edge.span, edges=[edge])
+        else:
+            data["edges"].append(edge)
+
+    # ------------------------------------------------------------------ queries
+
+    def edges(self, source: str, target: str) -> list[Edge]:
+        data = self.graph.get_edge_data(source, target)
+        return list(data["edges"]) if data else []
+
+    def out_edges(self, source: str) -> list[Edge]:
+        if source not in self.graph:
+            return []
+        return [e for _, _, data in self.graph.out_edges(source, data=True) for e in data["edges"]]
+
+    def reachable_from(self, root: str | Iterable[str], follow: EdgeFilter | None = None) -> set[str]:
+        """Every node reachable from ``root`` (one key or several), the roots included.
+        ``follow`` can exclude edges (for example manual subscribers or conditional triggers)."""
+        roots = [root] if isinstance(root, str) else list(root)
+        seen = {r for r in roots if r in self.graph}
+        queue = deque(seen)
+        g = self.graph
+        while queue:
+            node = queue.popleft()
+            for succ, data in g.adj[node].items():
+                if succ in seen:
+                    continue
+                if follow is not None and not any(follow(e) for e in data["edges"]):
+                    continue
+                seen.add(succ)
+                queue.append(succ)
+        return seen
+
+    def shortest_paths(self, root: str | Iterable[str], follow: EdgeFilter | None = None) -> dict[str, Edge | None]:
+        """Breadth-first tree from ``root``: for each reachable node, the edge it was first reached by
+        (None for the roots). Deterministic: successors in insertion (source) order."""
+        roots = [root] if isinstance(root, str) else list(root)
+        parent: dict[str, Edge | None] = {r: None for r in roots if r in self.graph}
+        queue = deque(parent)
+        g = self.graph
+        while queue:
+            node = queue.popleft()
+            for succ, data in g.adj[node].items():
+                if succ in parent:
+                    continue
+                chosen = next((e for e in data["edges"] if follow is None or follow(e)), None)
+                if chosen is None:
+                    continue
+                parent[succ] = chosen
+                queue.append(succ)
+        return parent
+
+    def explain_path(self, root: str | Iterable[str], target: str, follow: EdgeFilter | None = None) -> list[Edge]:
+        """The shortest chain of edges (call sites and subscriptions) from ``root`` to ``target``;
+        empty when ``target`` is a root or is not reachable."""
+        return path_to(self.shortest_paths(root, follow), target)
+
+    def node(self, key: str) -> dict:
+        return self.graph.nodes[key]
+
+
+def path_to(tree: dict[str, Edge | None], target: str) -> list[Edge]:
+    """Walk a :meth:`CallGraph.shortest_paths` tree back from ``target``."""
+    if target not in tree:
+        return []
+    out: list[Edge] = []
+    cur = tree[target]
+    while cur is not None:
+        out.append(cur)
+        cur = tree.get(cur.source)
+    out.reverse()
+    return out
+
+
+def effective_temp(temp: Temp | None, path: list[Edge], root_receiver: Temp = PERSISTENT) -> Temp:
+    """What ``temp`` (a record's temporariness in the last procedure of ``path``) is, given how that
+    procedure was reached: ``param``/``receiver`` are resolved through each edge's bindings back to
+    the root. At the root, ``Rec`` is ``root_receiver`` (a background task's OnRun runs without a
+    record, so: persistent) and parameters are unknown."""
+    if temp is None:
+        return UNKNOWN
+    t = temp
+    i = len(path) - 1
+    while t.kind in ("param", "receiver"):
+        if i < 0:
+            return root_receiver if t.kind == "receiver" else UNKNOWN
+        e = path[i]
+        nxt = e.receiver if t.kind == "receiver" else (
+            e.bindings[t.index] if 0 <= t.index < len(e.bindings) else None)
+        if nxt is None:
+            return UNKNOWN
+        t = nxt
+        i -= 1
+    return t
+
+
+def _site_edge(site: CallSite, t: Target) -> Edge:
+    return Edge(site.caller.key, t.key, t.kind, site.path, site.span, site, t.bindings, t.receiver, t.conditional)
+
+
+def _bind_by_name(sub: ProcInfo, params: tuple[str, ...]) -> tuple[Temp | None, ...]:
+    index = {norm(p): i for i, p in enumerate(params)}
+    return tuple(Temp("param", index[norm(p.name)]) if norm(p.name) in index else None for p in sub.params)
+
+
+def _sub_span(sub: ProcInfo) -> Span:
+    return sub.subscription.span if sub.subscription is not None else sub.node.name_span
+
+
+def _manual(sub: ProcInfo) -> bool:
+    return norm(sub.owner.prop("EventSubscriberInstance") or "") == "manual"

@@ -1,0 +1,683 @@
+"""The project model: every object, procedure, variable and table field of the analyzed sources.
+
+Built once from parsed compilation units (:func:`build_model`), read-only afterwards. Names are
+compared case-insensitively (:func:`pbtlint.nodes.norm`), quoted or not, across namespaces.
+Extensions are linked with what they extend: a table's fields, procedures and triggers include
+those of its table extensions.
+
+Temporariness (:class:`Temp`) is what a record variable is known to be where it is declared:
+``temporary``, a table with ``TableType = Temporary``, a page's ``SourceTableTemporary``; or
+"whatever the caller passed" (a ``var`` parameter, ``param``) or "whatever record the code runs
+on" (``Rec`` of a table or of a codeunit with ``TableNo``, ``receiver``). The call graph resolves
+the last two along a call path (:func:`pbtlint.callgraph.effective_temp`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from pbtlint import nodes as n
+from pbtlint.nodes import norm
+from pbtlint.span import Span
+from pbtlint.walk import dotted_name
+
+TempKind = Literal["temporary", "persistent", "param", "receiver", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Temp:
+    """Whether a record (or RecordRef) is temporary: known, or bound by the caller.
+
+    ``param`` means "as temporary as the argument the caller passes for parameter ``index``";
+    ``receiver`` means "as temporary as the record the procedure runs on".
+    """
+
+    kind: TempKind
+    index: int = -1
+
+    def __str__(self) -> str:
+        return f"param#{self.index}" if self.kind == "param" else self.kind
+
+
+TEMPORARY = Temp("temporary")
+PERSISTENT = Temp("persistent")
+RECEIVER = Temp("receiver")
+UNKNOWN = Temp("unknown")
+
+# AL type keyword -> the object kind it names.
+TYPE_OBJECT_KIND: dict[str, str] = {
+    "record": "table", "codeunit": "codeunit", "page": "page", "report": "report", "xmlport": "xmlport",
+    "query": "query", "enum": "enum", "interface": "interface", "testpage": "page",
+    "testrequestpage": "report",
+}
+# ``X::Name`` scope keyword -> object kind.
+SCOPE_OBJECT_KIND: dict[str, str] = {
+    "database": "table", "codeunit": "codeunit", "page": "page", "report": "report", "xmlport": "xmlport",
+    "query": "query", "enum": "enum", "table": "table", "interface": "interface",
+}
+EXTENSION_TARGET: dict[str, str] = {
+    "tableextension": "table", "pageextension": "page", "reportextension": "report",
+    "enumextension": "enum", "permissionsetextension": "permissionset", "pagecustomization": "page",
+    "profileextension": "profile",
+}
+PUBLISHER_ATTRIBUTES = {"integrationevent": "integration", "businessevent": "business", "internalevent": "internal"}
+
+
+class ParsedLike(Protocol):
+    """What :func:`build_model` needs of a parsed file (``pbtlint.frontend.ParsedFile`` fits)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def unit(self) -> n.CompilationUnit | None: ...
+
+
+@dataclass(slots=True, eq=False)
+class VarInfo:
+    """A variable in scope: local, parameter, named return value, object global or implicit
+    (``Rec``, ``xRec``, ``CurrPage``, ``CurrReport``...; a report dataitem is a global)."""
+
+    name: str
+    type: n.TypeRef
+    scope: Literal["local", "parameter", "return", "global", "implicit"]
+    span: Span
+    by_ref: bool = False
+    index: int = -1
+    temp: Temp | None = None
+
+    @property
+    def type_name(self) -> str:
+        return norm(self.type.name)
+
+    @property
+    def label(self) -> str | None:
+        """The text of a ``Label`` / ``TextConst`` variable."""
+        return self.type.label if self.type_name in ("label", "textconst") else None
+
+    @property
+    def is_array(self) -> bool:
+        return bool(self.type.dimensions)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What an ``[EventSubscriber(ObjectType::X, X::"Name", 'Event', 'Element', ...)]`` listens to."""
+
+    object_type: str
+    object_name: str | None
+    object_id: int | None
+    event: str
+    element: str
+    span: Span
+
+
+@dataclass(slots=True, eq=False)
+class ProcInfo:
+    """A procedure or trigger. ``element`` is the field, control, action or dataitem a trigger sits on."""
+
+    key: str
+    owner: ObjectInfo
+    node: n.Procedure
+    element: n.Element | None
+    params: tuple[VarInfo, ...]
+    scope: dict[str, VarInfo]
+    publisher: str | None = None
+    subscription: Subscription | None = None
+    try_function: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def is_trigger(self) -> bool:
+        return self.node.kind == "trigger"
+
+    @property
+    def path(self) -> str:
+        return self.owner.path
+
+    @property
+    def span(self) -> Span:
+        return self.node.span
+
+    @property
+    def display(self) -> str:
+        where = f"{self.element.kind}({self.element.name})." if self.element is not None else ""
+        overload = self.key[self.key.rfind("#"):] if "#" in self.key.rsplit("/", 1)[-1] else ""
+        return f"{self.owner.display}.{where}{self.name}{overload}"
+
+
+@dataclass(slots=True, eq=False)
+class FieldInfo:
+    """A table field (declared in a table or a table extension) and its own triggers."""
+
+    name: str
+    id: int | None
+    type: n.TypeRef | None
+    element: n.Element
+    owner: ObjectInfo
+    triggers: dict[str, ProcInfo] = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class ObjectInfo:
+    """One AL object with its declarations indexed by normalized name."""
+
+    key: str
+    node: n.AlObject
+    path: str
+    namespace: str | None
+    usings: tuple[str, ...]
+    properties: dict[str, n.Property] = field(default_factory=dict)
+    globals: dict[str, VarInfo] = field(default_factory=dict)
+    implicit: dict[str, VarInfo] = field(default_factory=dict)
+    procedures: dict[str, list[ProcInfo]] = field(default_factory=dict)
+    triggers: dict[str, ProcInfo] = field(default_factory=dict)
+    all_procs: list[ProcInfo] = field(default_factory=list)
+    fields: dict[str, FieldInfo] = field(default_factory=dict)
+    field_modify_triggers: dict[str, list[ProcInfo]] = field(default_factory=dict)
+    parts: dict[str, str] = field(default_factory=dict)
+    target: ObjectInfo | None = None
+    extensions: list[ObjectInfo] = field(default_factory=list)
+    table: ObjectInfo | None = None
+    table_name: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
+
+    @property
+    def id(self) -> int | None:
+        return self.node.id
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def display(self) -> str:
+        quoted = f'"{self.name}"' if not self.name.isidentifier() else self.name
+        return f"{self.kind} {self.id} {quoted}" if self.id is not None else f"{self.kind} {quoted}"
+
+    def prop(self, name: str) -> str | None:
+        p = self.properties.get(norm(name))
+        return property_text(p) if p is not None else None
+
+    def base(self) -> ObjectInfo:
+        """The object itself, or for an extension the object it extends (when in the sources)."""
+        return self.target if self.target is not None else self
+
+
+def property_text(p: n.Property) -> str:
+    """A property's value as a plain name or literal (quotes removed)."""
+    v = p.value
+    if isinstance(v, n.Identifier):
+        return v.name
+    if isinstance(v, n.LiteralValue):
+        return v.value
+    if isinstance(v, n.MemberAccess):
+        dotted = dotted_name(v)
+        if dotted is not None:
+            return dotted
+    text = p.text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+def _prefix(kind: str, obj: n.AlObject) -> str:
+    return f"{kind}/{obj.id}" if obj.id is not None else f"{kind}/{obj.name}"
+
+
+class Model:
+    """Every object of the project, indexed; lookups are case-insensitive."""
+
+    def __init__(self) -> None:
+        self.objects: list[ObjectInfo] = []
+        self.procs: dict[str, ProcInfo] = {}
+        self._by_id: dict[tuple[str, int], list[ObjectInfo]] = {}
+        self._by_name: dict[tuple[str, str], list[ObjectInfo]] = {}
+        self._implementers: dict[str, list[ObjectInfo]] = {}
+        self._subscribers: dict[tuple[str, str, str], list[ProcInfo]] = {}
+        self.subscriptions: list[ProcInfo] = []
+
+    # ------------------------------------------------------------------ objects
+
+    def object_by_id(self, kind: str, object_id: int) -> ObjectInfo | None:
+        found = self._by_id.get((kind, object_id))
+        return found[0] if found else None
+
+    def object_by_name(self, kind: str, name: str, context: ObjectInfo | None = None) -> ObjectInfo | None:
+        """The object of ``kind`` called ``name`` (quotes removed, possibly namespace-qualified)."""
+        found = self._by_name.get((kind, norm(name)))
+        qualifier: str | None = None
+        if not found and "." in name:
+            # ``Microsoft.Sales.Posting.Sales-Post``: try each split into namespace + name.
+            i = name.find(".")
+            while i >= 0 and not found:
+                found = self._by_name.get((kind, norm(name[i + 1:])))
+                qualifier = norm(name[:i])
+                i = name.find(".", i + 1)
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0]
+        return _prefer(found, qualifier, context)
+
+    def object_ref(self, kind: str, name: str | None, object_id: int | None,
+                   context: ObjectInfo | None = None) -> ObjectInfo | None:
+        if object_id is not None:
+            return self.object_by_id(kind, object_id)
+        return self.object_by_name(kind, name, context) if name else None
+
+    def objects_of(self, kind: str) -> list[ObjectInfo]:
+        return [o for o in self.objects if o.kind == kind]
+
+    # ------------------------------------------------------------------ tables
+
+    def table_procedures(self, table: ObjectInfo, name: str) -> list[ProcInfo]:
+        """Procedures called ``name`` of a table and its table extensions."""
+        base = table.base()
+        key = norm(name)
+        out = list(base.procedures.get(key, ()))
+        for ext in base.extensions:
+            out.extend(ext.procedures.get(key, ()))
+        if base is not table and not out:
+            out = list(table.procedures.get(key, ()))
+        return out
+
+    def table_field(self, table: ObjectInfo, name: str) -> FieldInfo | None:
+        base = table.base()
+        key = norm(name)
+        found = base.fields.get(key)
+        if found is not None:
+            return found
+        for ext in [table, *base.extensions]:
+            found = ext.fields.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def table_triggers(self, table: ObjectInfo, operation: str) -> list[ProcInfo]:
+        """What ``Insert(true)`` / ``Modify(true)`` / ``Delete(true)`` / ``Rename`` run: the table's
+        ``OnInsert`` (etc.) and its extensions' ``OnBeforeInsert`` / ``OnAfterInsert``."""
+        op = operation.capitalize()
+        base = table.base()
+        out: list[ProcInfo] = []
+        for ext in base.extensions:
+            t = ext.triggers.get(norm(f"OnBefore{op}"))
+            if t is not None:
+                out.append(t)
+        t = base.triggers.get(norm(f"On{op}"))
+        if t is not None:
+            out.append(t)
+        for ext in base.extensions:
+            t = ext.triggers.get(norm(f"OnAfter{op}"))
+            if t is not None:
+                out.append(t)
+        return out
+
+    def validate_triggers(self, table: ObjectInfo, field_name: str) -> list[ProcInfo]:
+        """What ``Validate(Field)`` runs: extension ``OnBeforeValidate``, the field's ``OnValidate``,
+        extension ``OnAfterValidate``."""
+        base = table.base()
+        key = norm(field_name)
+        mods = [p for ext in base.extensions for p in ext.field_modify_triggers.get(key, ())]
+        out = [p for p in mods if norm(p.name) == "onbeforevalidate"]
+        f = self.table_field(table, field_name)
+        if f is not None and "onvalidate" in f.triggers:
+            out.append(f.triggers["onvalidate"])
+        out.extend(p for p in mods if norm(p.name) == "onaftervalidate")
+        return out
+
+    def is_temporary_table(self, table: ObjectInfo | None) -> bool:
+        return table is not None and norm(table.base().prop("TableType") or "") == "temporary"
+
+    # ------------------------------------------------------------------ procedures, events, interfaces
+
+    def object_procedures(self, obj: ObjectInfo, name: str) -> list[ProcInfo]:
+        """Procedures called ``name`` visible in ``obj``: its own, then (for an extension) its target's,
+        then (for a table) its extensions'."""
+        key = norm(name)
+        own = obj.procedures.get(key)
+        if own:
+            return list(own)
+        if obj.kind in ("table", "tableextension"):
+            return self.table_procedures(obj, name)
+        if obj.target is not None:
+            found = obj.target.procedures.get(key)
+            if found:
+                return list(found)
+            for ext in obj.target.extensions:
+                if ext is not obj and key in ext.procedures:
+                    return list(ext.procedures[key])
+        return []
+
+    def implementers(self, interface: ObjectInfo) -> list[ObjectInfo]:
+        """Codeunits that implement ``interface`` (directly, or an interface that extends it)."""
+        return list(self._implementers.get(interface.key, ()))
+
+    def subscribers(self, obj: ObjectInfo, event: str, element: str = "") -> list[ProcInfo]:
+        """``[EventSubscriber]`` procedures for ``event`` of ``obj`` (and of what it extends)."""
+        out = list(self._subscribers.get((obj.key, norm(event), norm(element)), ()))
+        if obj.target is not None:
+            out.extend(self._subscribers.get((obj.target.key, norm(event), norm(element)), ()))
+        return out
+
+    def has_subscribers(self, obj: ObjectInfo, event: str, element: str = "") -> bool:
+        return bool(self.subscribers(obj, event, element))
+
+
+def _prefer(found: list[ObjectInfo], qualifier: str | None, context: ObjectInfo | None) -> ObjectInfo:
+    if qualifier is not None:
+        for o in found:
+            if norm(o.namespace or "") == qualifier:
+                return o
+    if context is not None:
+        spaces = {norm(context.namespace or "")} | {norm(u) for u in context.usings}
+        for o in found:
+            if norm(o.namespace or "") in spaces:
+                return o
+    return found[0]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_model(units: Iterable[ParsedLike]) -> Model:
+    """Index every object of the parsed files (files without a unit are skipped)."""
+    model = Model()
+    taken: dict[str, int] = {}
+    for parsed in units:
+        unit = parsed.unit
+        if unit is None:
+            continue
+        for obj in unit.objects:
+            prefix = _prefix(obj.kind, obj)
+            count = taken.get(prefix, 0) + 1
+            taken[prefix] = count
+            key = prefix if count == 1 else f"{prefix}~{count}"
+            info = ObjectInfo(key, obj, parsed.path, unit.namespace, unit.usings)
+            info.properties = {norm(p.name): p for p in obj.properties}
+            model.objects.append(info)
+            if obj.id is not None:
+                model._by_id.setdefault((obj.kind, obj.id), []).append(info)
+            model._by_name.setdefault((obj.kind, norm(obj.name)), []).append(info)
+    for info in model.objects:
+        target_kind = EXTENSION_TARGET.get(info.kind)
+        if target_kind and info.node.extends:
+            info.target = model.object_by_name(target_kind, info.node.extends, info)
+            if info.target is not None:
+                info.target.extensions.append(info)
+    for info in model.objects:
+        _link_table(model, info)
+    for info in model.objects:
+        _declare(model, info)
+    _index_interfaces(model)
+    _index_subscriptions(model)
+    return model
+
+
+def _link_table(model: Model, info: ObjectInfo) -> None:
+    kind = info.kind
+    name: str | None = None
+    if kind == "table":
+        info.table, info.table_name = info, info.name
+        return
+    if kind == "tableextension":
+        info.table, info.table_name = info.target, info.node.extends
+        return
+    if kind == "page":
+        name = info.prop("SourceTable")
+    elif kind == "pageextension" and info.target is not None:
+        name = info.target.prop("SourceTable")
+    elif kind == "codeunit":
+        name = info.prop("TableNo")
+    if name:
+        info.table_name = name
+        info.table = _table_ref(model, name, info)
+
+
+def _table_ref(model: Model, name: str, context: ObjectInfo) -> ObjectInfo | None:
+    if name.isdigit():
+        return model.object_by_id("table", int(name))
+    return model.object_by_name("table", name, context)
+
+
+def _type_ref(span: Span, name: str, object_name: str | None = None, temporary: bool = False) -> n.TypeRef:
+    return n.TypeRef(span, name, object_name, temporary)
+
+
+def record_temp(model: Model, t: n.TypeRef, context: ObjectInfo, scope: str, by_ref: bool, index: int) -> Temp | None:
+    """The declared temporariness of a variable of type ``t`` (None for non-record types)."""
+    kind = norm(t.name)
+    if kind not in ("record", "recordref"):
+        return None
+    if t.temporary:
+        return TEMPORARY
+    if kind == "record" and t.object_name and model.is_temporary_table(_table_ref(model, t.object_name, context)):
+        return TEMPORARY
+    if scope == "parameter" and (by_ref or kind == "recordref"):
+        return Temp("param", index)
+    if kind == "recordref":
+        return UNKNOWN
+    return PERSISTENT
+
+
+def _implicit(model: Model, info: ObjectInfo) -> None:
+    span = info.node.name_span
+    kind = info.kind
+    if info.table_name is not None:
+        rec_type = _type_ref(span, "Record", info.table_name)
+        if model.is_temporary_table(info.table):
+            temp = TEMPORARY
+        elif kind in ("page", "pageextension"):
+            page = info.base()
+            temp = TEMPORARY if norm(page.prop("SourceTableTemporary") or "") == "true" else PERSISTENT
+        else:
+            temp = RECEIVER
+        info.implicit["rec"] = VarInfo("Rec", rec_type, "implicit", span, temp=temp)
+        if kind != "codeunit":
+            info.implicit["xrec"] = VarInfo("xRec", rec_type, "implicit", span, temp=temp)
+    if kind in ("table", "tableextension"):
+        info.implicit["currfieldno"] = VarInfo("CurrFieldNo", _type_ref(span, "Integer"), "implicit", span)
+    if kind in ("page", "pageextension"):
+        info.implicit["currpage"] = VarInfo("CurrPage", _type_ref(span, "CurrPage", info.base().name),
+                                            "implicit", span)
+    if kind in ("report", "reportextension"):
+        info.implicit["currreport"] = VarInfo("CurrReport", _type_ref(span, "CurrReport", info.base().name),
+                                              "implicit", span)
+        info.implicit["requestoptionspage"] = VarInfo("RequestOptionsPage", _type_ref(span, "RequestPage"),
+                                                      "implicit", span)
+    if kind == "xmlport":
+        info.implicit["currxmlport"] = VarInfo("CurrXMLport", _type_ref(span, "CurrXMLport", info.name),
+                                               "implicit", span)
+    if kind == "query":
+        info.implicit["currquery"] = VarInfo("CurrQuery", _type_ref(span, "CurrQuery", info.name),
+                                             "implicit", span)
+
+
+def _var(model: Model, v: n.Variable | n.Parameter, scope: str, ctx: ObjectInfo, index: int = -1) -> VarInfo:
+    by_ref = isinstance(v, n.Parameter) and v.by_ref
+    temp = record_temp(model, v.type, ctx, scope, by_ref, index)
+    return VarInfo(v.name, v.type, scope, v.span, by_ref, index, temp)  # type: ignore[arg-type]
+
+
+def _declare(model: Model, info: ObjectInfo) -> None:
+    _implicit(model, info)
+    for v in info.node.variables:
+        info.globals[norm(v.name)] = _var(model, v, "global", info)
+    prefix = info.key
+    for proc in info.node.triggers:
+        p = _proc(model, info, proc, None, f"{prefix}/{proc.name}")
+        info.triggers[norm(proc.name)] = p
+    groups: dict[str, list[n.Procedure]] = {}
+    for proc in info.node.procedures:
+        groups.setdefault(norm(proc.name), []).append(proc)
+    for group in groups.values():
+        for i, proc in enumerate(group, 1):
+            suffix = f"#{i}" if len(group) > 1 else ""
+            p = _proc(model, info, proc, None, f"{prefix}/procedure/{proc.name}{suffix}")
+            info.procedures.setdefault(norm(proc.name), []).append(p)
+    _declare_elements(model, info)
+
+
+def _declare_elements(model: Model, info: ObjectInfo) -> None:
+    kind = info.kind
+    stack: list[tuple[n.Element, str]] = [(e, e.kind) for e in reversed(info.node.sections)]
+    seen: dict[str, int] = {}
+    while stack:
+        el, section = stack.pop()
+        ek = norm(el.kind)
+        if ek == "field" and section == "fields" and kind in ("table", "tableextension"):
+            f = FieldInfo(el.name, el.id, el.type, el, info)
+            info.fields.setdefault(norm(el.name), f)
+        elif ek in ("dataitem", "tableelement") and el.name:
+            table = _element_table(el)
+            if table:
+                t = _type_ref(el.span, "Record", table)
+                info.globals.setdefault(norm(el.name), VarInfo(
+                    el.name, t, "global", el.span, temp=record_temp(model, t, info, "global", False, -1)))
+        elif ek == "part" and len(el.args) >= 2:
+            info.parts[norm(el.name)] = _unquote(el.args[1])
+        for trig in el.triggers:
+            base = f"{info.key}/{el.kind}/{el.name or '_'}/{trig.name}"
+            count = seen.get(norm(base), 0) + 1
+            seen[norm(base)] = count
+            p = _proc(model, info, trig, el, base if count == 1 else f"{base}~{count}")
+            if ek == "field" and section == "fields" and norm(el.name) in info.fields:
+                info.fields[norm(el.name)].triggers.setdefault(norm(trig.name), p)
+            elif ek == "modify" and section == "fields":
+                info.field_modify_triggers.setdefault(norm(el.name), []).append(p)
+        stack.extend((c, section) for c in reversed(el.children))
+
+
+def _element_table(el: n.Element) -> str | None:
+    if isinstance(el.source, n.Identifier):
+        return el.source.name
+    if el.source is not None:
+        dotted = dotted_name(el.source)
+        if dotted:
+            return dotted
+    return _unquote(el.args[1]) if len(el.args) >= 2 else None
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+def _proc(model: Model, info: ObjectInfo, proc: n.Procedure, element: n.Element | None, key: str) -> ProcInfo:
+    params = tuple(_var(model, prm, "parameter", info, i) for i, prm in enumerate(proc.parameters))
+    scope: dict[str, VarInfo] = {}
+    for p in params:
+        scope[norm(p.name)] = p
+    for v in proc.variables:
+        scope[norm(v.name)] = _var(model, v, "local", info)
+    if proc.return_name and proc.return_type is not None:
+        scope.setdefault(norm(proc.return_name), VarInfo(proc.return_name, proc.return_type, "return", proc.span))
+    p = ProcInfo(key, info, proc, element, params, scope)
+    for attr in proc.attributes:
+        a = norm(attr.name)
+        if a in PUBLISHER_ATTRIBUTES:
+            p.publisher = PUBLISHER_ATTRIBUTES[a]
+        elif a == "eventsubscriber":
+            p.subscription = _subscription(attr)
+        elif a == "tryfunction":
+            p.try_function = True
+    model.procs[key] = p
+    info.all_procs.append(p)
+    return p
+
+
+def scoped_object_name(expr: n.Expr) -> tuple[str, str] | None:
+    """``Codeunit::"Sales-Post"`` -> ``("codeunit", "Sales-Post")``; also namespace-qualified names,
+    whether the front end folds them into the ScopeAccess or leaves a MemberAccess chain after it."""
+    suffix: list[str] = []
+    cur = expr
+    while isinstance(cur, n.MemberAccess):
+        suffix.append(cur.member)
+        cur = cur.receiver
+    if not isinstance(cur, n.ScopeAccess) or not isinstance(cur.left, n.Identifier):
+        return None
+    suffix.reverse()
+    name = ".".join([cur.right, *suffix])
+    return norm(cur.left.name), name
+
+
+def _subscription(attr: n.Attribute) -> Subscription | None:
+    args = attr.args
+    if len(args) < 3:
+        return None
+    ot = scoped_object_name(args[0])
+    if ot is None:
+        return None
+    object_type = ot[1].casefold()
+    obj_name: str | None = None
+    obj_id: int | None = None
+    ref = scoped_object_name(args[1])
+    if ref is not None:
+        obj_name = ref[1]
+    elif isinstance(args[1], n.LiteralValue) and args[1].kind == "integer":
+        obj_id = int(args[1].value)
+    event = _text_arg(args[2])
+    element = _text_arg(args[3]) if len(args) > 3 else ""
+    if event is None:
+        return None
+    return Subscription(object_type, obj_name, obj_id, event, element or "", attr.span)
+
+
+def _text_arg(e: n.Expr) -> str | None:
+    if isinstance(e, n.LiteralValue):
+        return e.value
+    if isinstance(e, n.Identifier):
+        return e.name
+    return None
+
+
+def _index_interfaces(model: Model) -> None:
+    interfaces = model.objects_of("interface")
+    # parents[i] = interfaces that i extends (transitively)
+    extends: dict[str, list[ObjectInfo]] = {}
+    for i in interfaces:
+        extends[i.key] = [p for name in i.node.implements
+                          if (p := model.object_by_name("interface", name, i)) is not None]
+    for obj in model.objects:
+        if obj.kind != "codeunit":
+            continue
+        stack = [i for name in obj.node.implements if (i := model.object_by_name("interface", name, obj))]
+        seen: set[str] = set()
+        while stack:
+            i = stack.pop()
+            if i.key in seen:
+                continue
+            seen.add(i.key)
+            model._implementers.setdefault(i.key, []).append(obj)
+            stack.extend(extends.get(i.key, ()))
+
+
+def _index_subscriptions(model: Model) -> None:
+    for obj in model.objects:
+        for p in obj.all_procs:
+            sub = p.subscription
+            if sub is None:
+                continue
+            kind = sub.object_type
+            target = model.object_ref(kind, sub.object_name, sub.object_id, obj)
+            if target is None:
+                continue
+            model.subscriptions.append(p)
+            key = (target.key, norm(sub.event), norm(sub.element))
+            model._subscribers.setdefault(key, []).append(p)
+
+
+def find_objects(model: Model, kinds: Sequence[str]) -> list[ObjectInfo]:
+    """Objects of the given kinds, in build order."""
+    wanted = set(kinds)
+    return [o for o in model.objects if o.kind in wanted]

@@ -1,0 +1,553 @@
+"""Resolution of every call in the analyzed sources to what it runs.
+
+Each call (also a method used without parentheses, ``Rec.Modify;``, ``if IsEmpty then``) becomes a
+:class:`CallSite`: the procedure it sits in, its receiver (type, object, temporariness), the
+built-in operation it is (``record.modify``, ``global.message``, ``currpage.enqueuebackgroundtask``)
+if any, and its :class:`Target` s, the call-graph edges it contributes. A call that cannot be
+followed gets an opaque target with a reason, never nothing.
+
+Edge kinds: ``call`` (same object), ``codeunit`` (codeunit variable), ``codeunit-run``
+(``Codeunit.Run`` / ``CU.Run`` to ``OnRun``), ``record`` (record variable to a table or table
+extension procedure), ``page``/``report``/``query`` (procedures on such variables), ``table-trigger``
+(``Insert(true)`` etc. to ``OnInsert``...), ``validate`` (``Validate`` to the field's ``OnValidate``),
+``table-event`` (an operation to the table's ``OnAfterModifyEvent``... node), ``event`` (publisher or
+table event to a subscriber; added by the call graph), ``interface`` (interface method to each
+implementation), ``report-run`` / ``xmlport-run`` (to the object's triggers), ``opaque``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pbtlint import al_builtins as b
+from pbtlint import nodes as n
+from pbtlint.model import PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
+from pbtlint.nodes import norm
+from pbtlint.scope import Receiver, Scope
+from pbtlint.span import Span
+from pbtlint.walk import children
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One edge a call site contributes: to a procedure, a table-event node, or an opaque node.
+
+    ``bindings`` give, per parameter of the callee, the temporariness of the record the caller
+    passes (in the caller's terms); ``receiver`` what the callee's ``Rec`` is bound to.
+    ``conditional`` marks edges that depend on a non-constant argument (``Modify(RunTrigger)``).
+    """
+
+    kind: str
+    key: str
+    proc: ProcInfo | None = None
+    bindings: tuple[Temp | None, ...] = ()
+    receiver: Temp | None = None
+    conditional: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """One call in the sources and what it resolved to."""
+
+    caller: ProcInfo
+    node: n.Expr
+    name: str
+    args: tuple[n.Expr, ...]
+    receiver: Receiver | None
+    builtin: str | None
+    targets: tuple[Target, ...]
+    arg_temps: tuple[Temp | None, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return self.caller.path
+
+    @property
+    def span(self) -> Span:
+        return self.node.span
+
+    @property
+    def category(self) -> str | None:
+        """``write``, ``commit``, ``lock``, ``ui`` or None (see :func:`pbtlint.al_builtins.classify`)."""
+        return b.classify(self.builtin, self.args)
+
+    @property
+    def opaque(self) -> tuple[Target, ...]:
+        return tuple(t for t in self.targets if t.kind == "opaque")
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """Code whose body is not available: the node of an opaque target."""
+
+    key: str
+    reason: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualNode:
+    """A node that is not a procedure: a table trigger event (``OnAfterModifyEvent``) with subscribers.
+    ``params`` are the names its subscribers bind by name."""
+
+    key: str
+    kind: str
+    label: str
+    table: ObjectInfo
+    params: tuple[str, ...]
+    subscribers: tuple[ProcInfo, ...]
+
+
+class Resolution:
+    """Every call site of the project, indexed by procedure, by AST node and by callee."""
+
+    def __init__(self) -> None:
+        self.sites: list[CallSite] = []
+        self.by_proc: dict[str, list[CallSite]] = {}
+        self.callers: dict[str, list[CallSite]] = {}
+        self.virtual: dict[str, VirtualNode] = {}
+        self.opaque: dict[str, Opaque] = {}
+        self._by_node: dict[int, CallSite] = {}
+
+    def site_of(self, node: n.Expr) -> CallSite | None:
+        """The call site of an AST node (a Call, or a member/identifier used as a call)."""
+        return self._by_node.get(id(node))
+
+    def sites_in(self, proc_key: str) -> list[CallSite]:
+        return self.by_proc.get(proc_key, [])
+
+    def callers_of(self, proc_key: str) -> list[CallSite]:
+        return self.callers.get(proc_key, [])
+
+    def _add(self, site: CallSite) -> None:
+        self.sites.append(site)
+        self.by_proc.setdefault(site.caller.key, []).append(site)
+        self._by_node[id(site.node)] = site
+        for t in site.targets:
+            if t.proc is not None:
+                self.callers.setdefault(t.key, []).append(site)
+
+
+def resolve(model: Model) -> Resolution:
+    """Resolve every call of every procedure and trigger in ``model``."""
+    res = Resolution()
+    for obj in model.objects:
+        _Resolver(model, res).resolve_object(obj)
+    return res
+
+
+def _pick(procs: list[ProcInfo], nargs: int) -> list[ProcInfo]:
+    exact = [p for p in procs if len(p.params) == nargs]
+    return exact or procs
+
+
+def _bool_arg(args: tuple[n.Expr, ...], index: int) -> bool | None:
+    """A constant boolean argument (False when absent), or None when it is not constant."""
+    if index < 0:
+        return True
+    if index >= len(args):
+        return False
+    a = args[index]
+    if isinstance(a, n.LiteralValue) and a.kind == "boolean":
+        return a.value.casefold() == "true"
+    return None
+
+
+def field_name(expr: n.Expr) -> str | None:
+    """The field an argument names: ``"No."``, ``Rec."No."``, ``FieldNo("No.")``."""
+    if isinstance(expr, n.Identifier):
+        return expr.name
+    if isinstance(expr, n.MemberAccess):
+        return expr.member
+    if isinstance(expr, n.Call) and norm(expr.name) == "fieldno" and expr.args:
+        return field_name(expr.args[0])
+    return None
+
+
+_Candidate = tuple[Scope, str, n.Expr]
+
+
+class _Resolver:
+    def __init__(self, model: Model, res: Resolution) -> None:
+        self.model = model
+        self.res = res
+
+    # ------------------------------------------------------------------ driving
+
+    def resolve_object(self, obj: ObjectInfo) -> None:
+        candidates: list[_Candidate] = []
+        observed: dict[VarInfo, list[Temp]] = {}
+        for proc in obj.all_procs:
+            if proc.node.body is None:
+                continue
+            scope = Scope(self.model, proc)
+            self._collect(scope, proc.node.body, candidates, observed)
+        for var, temps in observed.items():
+            var.temp = _merge(temps)
+        for scope, kind, node in candidates:
+            site = self._site(scope, kind, node)
+            if site is not None:
+                self.res._add(site)
+
+    def _collect(self, scope: Scope, body: n.Stmt, out: list[_Candidate], observed: dict[VarInfo, list[Temp]]) -> None:
+        stack: list[object] = [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, n.Call):
+                out.append((scope, "call", node))
+                callee = node.callee
+                if isinstance(callee, n.MemberAccess):
+                    self._observe_recordref(scope, node, callee, observed)
+                    stack.extend(reversed(node.args))
+                    stack.append(callee.receiver)
+                    continue
+                stack.extend(reversed(node.args))
+                if not isinstance(callee, n.Identifier):
+                    stack.append(callee)
+            elif isinstance(node, n.MemberAccess):
+                out.append((scope, "member", node))
+                stack.append(node.receiver)
+            elif isinstance(node, n.Identifier):
+                out.append((scope, "ident", node))
+            elif isinstance(node, n.ScopeAccess | n.LiteralValue):
+                continue
+            else:
+                kids = children(node)
+                kids.reverse()
+                stack.extend(kids)
+
+    def _observe_recordref(self, scope: Scope, call: n.Call, callee: n.MemberAccess,
+                           observed: dict[VarInfo, list[Temp]]) -> None:
+        m = norm(callee.member)
+        if m not in ("open", "gettable") or not isinstance(callee.receiver, n.Identifier):
+            return
+        var = scope.var(callee.receiver.name)
+        if var is None or var.type_name != "recordref":
+            return
+        if m == "open":
+            temp = PERSISTENT if _bool_arg(call.args, 1) is False else (
+                Temp("temporary") if _bool_arg(call.args, 1) else UNKNOWN)
+        else:
+            temp = scope.receiver(call.args[0]).temp or UNKNOWN if call.args else UNKNOWN
+        observed.setdefault(var, []).append(temp)
+
+    # ------------------------------------------------------------------ candidates
+
+    def _site(self, scope: Scope, kind: str, node: n.Expr) -> CallSite | None:
+        if kind == "call":
+            assert isinstance(node, n.Call)
+            callee = node.callee
+            if isinstance(callee, n.Identifier):
+                return self._unqualified(scope, node, callee.name, node.args)
+            if isinstance(callee, n.MemberAccess):
+                return self._qualified(scope, node, callee.receiver, callee.member, node.args)
+            return None
+        if kind == "member":
+            assert isinstance(node, n.MemberAccess)
+            return self._member_without_parens(scope, node)
+        assert isinstance(node, n.Identifier)
+        return self._identifier_without_parens(scope, node)
+
+    def _identifier_without_parens(self, scope: Scope, node: n.Identifier) -> CallSite | None:
+        name = node.name
+        if scope.var(name) is not None or scope.rec_field(name):
+            return None
+        key = norm(name)
+        if (scope.procedures(name) or key in b.GLOBAL_FUNCTIONS
+                or (scope.with_rec is not None and key in b.RECORD_METHODS)
+                or (scope.with_table is not None and self.model.table_procedures(scope.with_table, name))):
+            return self._unqualified(scope, node, name, ())
+        return None
+
+    def _member_without_parens(self, scope: Scope, node: n.MemberAccess) -> CallSite | None:
+        recv = scope.receiver(node.receiver)
+        k, m = recv.kind, norm(node.member)
+        if k == "record":
+            if recv.obj is not None:
+                if self.model.table_field(recv.obj, node.member) is not None:
+                    return None
+                if not self.model.table_procedures(recv.obj, node.member) and m not in b.RECORD_METHODS:
+                    return None
+            elif m not in b.RECORD_METHODS:
+                return None
+        elif k == "recordref":
+            if m not in b.RECORD_METHODS:
+                return None
+        elif k in ("codeunit", "page", "report", "xmlport", "interface", "this"):
+            if recv.obj is None or (k != "interface" and not self.model.object_procedures(recv.obj, node.member)
+                                    and m != "run"):
+                return None
+        elif k == "currpage":
+            if m not in b.PAGE_METHODS:
+                return None
+        elif not k.startswith("static:"):
+            return None
+        return self._qualified(scope, node, node.receiver, node.member, (), recv)
+
+    # ------------------------------------------------------------------ unqualified calls
+
+    def _unqualified(self, scope: Scope, node: n.Expr, name: str, args: tuple[n.Expr, ...]) -> CallSite:
+        procs = scope.procedures(name)
+        if procs:
+            arg_temps = self._arg_temps(scope, args)
+            targets = tuple(Target("call", p.key, p, arg_temps, _RECEIVER_PASS) for p in _pick(procs, len(args)))
+            return CallSite(scope.proc, node, name, args, None, None, targets, arg_temps)
+        key = norm(name)
+        rec = scope.with_rec
+        if rec is not None and scope.with_table is not None:
+            tprocs = self.model.table_procedures(scope.with_table, name)
+            if tprocs:
+                recv = scope.of_type(rec.type, rec)
+                arg_temps = self._arg_temps(scope, args)
+                targets = tuple(Target("record", p.key, p, arg_temps, recv.temp) for p in _pick(tprocs, len(args)))
+                return CallSite(scope.proc, node, name, args, recv, None, targets, arg_temps)
+        if key in b.GLOBAL_FUNCTIONS:
+            return CallSite(scope.proc, node, name, args, None, f"global.{key}", ())
+        if rec is not None and key in b.RECORD_METHODS:
+            recv = scope.of_type(rec.type, rec)
+            return self._record(scope, node, name, args, recv)
+        return self._opaque_site(scope, node, name, args, None, "unresolved",
+                                 f"{scope.obj.key}/{name}", f"{name} (not found in {scope.obj.display})")
+
+    # ------------------------------------------------------------------ qualified calls
+
+    def _qualified(self, scope: Scope, node: n.Expr, recv_expr: n.Expr, member: str, args: tuple[n.Expr, ...],
+                   recv: Receiver | None = None) -> CallSite:
+        if recv is None:
+            recv = scope.receiver(recv_expr)
+        k, m = recv.kind, norm(member)
+        if k == "record":
+            return self._record(scope, node, member, args, recv)
+        if k in ("codeunit", "page", "report", "xmlport", "query", "this", "testpage"):
+            return self._object_call(scope, node, member, args, recv)
+        if k == "interface":
+            return self._interface(scope, node, member, args, recv)
+        if k.startswith("static:"):
+            return self._static(scope, node, member, args, recv)
+        if k == "recordref":
+            return self._recordref(scope, node, member, args, recv)
+        if k == "fieldref" and m == "validate":
+            return self._opaque_site(scope, node, member, args, recv, "fieldref-validate", "FieldRef.Validate",
+                                     "FieldRef.Validate (the field's OnValidate is not known statically)",
+                                     builtin="fieldref.validate")
+        if k == "dotnet":
+            what = recv.object_name or "DotNet"
+            return self._opaque_site(scope, node, member, args, recv, "dotnet", f"{what}/{member}",
+                                     f"DotNet {what}.{member}")
+        if k == "unknown":
+            text = recv_expr.name if isinstance(recv_expr, n.Identifier) else "?"
+            return self._opaque_site(scope, node, member, args, recv, "unknown-receiver",
+                                     f"{scope.obj.key}/{text}.{member}", f"{text}.{member} (receiver not declared)")
+        return CallSite(scope.proc, node, member, args, recv, f"{k}.{m}", ())
+
+    def _record(self, scope: Scope, node: n.Expr, member: str, args: tuple[n.Expr, ...], recv: Receiver) -> CallSite:
+        m = norm(member)
+        table = recv.obj
+        if table is not None:
+            procs = self.model.table_procedures(table, member)
+            if procs:
+                arg_temps = self._arg_temps(scope, args)
+                targets = tuple(Target("record", p.key, p, arg_temps, recv.temp) for p in _pick(procs, len(args)))
+                return CallSite(scope.proc, node, member, args, recv, None, targets, arg_temps)
+        if m in b.RECORD_METHODS:
+            targets = self._operation_targets(scope, table, recv, m, args)
+            return CallSite(scope.proc, node, member, args, recv, f"record.{m}", targets)
+        name = recv.object_name or "?"
+        if table is None:
+            return self._opaque_site(scope, node, member, args, recv, "no-source", f"table/{name}/{member}",
+                                     f'Record "{name}".{member} (table not in the analyzed sources)')
+        return self._opaque_site(scope, node, member, args, recv, "unknown-member", f"{table.key}/{member}",
+                                 f"{table.display}.{member} (no such procedure)")
+
+    def _operation_targets(self, scope: Scope, table: ObjectInfo | None, recv: Receiver, m: str,
+                           args: tuple[n.Expr, ...]) -> tuple[Target, ...]:
+        """Triggers and trigger events run by a record operation (``Modify(true)``, ``Validate(F)``...)."""
+        if m in b.TRIGGER_OPERATIONS:
+            suffix, index = b.TRIGGER_OPERATIONS[m]
+            run = _bool_arg(args, index)
+            if table is None:
+                if run is False:
+                    return ()
+                name = recv.object_name or "?"
+                return (self._opaque(f"table/{name}/On{suffix}", "no-source",
+                                     f'Record "{name}" On{suffix} (table not in the analyzed sources)'),)
+            out: list[Target] = []
+            if run is not False:
+                out.extend(Target("table-trigger", t.key, t, (), recv.temp, conditional=run is None)
+                           for t in self.model.table_triggers(table, suffix))
+            for event in (f"OnBefore{suffix}Event", f"OnAfter{suffix}Event"):
+                v = self._table_event(table, event, "")
+                if v is not None:
+                    out.append(Target("table-event", v.key, None, (recv.temp, recv.temp, None)))
+            return tuple(out)
+        if m == "validate" and args:
+            fname = field_name(args[0])
+            if fname is None:
+                return ()
+            if table is None:
+                name = recv.object_name or "?"
+                return (self._opaque(f"table/{name}/field/{fname}/OnValidate", "no-source",
+                                     f'Record "{name}".{fname} OnValidate (table not in the analyzed sources)'),)
+            out = [Target("validate", t.key, t, (), recv.temp) for t in self.model.validate_triggers(table, fname)]
+            for event in ("OnBeforeValidateEvent", "OnAfterValidateEvent"):
+                v = self._table_event(table, event, fname)
+                if v is not None:
+                    out.append(Target("table-event", v.key, None, (recv.temp, recv.temp, None)))
+            return tuple(out)
+        return ()
+
+    def _table_event(self, table: ObjectInfo, event: str, element: str) -> VirtualNode | None:
+        base = table.base()
+        if not self.model.has_subscribers(base, event, element):
+            return None
+        key = f"{base.key}/event/{event}" + (f"/{element}" if element else "")
+        found = self.res.virtual.get(key)
+        if found is None:
+            params = ("Rec", "xRec", "CurrFieldNo" if element else "RunTrigger")
+            label = f"{base.display}.{event}" + (f"({element})" if element else "")
+            found = VirtualNode(key, "table-event", label, base, params,
+                                tuple(self.model.subscribers(base, event, element)))
+            self.res.virtual[key] = found
+        return found
+
+    def _object_call(self, scope: Scope, node: n.Expr, member: str, args: tuple[n.Expr, ...],
+                     recv: Receiver) -> CallSite:
+        k, m = recv.kind, norm(member)
+        obj = recv.obj if k != "this" else scope.obj
+        edge = {"this": "call", "testpage": "page"}.get(k, k)
+        if obj is not None:
+            procs = self.model.object_procedures(obj, member)
+            if procs:
+                arg_temps = self._arg_temps(scope, args)
+                receiver = _RECEIVER_PASS if k == "this" else None
+                targets = tuple(Target(edge, p.key, p, arg_temps, receiver) for p in _pick(procs, len(args)))
+                return CallSite(scope.proc, node, member, args, recv, None, targets, arg_temps)
+        if k == "codeunit" and m == "run":
+            if obj is None:
+                return self._opaque_site(scope, node, member, args, recv, "no-source",
+                                         f"codeunit/{recv.object_name}/OnRun",
+                                         f'Codeunit "{recv.object_name}".OnRun (not in the analyzed sources)',
+                                         builtin="codeunit.run")
+            return CallSite(scope.proc, node, member, args, recv, "codeunit.run",
+                            self._run_codeunit(scope, obj, args[0] if args else None))
+        if k in ("report", "xmlport") and obj is not None:
+            runners = b.REPORT_RUNNERS if k == "report" else b.XMLPORT_RUNNERS
+            targets = self._run_triggers(obj, k) if m in runners else ()
+            return CallSite(scope.proc, node, member, args, recv, f"{k}.{m}", targets)
+        known = {"page": b.PAGE_METHODS, "report": b.REPORT_METHODS, "xmlport": b.XMLPORT_METHODS,
+                 "query": b.QUERY_METHODS, "testpage": None, "this": None, "codeunit": frozenset()}[k]
+        if known is None or m in known:
+            return CallSite(scope.proc, node, member, args, recv, f"{k}.{m}", ())
+        if obj is None:
+            return self._opaque_site(scope, node, member, args, recv, "no-source",
+                                     f"{k}/{recv.object_name}/{member}",
+                                     f'{k.capitalize()} "{recv.object_name}".{member} (not in the analyzed sources)')
+        return self._opaque_site(scope, node, member, args, recv, "unknown-member", f"{obj.key}/{member}",
+                                 f"{obj.display}.{member} (no such procedure)")
+
+    def _run_codeunit(self, scope: Scope, cu: ObjectInfo, record: n.Expr | None) -> tuple[Target, ...]:
+        onrun = cu.triggers.get("onrun")
+        if onrun is None:
+            return ()
+        temp = PERSISTENT if record is None else (scope.receiver(record).temp or UNKNOWN)
+        return (Target("codeunit-run", onrun.key, onrun, (), temp),)
+
+    def _run_triggers(self, obj: ObjectInfo, kind: str) -> tuple[Target, ...]:
+        edge = f"{kind}-run"
+        objs = [obj.base(), *obj.base().extensions]
+        return tuple(Target(edge, p.key, p) for o in objs for p in o.all_procs if p.is_trigger)
+
+    def _interface(self, scope: Scope, node: n.Expr, member: str, args: tuple[n.Expr, ...],
+                   recv: Receiver) -> CallSite:
+        iface = recv.obj
+        if iface is None:
+            return self._opaque_site(scope, node, member, args, recv, "no-source",
+                                     f"interface/{recv.object_name}/{member}",
+                                     f'Interface "{recv.object_name}".{member} (not in the analyzed sources)')
+        arg_temps = self._arg_temps(scope, args)
+        targets = [Target("interface", p.key, p, arg_temps)
+                   for impl in self.model.implementers(iface)
+                   for p in _pick(impl.procedures.get(norm(member), []), len(args))]
+        if not targets:
+            return self._opaque_site(scope, node, member, args, recv, "interface-no-implementation",
+                                     f"{iface.key}/{member}",
+                                     f"{iface.display}.{member} (no implementing codeunit in sight)")
+        return CallSite(scope.proc, node, member, args, recv, None, tuple(targets), arg_temps)
+
+    def _static(self, scope: Scope, node: n.Expr, member: str, args: tuple[n.Expr, ...], recv: Receiver) -> CallSite:
+        k, m = recv.kind, norm(member)
+        builtin = f"{k}.{m}"
+        if k == "static:codeunit" and m == "run" and args:
+            cu, written = scope.object_ref(args[0], "codeunit")
+            if cu is not None:
+                return CallSite(scope.proc, node, member, args, recv, builtin,
+                                self._run_codeunit(scope, cu, args[1] if len(args) > 1 else None))
+            if written is not None:
+                return self._opaque_site(scope, node, member, args, recv, "no-source", f"codeunit/{written}/OnRun",
+                                         f'Codeunit "{written}".OnRun (not in the analyzed sources)', builtin)
+            return self._opaque_site(scope, node, member, args, recv, "dynamic-codeunit",
+                                     f"{scope.obj.key}/Codeunit.Run",
+                                     "Codeunit.Run with a codeunit id known only at run time", builtin)
+        for kind, runners in (("report", b.REPORT_RUNNERS), ("xmlport", b.XMLPORT_RUNNERS)):
+            if k == f"static:{kind}" and m in runners and args:
+                obj, written = scope.object_ref(args[0], kind)
+                if obj is not None:
+                    return CallSite(scope.proc, node, member, args, recv, builtin, self._run_triggers(obj, kind))
+                if written is not None:
+                    return self._opaque_site(scope, node, member, args, recv, "no-source", f"{kind}/{written}",
+                                             f'{kind.capitalize()} "{written}" (not in the analyzed sources)',
+                                             builtin)
+                return self._opaque_site(scope, node, member, args, recv, f"dynamic-{kind}",
+                                         f"{scope.obj.key}/{kind.capitalize()}.{member}",
+                                         f"{kind.capitalize()}.{member} with an id known only at run time", builtin)
+        return CallSite(scope.proc, node, member, args, recv, builtin, ())
+
+    def _recordref(self, scope: Scope, node: n.Expr, member: str, args: tuple[n.Expr, ...],
+                   recv: Receiver) -> CallSite:
+        m = norm(member)
+        builtin = f"recordref.{m}"
+        if m in b.TRIGGER_OPERATIONS:
+            suffix, index = b.TRIGGER_OPERATIONS[m]
+            if _bool_arg(args, index) is not False:
+                return self._opaque_site(scope, node, member, args, recv, "recordref-trigger",
+                                         f"RecordRef/On{suffix}",
+                                         f"RecordRef.{member}: On{suffix} of a table known only at run time",
+                                         builtin)
+        return CallSite(scope.proc, node, member, args, recv, builtin, ())
+
+    # ------------------------------------------------------------------ helpers
+
+    def _arg_temps(self, scope: Scope, args: tuple[n.Expr, ...]) -> tuple[Temp | None, ...]:
+        out: list[Temp | None] = []
+        for a in args:
+            if isinstance(a, n.Identifier | n.Index):
+                r = scope.receiver(a)
+                out.append((r.temp or UNKNOWN) if r.kind in ("record", "recordref") else None)
+            else:
+                out.append(None)
+        return tuple(out)
+
+    def _opaque(self, detail: str, reason: str, label: str) -> Target:
+        key = f"opaque/{reason}/{detail}"
+        if key not in self.res.opaque:
+            self.res.opaque[key] = Opaque(key, reason, label)
+        return Target("opaque", key, reason=reason)
+
+    def _opaque_site(self, scope: Scope, node: n.Expr, name: str, args: tuple[n.Expr, ...], recv: Receiver | None,
+                     reason: str, detail: str, label: str, builtin: str | None = None) -> CallSite:
+        return CallSite(scope.proc, node, name, args, recv, builtin, (self._opaque(detail, reason, label),))
+
+
+_RECEIVER_PASS = Temp("receiver")
+
+
+def _merge(temps: list[Temp]) -> Temp:
+    kinds = {t.kind for t in temps}
+    if kinds == {"temporary"}:
+        return temps[0]
+    if "persistent" in kinds:
+        return PERSISTENT
+    if len(set(temps)) == 1:
+        return temps[0]
+    return UNKNOWN
