@@ -39,7 +39,7 @@ GLOBAL_FUNCTIONS = _names("""
     GetModuleExecutionContext IsSessionActive LogMessage LogSecurityAudit SendTraceTag SetDocumentServiceToken
     StartSession StopSession GetLastErrorCallstack IsValueNull UserSecurityId ActiveSession
     Download DownloadFromStream Upload UploadIntoStream FileImportAsStream
-    RunHyperlink ObjectId ApplicationArea
+    RunHyperlink ObjectId ApplicationArea SecretStrSubstNo Exists Erase SetUserPassword
 """)
 
 # Record methods (also what a page or table may call unqualified on its implicit Rec).
@@ -80,15 +80,24 @@ QUERY_METHODS = _names("""
     SetRange TopNumberOfRows SaveAsJson SaveAsExcel SecurityFiltering
 """)
 
-# Receivers that are not variables but static namespaces of methods.
+# Receivers that are not variables but static namespaces of methods: AL's data types and the
+# system namespaces (``Session.X``, ``XmlElement.Create``, ``Codeunit.Run``...).
 STATIC_RECEIVERS = _names("""
-    Codeunit Page Report Xmlport Query Database Session System IsolatedStorage NavApp TaskScheduler
-    CompanyProperty ProductName NumberSequence Debugger ErrorInfo SessionSettings ApplicationArea Dialog Text
-    Label File Media MediaSet User DataTransfer Enum WebServiceActionContext Version Guid Char Integer Decimal
-    Date Time DateTime BigInteger Boolean Duration SecretText HttpClient JsonObject JsonArray JsonValue
-    JsonToken XmlDocument Cookie ModuleInfo ModuleDependencyInfo Notification RecordRef TestPage
-    TestRequestPage Variant InStream OutStream BLOB DotNet Action Option CurrPage CurrReport
+    Action Any Automation BigInteger BigText Blob Boolean Byte Char ClientType Code Codeunit CompanyProperty
+    Cookie DataClassification DataScope Database Date DateFormula DateTime Debugger Decimal DefaultLayout Dialog
+    Dictionary DotNet Duration Enum ErrorBehavior ErrorInfo ErrorType ExecutionContext ExecutionMode FieldClass
+    FieldRef FieldType File FileUpload FilterPageBuilder Guid HttpClient HttpContent HttpHeaders
+    HttpRequestMessage HttpResponseMessage InStream Integer IsolatedStorage IsolationLevel JsonArray JsonObject
+    JsonToken JsonValue KeyRef Label List Media MediaSet ModuleDependencyInfo ModuleInfo NavApp Notification
+    NotificationScope NumberSequence ObjectType Option OutStream Page PageBackgroundTaskErrorLevel ProductName
+    Query RecordId RecordRef Report ReportFormat ReportLayoutType RequestPage SecretText SecurityFilter Session
+    SessionInformation SessionSettings System TableConnectionType TaskScheduler TestAction TestField TestFilter
+    TestPage TestPart TestRequestPage Text TextBuilder TextConst TextEncoding Time TransactionModel
+    TransactionType Variant Version WebServiceActionContext XmlAttribute XmlAttributeCollection XmlCData
+    XmlComment XmlDeclaration XmlDocument XmlDocumentType XmlElement XmlNameTable XmlNamespaceManager XmlNode
+    XmlNodeList XmlPort XmlProcessingInstruction XmlReadOptions XmlText XmlWriteOptions User CurrPage CurrReport
 """)
+ENUM_STATICS = _names("FromInteger Ordinals Names")
 
 # Object-typed receivers whose members may be user procedures; everything else is built in.
 OBJECT_TYPES = frozenset({"record", "codeunit", "page", "report", "xmlport", "query", "interface", "testpage"})

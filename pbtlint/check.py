@@ -6,13 +6,14 @@ returns the rendered report; the CLI writes it and picks the exit code.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.baseline import apply_baseline, read_baseline, render_baseline
 from pbtlint.config import load_config
-from pbtlint.findings import SYNTAX_ERROR, Finding
+from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
 from pbtlint.report import ReportMeta, ToolNotification, render
 from pbtlint.runner import RunResult, analyze, display_path
 from pbtlint.source import read_source
@@ -41,7 +42,7 @@ class CheckOutcome:
 
 def app_root_of(file: Path) -> Path:
     """The folder of the nearest app.json above ``file``, or ``file`` itself when there is none."""
-    for parent in file.resolve().parents:
+    for parent in Path(os.path.realpath(file)).parents:  # realpath: no error on a symlink loop
         if (parent / "app.json").is_file():
             return parent
     return file
@@ -95,11 +96,16 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
     if options.write_baseline:
         Path(options.write_baseline).write_text(render_baseline(findings, _lines_of), encoding="utf-8")
     unreadable = {pf.path for app in run.apps for pf in app.files if pf.unit is None and pf.lines == 0}
+    empty = sorted(
+        pf.path for app in run.apps for pf in app.files
+        if pf.unit is not None and not pf.unit.objects and not pf.findings and (only is None or pf.path in only)
+    )
     notifications = tuple(
         ToolNotification(f.location.path, f.message, f.severity, f.rule_id)
         for f in findings
         if f.rule_id == SYNTAX_ERROR and f.location.path in unreadable
-    )
+    ) + tuple(ToolNotification(path, "file holds no AL object; nothing to analyze", Severity.NOTE, "")
+              for path in empty)
     sources = {}
     for path in sorted({f.location.path for f in findings}):
         try:

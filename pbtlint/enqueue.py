@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pbtlint import nodes as n
-from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo, scoped_object_name
+from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.resolve import CallSite, Resolution
 from pbtlint.scope import Scope
 from pbtlint.span import Span
-from pbtlint.walk import iter_nodes
+from pbtlint.walk import iter_nodes, scoped_object_name
 
 ENQUEUE = "currpage.enqueuebackgroundtask"
 _MAX_DEPTH = 6
@@ -131,7 +131,8 @@ class ErrorTrigger:
 class EnqueueIndex:
     """All enqueue sites and background-task triggers of a project."""
 
-    def __init__(self, sites: list[EnqueueSite], completion: list[CompletionTrigger], errors: list[ErrorTrigger]):
+    def __init__(self, sites: list[EnqueueSite], completion: list[CompletionTrigger],
+                 errors: list[ErrorTrigger]) -> None:
         self.sites = tuple(sites)
         self.completion_triggers = tuple(completion)
         self.error_triggers = tuple(errors)
@@ -305,6 +306,8 @@ class _Finder:
         if isinstance(expr, n.Identifier):
             v = scope.var(expr.name)
             if v is not None and v.scope in ("local", "global"):
+                if self._passed_by_var(scope, v):
+                    return None  # e.g. OnGetTimeout(TimeoutMs): a subscriber may change it
                 values = self._assigned(scope, v)
                 found = {self._int(s, e, depth + 1) for s, e in values}
                 return found.pop() if len(found) == 1 else None
@@ -312,6 +315,20 @@ class _Finder:
         if returned is not None and len(returned) == 1:
             return self._int(returned[0][0], returned[0][1], depth + 1)
         return None
+
+    def _passed_by_var(self, scope: Scope, var: VarInfo) -> bool:
+        """``var`` is passed as a ``var`` argument to a user procedure in its procedure (or object)."""
+        procs = [scope.proc] if var.scope != "global" else scope.obj.all_procs
+        for proc in procs:
+            s = scope if proc is scope.proc else Scope(self.model, proc)
+            for site in self.res.sites_in(proc.key):
+                for i, a in enumerate(site.args):
+                    if not (isinstance(a, n.Identifier) and s.var(a.name) is var):
+                        continue
+                    for t in site.targets:
+                        if t.proc is None or (i < len(t.proc.params) and t.proc.params[i].by_ref):
+                            return True
+        return False
 
     # ------------------------------------------------------------------ parameter keys
 
@@ -341,15 +358,32 @@ class _Finder:
             complete &= bool(callers)
         return complete
 
+    def _key_texts(self, scope: Scope, expr: n.Expr, depth: int) -> list[str | None]:
+        """The constant texts a key expression may have; a by-value text parameter is followed to
+        every caller's argument (``SchedulePBT(Rec.FieldName(X), ...)``)."""
+        key = scope.constant_text(expr)
+        if key is not None or not isinstance(expr, n.Identifier) or depth >= _MAX_DEPTH:
+            return [key]
+        v = scope.var(expr.name)
+        if v is None or v.scope != "parameter":
+            return [None]
+        out: list[str | None] = []
+        for call in self.res.callers_of(scope.proc.key):
+            if v.index < len(call.args):
+                out.extend(self._key_texts(Scope(self.model, call.caller), call.args[v.index], depth + 1))
+        return _dedupe(out) or [None]
+
     def _keys_in(self, scope: Scope, var: VarInfo, out: list[ParameterKey], depth: int,
                  seen: set[tuple[str, str]]) -> bool:
         complete = True
         for site in self.res.sites_in(scope.proc.key):
             recv = site.receiver
             if recv is not None and recv.var is var and site.builtin in ("dictionary.add", "dictionary.set"):
-                key = scope.constant_text(site.args[0]) if site.args else None
-                complete &= key is not None
-                out.append(ParameterKey(key, site.args[0] if site.args else site.node, scope.proc.path, site))
+                if not site.args:
+                    continue
+                keys = self._key_texts(scope, site.args[0], depth)
+                complete &= all(k is not None for k in keys)
+                out.extend(ParameterKey(k, site.args[0], scope.proc.path, site) for k in keys)
                 continue
             for i, a in enumerate(site.args):
                 if not (isinstance(a, n.Identifier) and scope.var(a.name) is var):
@@ -363,6 +397,14 @@ class _Finder:
                         p = callee.params[i]
                         complete &= self._keys_in(Scope(self.model, callee), p, out, depth + 1, seen)
         return complete
+
+
+def _dedupe(keys: list[str | None]) -> list[str | None]:
+    out: list[str | None] = []
+    for k in keys:
+        if k not in out:
+            out.append(k)
+    return out
 
 
 def _returned(scope: Scope, expr: n.Expr) -> list[tuple[Scope, n.Expr]] | None:

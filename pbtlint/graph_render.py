@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.callgraph import Edge, effective_temp, path_to
 from pbtlint.enqueue import EnqueueSite
 from pbtlint.model import TEMPORARY
+from pbtlint.reach import Reach, background_reach
 
 DEFAULT_MAX_NODES = 150
 MARKS = ("write", "commit", "lock", "ui", "opaque")
@@ -64,38 +64,38 @@ def _tree(project: AnalyzedProject, index: int, site: EnqueueSite, max_nodes: in
             edges.append((root_id, nid, "task"))
             continue
         ids.setdefault(t.root.key, "")
-    roots = [k for k in ids if k in graph.graph]
-    tree = graph.shortest_paths(roots)
-    order = list(tree)
+    reach = background_reach(graph, [k for k in ids if k in graph.graph])
+    order = list(reach.frames_of)
     for added, key in enumerate(order):
         if len(nodes) >= max_nodes:
             omitted = len(order) - added
             break
         nid = f"{prefix}{len(nodes)}"
         ids[key] = nid
-        marks, notes = _marks(project, key, path_to(tree, key))
+        marks, notes = _marks(project, reach, key)
         nodes.append(TreeNode(nid, key, graph.node(key).get("label") or key, marks, notes))
-        parent = tree[key]
-        if parent is None:
+        path = reach.path(key)
+        if not path:
             edges.append((root_id, nid, "task"))
-        elif parent.source in ids and ids[parent.source]:
-            edges.append((ids[parent.source], nid, parent.kind))
+        elif ids.get(path[-1].source):
+            edges.append((ids[path[-1].source], nid, path[-1].kind))
     return TaskTree(title, tuple(nodes), tuple(edges), omitted)
 
 
-def _marks(project: AnalyzedProject, key: str, path: list[Edge]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _marks(project: AnalyzedProject, reach: Reach, key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     data = project.graph.node(key)
     if data.get("kind") == "opaque":
         return ("opaque",), (f"opaque: {data.get('reason')}",)
     marks: list[str] = []
     notes: list[str] = []
+    frames = reach.frames(key)
     for site in project.resolution.sites_in(key):
         category = site.category
         if category is None:
             continue
         recv = site.receiver
         if (category in ("write", "lock") and recv is not None and recv.kind in ("record", "recordref")
-                and effective_temp(recv.temp, path) == TEMPORARY):
+                and all(reach.temp_of(site, f) == TEMPORARY for f in frames)):
             continue
         if category not in marks:
             marks.append(category)

@@ -64,6 +64,9 @@ class PackageLimits:
     max_symbol_bytes: int = 512 * MiB
     max_manifest_bytes: int = 4 * MiB
     read_sources: bool = True
+    parse_symbols: bool = True
+    """False: ``SymbolReference.json`` is only decompressed (in chunks, counted against the limits,
+    its CRC checked) and then dropped, so a huge or hostile one costs time but no memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +169,12 @@ class _Reader:
     def error(self, message: str) -> None:
         self.findings.append(syntax_error(str(self.path), Span.point(1), message))
 
-    def read_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
-        """The member's bytes, counting what is really decompressed against ``limit`` and the total."""
+    def read_member(
+        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, keep: bool = True
+    ) -> bytes | None:
+        """The member's bytes, counting what is really decompressed against ``limit`` and the total.
+
+        ``keep=False`` checks the member the same way but keeps none of it (returns ``b""``)."""
         if info.file_size > limit:
             self.error(f"member {info.filename!r} claims {info.file_size} bytes, over the limit of {limit}; "
                        "skipped")
@@ -177,11 +184,14 @@ class _Reader:
                        f"{self.limits.max_total_bytes} bytes; skipped")
             return None
         out = bytearray()
+        size = 0
         try:
             with zf.open(info) as member:
                 while chunk := member.read(_CHUNK):
-                    out += chunk
-                    if len(out) > limit or self.total + len(out) > self.limits.max_total_bytes:
+                    size += len(chunk)
+                    if keep:
+                        out += chunk
+                    if size > limit or self.total + size > self.limits.max_total_bytes:
                         raise _LimitError
         except _LimitError:
             self.error(f"member {info.filename!r} decompresses to more than its header claims and the "
@@ -190,7 +200,7 @@ class _Reader:
         except Exception as e:  # BadZipFile (bad CRC), zlib.error, encrypted, unsupported method...
             self.error(f"member {info.filename!r} cannot be read: {type(e).__name__}: {e}")
             return None
-        self.total += len(out)
+        self.total += size
         return bytes(out)
 
 
@@ -297,8 +307,9 @@ def _read_zip(zf: zipfile.ZipFile, reader: _Reader) -> Package:
             manifest = _parse_navx_manifest(data, reader) if data is not None else None
         elif lower == SYMBOLS_MEMBER and not seen_symbols:
             seen_symbols = True
-            data = reader.read_member(zf, info, limits.max_symbol_bytes)
-            symbols = _parse_symbols(data, reader) if data is not None else None
+            data = reader.read_member(zf, info, limits.max_symbol_bytes, keep=limits.parse_symbols)
+            if data is not None and limits.parse_symbols:
+                symbols = _parse_symbols(data, reader)
         elif lower.endswith(".al") and limits.read_sources:
             data = reader.read_member(zf, info, limits.max_member_bytes)
             if data is not None:

@@ -1,8 +1,9 @@
 """Parse AL source text into a Lark tree (grammar: pbtlint/al.lark).
 
-The parser is Lark LALR(1) with the contextual lexer. Its tables are cached in a file under the user
-cache directory (``$PBTLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/pbtlint``, else ``~/.cache/pbtlint``);
-when that directory cannot be written the parser is simply built in memory.
+The parser is Lark LALR(1) with a contextual lexer of our own (:class:`ALLexer`). Its tables are
+cached in a file under the user cache directory (``$PBTLINT_CACHE_DIR``, else
+``$XDG_CACHE_HOME/pbtlint``, else ``~/.cache/pbtlint``); when that directory cannot be written the
+parser is simply built in memory.
 
 :func:`parse_source` never raises: a syntax error becomes one PBT0000 finding whose message says in
 words what was found and what was expected.
@@ -19,15 +20,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from lark.lexer import Lexer, LexerState, PatternStr
 
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.span import Span
 
 START_SYMBOLS = ("compilation_unit", "statements", "expression")
+
+# AL-SYNTAX.md §3: words that are never unquoted names (the grammar's `_reserved` rule).
+RESERVED_WORDS = (
+    "begin", "end", "if", "then", "else", "case", "of", "for", "to", "downto", "do", "while", "repeat",
+    "until", "foreach", "exit", "with", "asserterror", "procedure", "trigger", "var", "and", "or", "xor",
+    "not", "div", "mod", "in", "true", "false", "temporary", "this",
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ def build_parser(cache: bool = True, debug: bool = False) -> Lark:
     return Lark(
         grammar,
         parser="lalr",
-        lexer="contextual",
+        lexer=ALLexer,
         propagate_positions=True,
         maybe_placeholders=True,
         start=list(START_SYMBOLS),
@@ -102,10 +112,98 @@ def parse_source(text: str, path: str, start: str = "compilation_unit") -> Parse
 def tokenize(text: str) -> Iterator[Token]:
     """The lexer's tokens for ``text`` without parsing it (comments and whitespace skipped).
 
-    This uses one lexer over all terminals, so every keyword comes out as its keyword terminal; the
-    parser's contextual lexer may call the same word a name. Meant for benchmarks and tools.
+    Without a parser state every keyword comes out as its keyword terminal, where the parser may
+    take a contextual keyword as a name. Raises UnexpectedCharacters on text no terminal matches.
+    Meant for benchmarks and tools.
     """
-    return get_parser().lex(text)
+    lexer = get_parser().parser.lexer
+    assert isinstance(lexer, ALLexer)
+    return lexer.tokens(text)
+
+
+# --------------------------------------------------------------------------- lexer
+
+
+class ALLexer(Lexer):
+    """The contextual lexer: one regular expression for all tokens, then a word is a keyword when it is
+    reserved (AL-SYNTAX.md §3, always) or when the parser state accepts that keyword; otherwise a name.
+
+    Lark's own contextual lexer keeps one scanner per parser state and tests every word against all
+    keywords with a regular expression; this one looks words up in a dictionary, which makes lexing
+    several times faster. It also keeps reserved words reserved where no rule accepts them, so
+    `if a then b; else c` reports the `else`.
+    """
+
+    __future_interface__ = 2
+
+    def __init__(self, conf: lark.common.LexerConf) -> None:
+        word = re.compile(r"[^\W\d]\w*")
+        self.keywords: dict[str, str] = {}
+        scanned = []
+        for term in conf.terminals:
+            pattern = term.pattern
+            if isinstance(pattern, PatternStr) and word.fullmatch(pattern.value) and "i" in pattern.flags:
+                self.keywords[pattern.value.lower()] = term.name
+            else:
+                scanned.append(term)
+        # the order Lark's basic lexer uses: longer fixed strings before their prefixes
+        scanned.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in scanned),
+                                conf.g_regex_flags)
+        self.ignore = frozenset(conf.ignore)
+        self.reserved = frozenset(self.keywords[w] for w in RESERVED_WORDS if w in self.keywords)
+        self.terminals_by_name = conf.terminals_by_name
+
+    def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
+        text_slice = lexer_state.text
+        states = parser_state.parse_conf.parse_table.states
+        for token in self._scan(text_slice.text, text_slice.start, text_slice.end, states, parser_state):
+            lexer_state.last_token = token
+            yield token
+
+    def tokens(self, text: str) -> Iterator[Token]:
+        """All tokens of ``text``, every keyword as its keyword terminal."""
+        return self._scan(text, 0, len(text), None, None)
+
+    def _scan(self, text: str, pos: int, end: int, states: dict | None, parser_state: Any) -> Iterator[Token]:
+        """Tokens from ``pos`` to ``end``; ``states`` (the LALR table) is None when not parsing."""
+        match = self.regex.match
+        keywords = self.keywords
+        reserved = self.reserved
+        ignore = self.ignore
+        line = text.count("\n", 0, pos) + 1
+        line_start = text.rfind("\n", 0, pos) + 1
+        while pos < end:
+            m = match(text, pos)
+            if m is None:
+                column = pos - line_start + 1
+                accepted = set(states[parser_state.position]) if states else set()
+                raise UnexpectedCharacters(text, pos, line, column, allowed=accepted or {"<END-OF-FILE>"},
+                                           state=parser_state, terminals_by_name=self.terminals_by_name)
+            kind = m.lastgroup
+            value = m.group()
+            start, pos = pos, m.end()
+            column = start - line_start + 1
+            if "\n" in value:  # whitespace, block comments, multi-line text
+                line_before = line
+                line += value.count("\n")
+                line_start = start + value.rfind("\n") + 1
+                if kind in ignore:
+                    continue
+                yield Token(kind, value, start, line_before, column, line, pos - line_start + 1, pos)
+                continue
+            if kind in ignore:
+                continue
+            if kind == "IDENT":
+                keyword = keywords.get(value.lower())
+                if keyword is not None:
+                    if states is None or keyword in reserved:
+                        kind = keyword
+                    else:
+                        accepts = states[parser_state.position]
+                        if keyword in accepts or "IDENT" not in accepts:
+                            kind = keyword
+            yield Token(kind, value, start, line, column, line, column + len(value), pos)
 
 
 # --------------------------------------------------------------------------- error messages
@@ -125,7 +223,7 @@ def _finding_for(exc: LarkError, text: str, path: str) -> Finding:
         else:
             span = _token_span(token)
             found = describe_token(token)
-        return syntax_error(path, span, f"unexpected {found}; expected {describe_expected(exc.expected)}")
+        return syntax_error(path, span, f"unexpected {found}; expected {describe_expected(_expected(exc))}")
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else ""
         span = Span(exc.line, exc.column, exc.line, exc.column + 1)
@@ -135,6 +233,22 @@ def _finding_for(exc: LarkError, text: str, path: str) -> Finding:
         return syntax_error(path, _end_span(text),
                             f"unexpected end of file; expected {describe_expected(exc.expected)}")
     return syntax_error(path, Span.point(1), f"syntax error: {exc}")
+
+
+def _expected(exc: UnexpectedToken) -> set[str]:
+    """The terminals the parser really accepts at the error.
+
+    LALR merges states, so ``exc.expected`` may hold terminals that only fit elsewhere (``until`` after
+    a `;` in a `begin` block); trying each one on a copy of the parser removes them.
+    """
+    try:
+        if exc.interactive_parser is not None:
+            accepted = set(exc.interactive_parser.accepts())
+            if accepted:
+                return accepted
+    except Exception:  # noqa: BLE001 - fall back to Lark's own set
+        pass
+    return set(exc.expected)
 
 
 def _error_offset(exc: LarkError, text: str) -> int:
@@ -256,6 +370,12 @@ def describe_expected(expected: Iterable[str]) -> str:
     """Collapse the parser's expected terminals to a short phrase: "';', 'else' or an operator"."""
     remaining = {name for name in expected if not name.startswith("__")}
     groups: list[str] = []
+    if "OTHER_CHAR" in remaining:  # inside an opaque property value: anything but its end goes
+        remaining &= {"SEMICOLON", "RPAR", "RSQB"}
+        groups.append("more of the property value")
+    if {"DOWNTO", "UNTIL", "ASSERTERROR"} <= remaining:  # reserved words accepted as names (`value(1; IN)`)
+        remaining -= _RESERVED - _EXPRESSION_START
+        remaining.add("IDENT")
     if {"IF", "WHILE", "BEGIN"} <= remaining:
         groups.append("a statement")
         remaining -= _STATEMENT_START | _EXPRESSION_START

@@ -350,8 +350,8 @@ class _Collector:
                     continue
                 if _is_dir(entry):
                     subdirs.append(Path(entry.path))
-                elif entry.name.lower().endswith(".al") and _is_file(entry):
-                    self.add_file(current, Path(entry.path))
+                elif entry.name.lower().endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
+                    self.add_file(current, Path(entry.path))  # a broken link: reading it says why
             stack.extend((d, current) for d in reversed(subdirs))
         return nested
 
@@ -360,6 +360,14 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
     except OSError:
+        return False
+
+
+def _is_bad_link(entry: os.DirEntry[str]) -> bool:
+    """A symbolic link that leads nowhere (dangling, or a loop)."""
+    try:
+        return entry.is_symlink() and not os.path.exists(entry.path)
+    except (OSError, ValueError):
         return False
 
 

@@ -13,6 +13,20 @@ extension procedure), ``page``/``report``/``query`` (procedures on such variable
 ``table-event`` (an operation to the table's ``OnAfterModifyEvent``... node), ``event`` (publisher or
 table event to a subscriber; added by the call graph), ``interface`` (interface method to each
 implementation), ``report-run`` / ``xmlport-run`` (to the object's triggers), ``opaque``.
+
+Built-in operations are named ``<receiver>.<method>``, lower case: ``record.modify``,
+``recordref.insert``, ``global.message`` (system methods called without a receiver),
+``static:<name>.<method>`` for ``Codeunit.Run``, ``Page.SetBackgroundTaskResult``,
+``IsolatedStorage.Set``, ``Session.X`` (``static:page.setbackgroundtaskresult``), ``currpage.*`` /
+``currreport.*`` / ``currquery.*`` / ``currxmlport.*`` (also unqualified calls of those methods inside
+the object), and the variable's type for other built-in types (``dictionary.get``,
+``notification.send``, ``dialog.open``). A record operation keeps its trigger edges
+(``Modify(true)`` is ``record.modify`` *and* has ``table-trigger`` targets).
+
+Opaque reasons: ``no-source`` (the object is not in the analyzed sources), ``dotnet``,
+``interface-no-implementation``, ``dynamic-codeunit`` / ``dynamic-report`` / ``dynamic-xmlport`` (an
+id known only at run time), ``recordref-trigger`` (``RecRef.Modify(true)``), ``fieldref-validate``,
+``unresolved`` (an unqualified name found nowhere), ``unknown-member``, ``unknown-receiver``.
 """
 
 from __future__ import annotations
@@ -21,7 +35,7 @@ from dataclasses import dataclass
 
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
-from pbtlint.model import PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
+from pbtlint.model import EXTENSION_TARGET, PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.scope import Receiver, Scope
 from pbtlint.span import Span
@@ -254,7 +268,8 @@ class _Resolver:
         if scope.var(name) is not None or scope.rec_field(name):
             return None
         key = norm(name)
-        if (scope.procedures(name) or key in b.GLOBAL_FUNCTIONS
+        implicit = _IMPLICIT_OBJECT_METHODS.get(scope.obj.kind)
+        if (scope.procedures(name) or key in b.GLOBAL_FUNCTIONS or (implicit is not None and key in implicit[1])
                 or (scope.with_rec is not None and key in b.RECORD_METHODS)
                 or (scope.with_table is not None and self.model.table_procedures(scope.with_table, name))):
             return self._unqualified(scope, node, name, ())
@@ -307,6 +322,18 @@ class _Resolver:
         if rec is not None and key in b.RECORD_METHODS:
             recv = scope.of_type(rec.type, rec)
             return self._record(scope, node, name, args, recv)
+        implicit = _IMPLICIT_OBJECT_METHODS.get(scope.obj.kind)
+        if implicit is not None and key in implicit[1]:
+            return CallSite(scope.proc, node, name, args, None, f"{implicit[0]}.{key}", ())
+        if scope.obj.kind == "codeunit" and key == "run":
+            # ``Run()`` inside a codeunit runs the codeunit itself.
+            return CallSite(scope.proc, node, name, args, None, "codeunit.run",
+                            self._run_codeunit(scope, scope.obj, args[0] if args else None, self_run=True))
+        target_name = scope.obj.node.extends
+        if scope.obj.target is None and target_name and scope.obj.kind in EXTENSION_TARGET:
+            return self._opaque_site(scope, node, name, args, None, "no-source",
+                                     f"{scope.obj.kind}/{target_name}/{name}",
+                                     f'{name} (of "{target_name}", not in the analyzed sources)')
         return self._opaque_site(scope, node, name, args, None, "unresolved",
                                  f"{scope.obj.key}/{name}", f"{name} (not found in {scope.obj.display})")
 
@@ -335,6 +362,8 @@ class _Resolver:
             what = recv.object_name or "DotNet"
             return self._opaque_site(scope, node, member, args, recv, "dotnet", f"{what}/{member}",
                                      f"DotNet {what}.{member}")
+        if k == "unknown" and m in b.ENUM_STATICS:
+            return CallSite(scope.proc, node, member, args, recv, f"static:enum.{m}", ())
         if k == "unknown":
             text = recv_expr.name if isinstance(recv_expr, n.Identifier) else "?"
             return self._opaque_site(scope, node, member, args, recv, "unknown-receiver",
@@ -446,11 +475,15 @@ class _Resolver:
         return self._opaque_site(scope, node, member, args, recv, "unknown-member", f"{obj.key}/{member}",
                                  f"{obj.display}.{member} (no such procedure)")
 
-    def _run_codeunit(self, scope: Scope, cu: ObjectInfo, record: n.Expr | None) -> tuple[Target, ...]:
+    def _run_codeunit(self, scope: Scope, cu: ObjectInfo, record: n.Expr | None,
+                      self_run: bool = False) -> tuple[Target, ...]:
         onrun = cu.triggers.get("onrun")
         if onrun is None:
             return ()
-        temp = PERSISTENT if record is None else (scope.receiver(record).temp or UNKNOWN)
+        if record is not None:
+            temp = scope.receiver(record).temp or UNKNOWN
+        else:
+            temp = _RECEIVER_PASS if self_run else PERSISTENT
         return (Target("codeunit-run", onrun.key, onrun, (), temp),)
 
     def _run_triggers(self, obj: ObjectInfo, kind: str) -> tuple[Target, ...]:
@@ -540,6 +573,17 @@ class _Resolver:
 
 
 _RECEIVER_PASS = Temp("receiver")
+
+# Methods an object may call on itself without a receiver (``Update()`` in a page, ``SetRange`` in a
+# query trigger): object kind -> (receiver name, methods).
+_IMPLICIT_OBJECT_METHODS: dict[str, tuple[str, frozenset[str]]] = {
+    "page": ("currpage", b.PAGE_METHODS),
+    "pageextension": ("currpage", b.PAGE_METHODS),
+    "report": ("currreport", b.REPORT_METHODS),
+    "reportextension": ("currreport", b.REPORT_METHODS),
+    "query": ("currquery", b.QUERY_METHODS),
+    "xmlport": ("currxmlport", b.XMLPORT_METHODS),
+}
 
 
 def _merge(temps: list[Temp]) -> Temp:

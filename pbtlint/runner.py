@@ -8,15 +8,25 @@ kept only for files of the app itself.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pbtlint.analysis import AnalyzedProject, build_project
-from pbtlint.findings import Finding
+from pbtlint.findings import Finding, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.project import App, Workspace, discover
+from pbtlint.packages import PackageLimits, read_package
+from pbtlint.project import MANIFEST_NAME, App, Workspace, discover
 from pbtlint.rule import Rule, all_rules
+from pbtlint.span import Span
+
+PACKAGE_CHECK_LIMITS = PackageLimits(read_sources=False, parse_symbols=False)
+"""Packages are only checked (header, ZIP, member names, sizes, manifest): nothing uses their symbols yet."""
+
+MAX_LEFT_OUT = 3
+"""How many files an analysis that hit the recursion limit may leave out, deepest first, before giving up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +58,11 @@ class RunResult:
 
 def display_path(path: Path, base: Path | None = None) -> str:
     """``path`` relative to ``base`` (default: the working directory) with forward slashes."""
-    base = (base or Path.cwd()).resolve()
+    base = Path(os.path.realpath(base or Path.cwd()))  # realpath, unlike resolve(), accepts symlink loops
+    # a broken link (dangling, or a loop) is shown as itself, not as where it leads
+    real = os.path.realpath(path) if os.path.exists(path) else os.path.abspath(path)
     try:
-        return path.resolve().relative_to(base).as_posix()
+        return Path(real).relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -70,12 +82,95 @@ def _dependencies(app: App, workspace: Workspace) -> list[App]:
     return out
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "RecursionError: the code is nested too deeply"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _where(context: RuleContext) -> str:
+    """A path to put an internal error of a rule at: the first file of the app."""
+    paths = sorted(f.path for f in context.files)
+    return paths[0] if paths else "."
+
+
 def run_rules(context: RuleContext, rules: Iterable[type[Rule]] | None = None) -> list[Finding]:
-    """Every finding of every rule on one project."""
+    """Every finding of every rule on one project.
+
+    A rule that raises keeps the findings it yielded before; the failure itself becomes a PBT0000
+    finding naming the rule, and the other rules still run.
+    """
     out: list[Finding] = []
     for rule_class in rules if rules is not None else all_rules():
-        out.extend(rule_class().check(context))
+        try:
+            for finding in rule_class().check(context):
+                out.append(finding)
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not lose the others' findings
+            meta = rule_class.meta
+            message = (f"internal error in rule {meta.id} ({meta.name}) on this app: {_reason(exc)}; "
+                       "its findings may be incomplete")
+            out.append(syntax_error(_where(context), Span.point(1), message))
     return out
+
+
+def ast_depth(root: object) -> int:
+    """How deep the dataclass tree under ``root`` nests (iterative: trees may be very deep)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, tuple | list):
+            stack.extend((item, depth) for item in value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            deepest = max(deepest, depth + 1)
+            stack.extend((getattr(value, f.name), depth + 1) for f in dataclasses.fields(value))
+    return deepest
+
+
+def build_project_safely(
+    files: Sequence[ParsedFile], app_path: str
+) -> tuple[AnalyzedProject | None, list[Finding]]:
+    """:func:`build_project`, never raising: when the analysis hits the recursion limit the deepest
+    file is left out (with a PBT0000 finding saying so) and the project built again, at most
+    :data:`MAX_LEFT_OUT` times; any other failure gives a PBT0000 finding at ``app_path`` and no project."""
+    remaining = list(files)
+    findings: list[Finding] = []
+    for _ in range(MAX_LEFT_OUT + 1):
+        try:
+            return build_project(remaining), findings
+        except RecursionError as exc:
+            parsed = [f for f in remaining if f.unit is not None]
+            if not parsed:
+                error = exc
+                break
+            depths = {id(f): ast_depth(f.unit) for f in parsed}
+            deepest = max(parsed, key=lambda f: (depths[id(f)], f.path))
+            message = (f"internal error while analyzing the project ({_reason(exc)}); this file (nesting depth "
+                       f"{depths[id(deepest)]}) was left out of the analysis")
+            findings.append(syntax_error(deepest.path, Span.point(1), message))
+            remaining = [f for f in remaining if f is not deepest]
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+            error = exc
+            break
+    message = f"internal error while analyzing this app: {_reason(error)}; no rule findings for it"
+    findings.append(syntax_error(app_path, Span.point(1), message))
+    return None, findings
+
+
+def package_findings(app: App) -> list[Finding]:
+    """Problems with the app's ``.alpackages/*.app`` files, at their display paths."""
+    out: list[Finding] = []
+    for path in app.package_files:
+        shown = display_path(path)
+        for f in read_package(path, PACKAGE_CHECK_LIMITS).findings:
+            out.append(replace(f, location=replace(f.location, path=shown)))
+    return out
+
+
+def _app_path(app: App) -> str:
+    return display_path(app.root / MANIFEST_NAME) if app.manifest is not None else display_path(app.root)
 
 
 def _parser_for(parsed: dict[Path, ParsedFile]) -> Callable[[App], list[ParsedFile]]:
@@ -92,16 +187,26 @@ def _parser_for(parsed: dict[Path, ParsedFile]) -> Callable[[App], list[ParsedFi
     return parse_app
 
 
+def _analyze_apps(
+    workspace: Workspace, parsed: dict[Path, ParsedFile]
+) -> Iterator[tuple[App, list[ParsedFile], AnalyzedProject | None, list[Finding]]]:
+    parse_app = _parser_for(parsed)
+    for app in workspace.apps:
+        own = parse_app(app)
+        deps = [f for dep in _dependencies(app, workspace) for f in parse_app(dep)]
+        project, errors = build_project_safely([*own, *deps], _app_path(app))
+        yield app, own, project, errors
+
+
 def analyze_projects(
     workspace: Workspace, parsed: dict[Path, ParsedFile] | None = None
 ) -> Iterator[tuple[App, list[ParsedFile], AnalyzedProject]]:
     """Each app of ``workspace``, its own parsed files and its analyzed project (the app plus the
-    sources of its dependencies). ``parsed`` caches parsed files across apps."""
-    parse_app = _parser_for(parsed if parsed is not None else {})
-    for app in workspace.apps:
-        own = parse_app(app)
-        deps = [f for dep in _dependencies(app, workspace) for f in parse_app(dep)]
-        yield app, own, build_project([*own, *deps])
+    sources of its dependencies). ``parsed`` caches parsed files across apps. An app whose project
+    cannot be built at all is skipped (``analyze`` reports why)."""
+    for app, own, project, _errors in _analyze_apps(workspace, parsed if parsed is not None else {}):
+        if project is not None:
+            yield app, own, project
 
 
 def analyze(
@@ -118,13 +223,19 @@ def analyze(
     results: list[AppResult] = []
     all_findings: list[Finding] = list(workspace.findings)
     rule_list = tuple(rules) if rules is not None else all_rules()
-    for app, own, project in analyze_projects(workspace, parsed):
+    for app, own, project, errors in _analyze_apps(workspace, parsed):
         if progress:
             progress(f"analyzed {display_path(app.root)}")
         own_paths = {f.path for f in own}
         front = tuple(f for pf in own for f in pf.findings) + tuple(app.findings)
-        context = RuleContext(project, front, tuple(own))
-        findings = [f for f in run_rules(context, rule_list) if f.location.path in own_paths or f.rule_id == "PBT0000"]
+        front += (*package_findings(app), *errors)
+        if project is None:
+            findings = list(front)
+        else:
+            context = RuleContext(project, front, tuple(own))
+            findings = [
+                f for f in run_rules(context, rule_list) if f.location.path in own_paths or f.rule_id == "PBT0000"
+            ]
         results.append(AppResult(app, tuple(own), tuple(findings)))
         all_findings.extend(findings)
     unique = sorted(set(all_findings), key=Finding.sort_key)

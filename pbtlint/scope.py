@@ -17,9 +17,9 @@ from pbtlint.model import (
     Temp,
     VarInfo,
     record_temp,
-    scoped_object_name,
 )
 from pbtlint.nodes import norm
+from pbtlint.walk import scoped_object_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +151,9 @@ class Scope:
         procs = self.procedures(name)
         if procs:
             return self._returns(procs[0])
+        enum = self.model.object_by_name("enum", name, self.obj)
+        if enum is not None:
+            return Receiver("static:enum", obj=enum, object_name=name)
         return UNKNOWN_RECEIVER
 
     def _member(self, recv: Receiver, member: str) -> Receiver:
@@ -233,6 +236,13 @@ class Scope:
             if depth < 4:
                 return self._returned_text(self.procedures(expr.name), 0, depth)
             return None
+        if isinstance(expr, n.Call) and norm(expr.name) == "fieldname" and len(expr.args) == 1:
+            # ``FieldName("No.")`` / ``Rec.FieldName("No.")``: the field's name.
+            arg = expr.args[0]
+            if isinstance(arg, n.Identifier):
+                return arg.name
+            if isinstance(arg, n.MemberAccess):
+                return arg.member
         if isinstance(expr, n.Call) and depth < 4:
             callee = expr.callee
             if isinstance(callee, n.Identifier) and self.var(callee.name) is None:

@@ -218,6 +218,7 @@ class AstBuilder(Transformer_NonRecursive):
 
     additive = relational
     multiplicative = relational
+    type_test = relational
 
     def unary(self, meta: Any, ch: list[Any]) -> n.Unary:
         op, operand = ch

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from pbtlint import nodes as n
+from pbtlint.nodes import norm
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -75,3 +76,18 @@ def dotted_name(expr: n.Expr) -> str | None:
     parts.append(cur.name)
     parts.reverse()
     return ".".join(parts)
+
+
+def scoped_object_name(expr: n.Expr) -> tuple[str, str] | None:
+    """``Codeunit::"Sales-Post"`` -> ``("codeunit", "Sales-Post")``; also namespace-qualified names,
+    whether the front end folds them into the ScopeAccess or leaves a MemberAccess chain after it."""
+    suffix: list[str] = []
+    cur = expr
+    while isinstance(cur, n.MemberAccess):
+        suffix.append(cur.member)
+        cur = cur.receiver
+    if not isinstance(cur, n.ScopeAccess) or not isinstance(cur.left, n.Identifier):
+        return None
+    suffix.reverse()
+    name = ".".join([cur.right, *suffix])
+    return norm(cur.left.name), name

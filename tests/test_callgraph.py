@@ -12,7 +12,8 @@ from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.callgraph import effective_temp
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.graph_render import render_dot, render_mermaid, task_trees
-from pbtlint.model import PERSISTENT, TEMPORARY
+from pbtlint.model import PERSISTENT, TEMPORARY, UNKNOWN, Temp
+from pbtlint.reach import BACKGROUND_ROOT, Frame, background_reach, concrete
 from pbtlint.span import Span
 
 APPS = Path(__file__).resolve().parent.parent / "fixtures" / "apps"
@@ -57,6 +58,9 @@ def edges() -> AnalyzedProject:
         ("report/50100/dataitem/Item/OnAfterGetRecord", "table/50100/field/Description/OnValidate", "validate"),
         ("table/50100/OnInsert", "table/50100/procedure/InsertHelper", "call"),
         ("tableextension/50100/field/Ext Code/OnValidate", "tableextension/50100/procedure/ExtProc", "call"),
+        ("codeunit/50101/procedure/MoreEdges", "xmlport/50100/OnPreXmlPort", "xmlport-run"),
+        ("codeunit/50101/procedure/MoreEdges", "xmlport/50100/tableelement/Item/OnAfterGetRecord", "xmlport-run"),
+        ("codeunit/50101/procedure/MoreEdges", "page/50100/procedure/Refresh", "page"),
     ],
 )
 def test_edge_kinds(edges: AnalyzedProject, source: str, target: str, kind: str) -> None:
@@ -81,13 +85,14 @@ def test_no_trigger_edge_without_run_trigger(edges: AnalyzedProject) -> None:
         ("codeunit/Edge Missing/Foo", "no-source"),
         ("codeunit/50101/NotDeclaredAnywhere", "unresolved"),
         ("codeunit/50101/Codeunit.Run", "dynamic-codeunit"),
+        ("Path/GetTempPath", "dotnet"),
     ],
 )
 def test_opaque_nodes_carry_reasons(edges: AnalyzedProject, detail: str, reason: str) -> None:
     key = f"opaque/{reason}/{detail}"
     node = edges.graph.node(key)
     assert node["kind"] == "opaque" and node["reason"] == reason and node["label"]
-    assert edges.graph.graph.has_edge(ROOT, key)
+    assert key in edges.graph.reachable_from(ROOT)
 
 
 def test_builtins_are_operations_not_unresolved_calls(edges: AnalyzedProject) -> None:
@@ -220,3 +225,67 @@ def test_render_mermaid_and_dot(edges: AnalyzedProject) -> None:
     assert 'label="codeunit-run"' in dot and "dashed" in dot
     small = render_mermaid(edges, max_nodes=3)
     assert "more reachable nodes" in small
+
+
+def test_background_reach_prunes_temporary_guards(edges: AnalyzedProject) -> None:
+    g = edges.graph
+    stamp = "codeunit/50105/procedure/StampItem"
+    handler = "codeunit/50105/procedure/HandleAfterInsert"
+    # TempItem.Insert(true) raises OnAfterInsertEvent: the plain graph follows it all the way.
+    assert g.graph.has_edge(ROOT, "table/50100/event/OnAfterInsertEvent")
+    assert stamp in g.reachable_from(ROOT)
+    # With temporariness carried along, StampItem's `if ... or Item.IsTemporary() then exit;` stops it.
+    reach = background_reach(g, ROOT)
+    assert handler in reach and stamp not in reach
+    assert [e.target for e in reach.pruned] == [stamp]
+    assert reach.frames(handler) == [Frame((TEMPORARY, None), UNKNOWN)]
+    assert [e.kind for e in reach.path(handler)] == ["table-event", "event"]
+    # Called with a real record it is entered, and its Modify writes to the database.
+    other = background_reach(g, "codeunit/50101/procedure/NotInBackground")
+    assert stamp in other
+    modify = next(s for s in edges.resolution.sites_in(stamp) if s.name == "Modify")
+    assert [other.temp_of(modify, f) for f in other.frames(stamp)] == [PERSISTENT]
+
+
+def test_background_reach_frames(edges: AnalyzedProject) -> None:
+    g = edges.graph
+    reach = background_reach(g, ROOT)
+    write_to = "codeunit/50101/procedure/WriteTo"
+    assert reach.frames(write_to) == [Frame((TEMPORARY,), PERSISTENT)]
+    insert = next(s for s in edges.resolution.sites_in(write_to) if s.name == "Insert")
+    assert reach.temp_of(insert, reach.frames(write_to)[0]) == TEMPORARY
+    # Rec of the codeunit run with Codeunit.Run(Codeunit::"Edge Runner", TempItem).
+    assert reach.frames("codeunit/50103/OnRun") == [Frame((), TEMPORARY)]
+    assert concrete(Temp("param", 0), Frame((TEMPORARY,), PERSISTENT)) == TEMPORARY
+    assert concrete(Temp("receiver"), Frame((), PERSISTENT)) == PERSISTENT
+    assert concrete(Temp("param", 3), BACKGROUND_ROOT) == UNKNOWN
+    # Two roots reaching WriteTo with different records; past max_frames the frame is widened.
+    both = background_reach(g, [ROOT, "codeunit/50101/procedure/NotInBackground"], max_frames=1)
+    assert both.frames(write_to) == [Frame((TEMPORARY,), PERSISTENT), Frame((UNKNOWN,), UNKNOWN)]
+
+
+def test_self_run_and_extension_of_missing_page() -> None:
+    from pbtlint.frontend import parse_text
+
+    text = """
+codeunit 50980 SelfRunner
+{
+    trigger OnRun() begin end;
+    procedure Start() begin if not Run() then; end;
+}
+pageextension 50980 "Ext Of Missing" extends "Not Here Page"
+{
+    trigger OnOpenPage()
+    begin
+        Rec.Validate("X", 1);
+        SomeBaseProc();
+    end;
+}
+"""
+    p = build_project([parse_text(text, "inline.al")])
+    assert p.graph.graph.get_edge_data("codeunit/50980/procedure/Start", "codeunit/50980/OnRun")["kind"] == "codeunit-run"
+    sites = {s.name: s for s in p.resolution.sites_in("pageextension/50980/OnOpenPage")}
+    validate = sites["Validate"]
+    assert validate.builtin == "record.validate" and validate.receiver.temp == UNKNOWN
+    assert [t.reason for t in validate.targets] == ["no-source"]
+    assert [t.reason for t in sites["SomeBaseProc"].targets] == ["no-source"]

@@ -3,6 +3,7 @@ error levels, and the completion and error triggers."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,13 @@ def test_parameter_keys_timeout_and_error_level(params: AnalyzedProject) -> None
     assert checked.checked and checked.timeout_value == 900000
 
 
+def test_keys_from_helper_parameters_and_timeouts_a_subscriber_may_change(params: AnalyzedProject) -> None:
+    site = by_task_id(params)["HelperTaskId"]
+    assert [k.key for k in site.parameter_keys] == ["Sales", "Name"] and site.keys_complete
+    # TimeoutMs := 1000, then passed by var to an event: not a known constant.
+    assert site.timeout is not None and site.timeout_value is None
+
+
 def test_completion_and_error_triggers_matched_by_position(params: AnalyzedProject) -> None:
     page = params.model.object_by_name("page", "Params Page")
     [done] = params.enqueue.completion_for(page)
@@ -127,5 +135,26 @@ def test_completion_and_error_triggers_matched_by_position(params: AnalyzedProje
 
 def test_enqueue_site_locations(params: AnalyzedProject) -> None:
     site = by_task_id(params)["StatsTaskId"]
-    assert site.path.endswith("ParamsPage.Page.al") and site.span.line == 21
+    assert site.path.endswith("ParamsPage.Page.al") and site.span.line == 22
     assert site.site.builtin == "currpage.enqueuebackgroundtask"
+
+
+@pytest.mark.corpus
+def test_real_enqueue_site_in_bcapps_retention_policy() -> None:
+    root = os.environ.get("PBTLINT_CORPUS_BCAPPS")
+    if not root:
+        pytest.skip("PBTLINT_CORPUS_BCAPPS is not set: real enqueue sites not checked")
+    module = Path(root) / "src" / "System Application" / "App" / "Retention Policy"
+    files = sorted(module.rglob("*.al"))
+    if not files:
+        pytest.skip(f"no .al file under {module}")
+    project = build_project([parse_file(f, (), str(f.relative_to(module))) for f in files])
+    [site] = project.enqueue.sites
+    [task] = site.task_codeunits
+    assert task.resolved and task.codeunit.name == "PBT Expired Record Count"
+    assert site.task_id_scope == "global" and site.keys_complete
+    assert [k.key for k in site.parameter_keys] == ["SystemId"]
+    assert site.timeout_value == 600000  # from a procedure that exits with a constant
+    reach = project.graph.reachable_from(site.roots[0])
+    assert len(reach) > 10
+    assert project.enqueue.completion_for(site.page)

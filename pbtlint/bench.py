@@ -1,0 +1,358 @@
+"""The benchmark of issue 7: ``python -m pbtlint.bench DIR [--source-root R] [--jobs N]``.
+
+In one run, on one corpus, it measures the tokenize-only floor (every file through the project's own
+Lark lexer, nothing else, one process), a cold demand-driven analysis (empty cache), a warm re-run
+(nothing changed), an incremental re-run after one procedure body is edited (in a file the analysis
+parses, and in one it does not), a full parse of every file, and, when tree-sitter-al is importable
+by some Python (``--ts-python``, ``$PBTLINT_TS_PYTHON``, or pyenv's 3.12), tree-sitter-al's parse
+time. Every measurement runs in a subprocess of its own, which also gives its peak RSS. It prints each
+figure with its ratio to the floor and to cold, and checks that the findings of every analysis run
+are identical.
+
+The corpus is never modified: the runs read a mirror of it (directories, and a symbolic link per
+file) under a temporary directory, where the edited file is a real copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+# --------------------------------------------------------------------------- measurements (child side)
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024.0
+
+
+def _digest(findings: Sequence[object]) -> str:
+    h = hashlib.sha256()
+    for f in findings:
+        h.update(repr(f).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def _source_files(paths: list[str], roots: list[str], defines: list[str]) -> list[tuple[Path, tuple[str, ...]]]:
+    from pbtlint.project import discover
+
+    ws = discover([Path(p) for p in paths], [Path(p) for p in roots], defines)
+    seen: dict[Path, tuple[str, ...]] = {}
+    for app in (*ws.apps, *ws.extra_roots):
+        for p in app.source_files:
+            seen.setdefault(p, app.preprocessor_symbols)
+    return list(seen.items())
+
+
+def measure_floor(paths: list[str], roots: list[str], defines: list[str]) -> dict[str, object]:
+    """Tokenize every file (already read and preprocessed, untimed) with the project's lexer."""
+    from pbtlint.parser import get_parser, tokenize
+    from pbtlint.preprocessor import preprocess
+    from pbtlint.source import read_source
+
+    get_parser()
+    texts: list[str] = []
+    lines = 0
+    for path, symbols in _source_files(paths, roots, defines):
+        src = read_source(path)
+        if src.text is None:
+            continue
+        lines += src.text.count("\n") + 1
+        texts.append(preprocess(src.text, symbols, str(path)).text)
+    tokens = errors = 0
+    start = time.perf_counter()
+    for text in texts:
+        try:
+            for _ in tokenize(text):
+                tokens += 1
+        except Exception:  # noqa: BLE001 - a lexer error ends that file's tokens
+            errors += 1
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "files": len(texts), "lines": lines, "tokens": tokens, "lex_errors": errors}
+
+
+def measure_demand(paths: list[str], roots: list[str], defines: list[str], cache: str, jobs: int
+                   ) -> dict[str, object]:
+    from pbtlint import demand
+
+    start = time.perf_counter()
+    result = demand.analyze_demand(paths, defines, roots, cache_dir=cache, jobs=jobs)
+    seconds = time.perf_counter() - start
+    st = demand.last_stats
+    return {"seconds": seconds, "findings": len(result.findings), "digest": _digest(result.findings),
+            "files": result.files, "lines": result.lines,
+            "stats": None if st is None else {k: getattr(st, k) for k in st.__slots__},
+            "parsed_files": _parsed_list(cache)}
+
+
+def _parsed_list(cache: str) -> list[str]:
+    from pbtlint.cache import Cache
+
+    stored = Cache(Path(cache)).latest_run()
+    return list(stored.get("parsed", [])) if isinstance(stored, dict) else []
+
+
+def measure_full(paths: list[str], roots: list[str], defines: list[str], jobs: int) -> dict[str, object]:
+    """Every file parsed (``jobs`` processes), then exactly what :func:`pbtlint.runner.analyze` does."""
+    from pbtlint.findings import Finding
+    from pbtlint.frontend import parse_file
+    from pbtlint.parallel import run_parallel
+    from pbtlint.project import discover
+    from pbtlint.rule import all_rules
+    from pbtlint.runner import RuleContext, analyze, analyze_projects, display_path, run_rules
+
+    start = time.perf_counter()
+    if jobs <= 1:
+        result = analyze(paths, defines, roots)
+        findings: Sequence[Finding] = result.findings
+    else:
+        ws = discover([Path(p) for p in paths], [Path(p) for p in roots], defines)
+        files = _source_files(paths, roots, defines)
+        items = [(str(p), display_path(p), s) for p, s in files]
+        parsed_list = run_parallel(_full_parse_one, items, jobs, chunk_size=4,
+                                   weights=[os.stat(p).st_size for p, _ in files])
+        parsed = {p: pf for (p, _), pf in zip(files, parsed_list, strict=True)}
+        del parse_file
+        out: list[Finding] = list(ws.findings)
+        for app, own, project in analyze_projects(ws, parsed):
+            own_paths = {f.path for f in own}
+            front = tuple(f for pf in own for f in pf.findings) + tuple(app.findings)
+            context = RuleContext(project, front, tuple(own))
+            out.extend(f for f in run_rules(context, all_rules())
+                       if f.location.path in own_paths or f.rule_id == "PBT0000")
+        findings = sorted(set(out), key=Finding.sort_key)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "findings": len(findings), "digest": _digest(findings)}
+
+
+def _full_parse_one(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> object:
+    from pbtlint.frontend import parse_file
+
+    path, shown, symbols = item
+    return parse_file(path, symbols, shown)
+
+
+def _child_main(argv: list[str]) -> None:
+    ns = json.loads(argv[0])
+    kind = ns["kind"]
+    os.chdir(ns["cwd"])
+    if kind == "floor":
+        out = measure_floor(ns["paths"], ns["roots"], ns["defines"])
+    elif kind == "demand":
+        out = measure_demand(ns["paths"], ns["roots"], ns["defines"], ns["cache"], ns["jobs"])
+    else:
+        out = measure_full(ns["paths"], ns["roots"], ns["defines"], ns["jobs"])
+    out["rss_mb"] = _peak_rss_mb()
+    print(json.dumps(out))
+
+
+# --------------------------------------------------------------------------- tree-sitter-al
+
+_TS_SCRIPT = r"""
+import json, sys, time
+import tree_sitter, tree_sitter_al
+parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_al.language()))
+datas = [open(p, 'rb').read() for p in json.load(sys.stdin)]
+start = time.perf_counter()
+errors = 0
+for d in datas:
+    errors += parser.parse(d).root_node.has_error
+seconds = time.perf_counter() - start
+import resource
+print(json.dumps({"seconds": seconds, "files": len(datas), "with_errors": errors,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def find_ts_python(explicit: str | None) -> str | None:
+    """A Python that can import tree_sitter_al, or None."""
+    candidates = [explicit, os.environ.get("PBTLINT_TS_PYTHON"), sys.executable]
+    pyenv = Path.home() / ".pyenv" / "versions"
+    if pyenv.is_dir():
+        candidates.extend(str(p / "bin" / "python") for p in sorted(pyenv.glob("3.12*")))
+    for c in candidates:
+        if not c or not Path(c).exists():
+            continue
+        try:
+            ok = subprocess.run([c, "-c", "import tree_sitter, tree_sitter_al"], capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if ok.returncode == 0:
+            return c
+    return None
+
+
+def measure_tree_sitter(python: str, files: list[Path]) -> dict[str, object]:
+    proc = subprocess.run([python, "-c", _TS_SCRIPT], input=json.dumps([str(f) for f in files]),
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(proc.stdout)
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _run_child(spec: dict[str, object]) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, "-m", "pbtlint.bench", "--child", json.dumps(spec)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-3:]
+        return {"error": " | ".join(tail) or f"exit {proc.returncode}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _mirror(sources: list[Path], top: Path) -> dict[Path, Path]:
+    """Directories under ``top`` mirroring each source tree; files as symbolic links."""
+    out: dict[Path, Path] = {}
+    for i, src in enumerate(sources):
+        dst = top / f"{i}-{src.name}"
+        for dirpath, dirnames, filenames in os.walk(src):
+            rel = Path(dirpath).relative_to(src)
+            (dst / rel).mkdir(parents=True, exist_ok=True)
+            for name in filenames:
+                os.symlink(Path(dirpath) / name, dst / rel / name)
+            dirnames[:] = [d for d in dirnames if d.lower() != ".pbtlint-cache"]
+        out[src] = dst
+    return out
+
+
+_BEGIN = re.compile(r"^[ \t]*begin[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def edit_file(path: Path) -> str:
+    """Replace the link ``path`` by a copy whose first procedure body gets a comment appended to its
+    ``begin`` line (content changes, no line moves). Returns a description."""
+    target = path.resolve()
+    data = target.read_bytes()
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    m = _BEGIN.search(text)
+    if m is None:
+        text = text + "\n// pbtlint bench edit\n"
+        where = "end of file"
+    else:
+        text = text[:m.end()] + " // pbtlint bench edit" + text[m.end():]
+        where = f"line {text.count(chr(10), 0, m.start()) + 1}"
+    path.unlink()
+    path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    return f"{where} of {path.name}"
+
+
+def _pick_unparsed(files: list[Path], parsed: set[str]) -> Path | None:
+    for f in files:
+        if str(f) not in parsed and _BEGIN.search(f.read_text(encoding="utf-8-sig", errors="replace")):
+            return f
+    return None
+
+
+def _row(name: str, r: dict[str, object], floor: float | None, cold: float | None) -> str:
+    if "error" in r:
+        return f"{name:<34} error: {r['error']}"
+    s = float(r["seconds"])  # type: ignore[arg-type]
+    to_floor = f"{s / floor:8.3f}x" if floor else "       -"
+    to_cold = f"{s / cold:8.3f}x" if cold else "       -"
+    rss = f"{float(r['rss_mb']):8.0f}" if "rss_mb" in r else "       -"  # type: ignore[arg-type]
+    return f"{name:<34} {s:9.2f} s {to_floor} {to_cold} {rss} MB"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--child":
+        _child_main(argv[1:])
+        return 0
+    ap = argparse.ArgumentParser(prog="python -m pbtlint.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("dirs", nargs="+", help="the app(s) to analyze")
+    ap.add_argument("--source-root", action="append", default=[], help="extra source root (dependencies)")
+    ap.add_argument("--define", action="append", default=[], help="preprocessor symbol")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--full-jobs", type=int, default=None, help="processes for the full parse (default: --jobs)")
+    ap.add_argument("--no-full", action="store_true", help="skip the full parse (and its findings check)")
+    ap.add_argument("--ts-python", default=None, help="a Python that imports tree_sitter_al")
+    ap.add_argument("--json", default=None, help="also write every figure to this JSON file")
+    args = ap.parse_args(argv)
+
+    sources = [Path(d).resolve() for d in [*args.dirs, *args.source_root]]
+    work = Path(tempfile.mkdtemp(prefix="pbtlint-bench-"))
+    report: dict[str, object] = {}
+    try:
+        mirror = _mirror(sources, work / "src")
+        paths = [str(mirror[Path(d).resolve()]) for d in args.dirs]
+        roots = [str(mirror[Path(d).resolve()]) for d in args.source_root]
+        cache = str(work / "cache")
+        base = {"cwd": str(work / "src"), "paths": paths, "roots": roots, "defines": args.define}
+        print(f"corpus: {' + '.join(str(s) for s in sources)}  (mirror: {work / 'src'})", flush=True)
+
+        def run(label: str, spec: dict[str, object]) -> dict[str, object]:
+            print(f"  measuring {label} ...", file=sys.stderr, flush=True)
+            out = _run_child({**base, **spec})
+            report[label] = out
+            return out
+
+        floor = run("floor", {"kind": "floor"})
+        cold = run("cold", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+        warm = run("warm", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+        parsed = set(cold.get("parsed_files", []))  # type: ignore[arg-type]
+        files = [p for p, _ in _source_files(paths, roots, args.define)]
+        own = [p for p in files if any(str(p).startswith(x + os.sep) for x in paths)]
+        in_closure = next((p for p in own if str(p) in parsed and _BEGIN.search(
+            p.read_text(encoding="utf-8-sig", errors="replace"))), None)
+        edits: list[str] = []
+        inc1: dict[str, object] = {"error": "no file to edit"}
+        inc2: dict[str, object] = {"error": "no file to edit"}
+        if in_closure is not None:
+            edits.append("parsed file: " + edit_file(in_closure))
+            inc1 = run("incremental (parsed file)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+        outside = _pick_unparsed(own, parsed)
+        if outside is not None:
+            edits.append("unparsed file: " + edit_file(outside))
+            inc2 = run("incremental (unparsed file)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+        full: dict[str, object] = {"error": "skipped (--no-full)"}
+        if not args.no_full:
+            full = run("full parse", {"kind": "full", "jobs": args.full_jobs or args.jobs})
+        ts_python = find_ts_python(args.ts_python)
+        ts: dict[str, object] = ({"error": "tree-sitter-al is not importable by any Python found"}
+                                 if ts_python is None else measure_tree_sitter(ts_python, [p.resolve() for p in files]))
+        report["tree-sitter-al"] = ts
+
+        f_s = float(floor["seconds"]) if "seconds" in floor else None  # type: ignore[arg-type]
+        c_s = float(cold["seconds"]) if "seconds" in cold else None  # type: ignore[arg-type]
+        print(f"files {floor.get('files')}, lines {floor.get('lines')}, tokens {floor.get('tokens')}, "
+              f"jobs {args.jobs}, cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
+        print(f"{'':<34} {'time':>11} {'/floor':>9} {'/cold':>9} {'peak RSS':>11}")
+        for label, r in (("tokenize floor (1 process)", floor), ("cold (empty cache)", cold),
+                         ("warm (nothing changed)", warm), ("incremental (parsed file edited)", inc1),
+                         ("incremental (unparsed file edited)", inc2), ("full parse", full),
+                         ("tree-sitter-al parse (1 process)", ts)):
+            print(_row(label, r, f_s, c_s))
+        st = cold.get("stats") or {}
+        print(f"cold parsed {st.get('parsed')} of {st.get('files')} files "  # type: ignore[union-attr]
+              f"({st.get('parsed_lines')} of {cold.get('lines')} lines)")  # type: ignore[union-attr]
+        for e in edits:
+            print(f"edit: {e}")
+        digests = {k: r.get("digest") for k, r in (("cold", cold), ("warm", warm), ("incremental (parsed)", inc1),
+                                                     ("incremental (unparsed)", inc2), ("full parse", full))
+                   if "digest" in r}
+        counts = {k: r.get("findings") for k, r in (("cold", cold), ("full parse", full)) if "findings" in r}
+        same = len(set(digests.values())) == 1
+        print(f"findings identical across {', '.join(digests)}: {'yes' if same else 'NO'} {counts} {digests}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+        return 0 if same else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

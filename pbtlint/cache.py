@@ -1,0 +1,205 @@
+"""A persistent cache for demand-driven analysis: per-file parsed ASTs and declaration indexes, and
+whole-run results.
+
+Every entry is keyed by what it was computed from: the file's content hash, the tool (its version and
+the digest of its own source code), the grammar and the preprocessor symbols; a run result by the
+hash of every input. The default location is ``.pbtlint-cache/`` at the app root. A corrupt or
+unreadable entry is ignored and rewritten, never an error; a cache that cannot be written is simply
+not used. The AST store is size-bounded: the least recently used entries go first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import lark
+
+import pbtlint
+from pbtlint.parser import grammar_text
+
+CACHE_DIR_NAME = ".pbtlint-cache"
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
+_LAYOUT = "v1"
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def content_hash(data: bytes) -> str:
+    """The hash of a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@functools.cache
+def grammar_hash() -> str:
+    """The grammar, Lark's version and Python's (pickled trees depend on all three)."""
+    text = "\0".join((grammar_text(), lark.__version__, f"{sys.version_info[0]}.{sys.version_info[1]}"))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@functools.cache
+def tool_version() -> str:
+    """pbtlint's version and a digest of its own modules (rules included), so that a changed analysis
+    never reuses results computed by another."""
+    h = hashlib.blake2b(pbtlint.__version__.encode("utf-8"), digest_size=16)
+    for package in ("pbtlint", "pbtlint.rules"):
+        try:
+            root = resources.files(package)
+        except ModuleNotFoundError:  # pragma: no cover - the rules package is always installed
+            continue
+        for entry in sorted(root.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".py", ".lark")):
+                h.update(entry.name.encode("utf-8"))
+                h.update(entry.read_bytes())
+    return h.hexdigest()
+
+
+def file_key(digest: str, display: str, symbols: Iterable[str], version: str | None = None) -> str:
+    """The key of one file's cached index and AST."""
+    parts = (version or tool_version(), grammar_hash(), digest, display, ",".join(sorted(set(symbols))))
+    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def default_location(app_root: Path) -> Path:
+    return app_root / CACHE_DIR_NAME
+
+
+class Cache:
+    """The cache under ``root``; every method tolerates a missing, unwritable or corrupt store."""
+
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES, version: str | None = None) -> None:
+        self.root = Path(root)
+        self.base = self.root / _LAYOUT
+        self.max_bytes = max_bytes
+        self.version = version or tool_version()
+        self.writable = True
+
+    # ------------------------------------------------------------------ raw entries
+
+    def _read(self, path: Path) -> Any | None:
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception:  # noqa: BLE001 - corrupt: drop it, it will be rewritten
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+
+    def _write_bytes(self, path: Path, data: bytes) -> None:
+        if not self.writable:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            self.writable = False
+            with contextlib.suppress(Exception):
+                os.unlink(tmp)  # type: ignore[possibly-undefined]
+
+    def _write(self, path: Path, value: Any) -> None:
+        self._write_bytes(path, pickle.dumps(value, protocol=_PROTOCOL))
+
+    # ------------------------------------------------------------------ stat table
+
+    def load_stats(self) -> dict[str, tuple[int, int, str]]:
+        """path -> (mtime_ns, size, content hash) of the files seen last time."""
+        value = self._read(self.base / "stats.pickle")
+        if not isinstance(value, dict) or value.get("version") != self.version:
+            return {}
+        stats = value.get("stats")
+        return stats if isinstance(stats, dict) else {}
+
+    def save_stats(self, stats: dict[str, tuple[int, int, str]]) -> None:
+        self._write(self.base / "stats.pickle", {"version": self.version, "stats": stats})
+
+    # ------------------------------------------------------------------ declaration indexes
+
+    def load_indexes(self) -> dict[str, Any]:
+        """file key -> cached index entry (one bundle, read once per run)."""
+        value = self._read(self.base / "index.pickle")
+        if not isinstance(value, dict) or value.get("version") != self.version:
+            return {}
+        entries = value.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def save_indexes(self, entries: dict[str, Any]) -> None:
+        self._write(self.base / "index.pickle", {"version": self.version, "entries": entries})
+
+    # ------------------------------------------------------------------ parsed files
+
+    def _ast_path(self, key: str) -> Path:
+        return self.base / "ast" / key[:2] / f"{key}.pickle"
+
+    def get_ast(self, key: str) -> Any | None:
+        path = self._ast_path(key)
+        value = self._read(path)
+        if value is not None:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used: pruned last
+        return value
+
+    def put_ast_bytes(self, key: str, data: bytes) -> None:
+        self._write_bytes(self._ast_path(key), data)
+
+    # ------------------------------------------------------------------ whole runs
+
+    def get_run(self, key: str) -> Any | None:
+        value = self._read(self.base / "run" / f"{key}.pickle")
+        if not isinstance(value, dict) or value.get("key") != key:
+            return None
+        return value.get("result")
+
+    def put_run(self, key: str, result: Any) -> None:
+        run_dir = self.base / "run"
+        with contextlib.suppress(OSError):
+            for old in run_dir.glob("*.pickle"):  # only the latest run is worth keeping
+                old.unlink()
+        self._write(run_dir / f"{key}.pickle", {"key": key, "result": result})
+
+    def latest_run(self) -> Any | None:
+        """The last run stored (whatever its key), for incremental re-runs."""
+        try:
+            runs = sorted((self.base / "run").glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return None
+        for path in reversed(runs):
+            value = self._read(path)
+            if isinstance(value, dict) and "result" in value:
+                return value["result"]
+        return None
+
+    # ------------------------------------------------------------------ size bound
+
+    def prune(self) -> None:
+        """Drop the least recently used ASTs until the store is within ``max_bytes``."""
+        entries: list[tuple[float, int, Path]] = []
+        total = 0
+        try:
+            for path in (self.base / "ast").glob("*/*.pickle"):
+                st = path.stat()
+                entries.append((st.st_mtime, st.st_size, path))
+                total += st.st_size
+        except OSError:
+            return
+        if total <= self.max_bytes:
+            return
+        entries.sort()
+        for _mtime, size, path in entries:
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                path.unlink()
+                total -= size

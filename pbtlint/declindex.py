@@ -1,0 +1,244 @@
+"""A fast declaration index of one AL file, from compiled regular expressions over preprocessed text.
+
+The index says what a file declares without parsing it: its objects (kind, id, name, ``extends``,
+``implements``), its procedure and trigger headers with line ranges, the events its
+``[EventSubscriber(...)]`` procedures listen to, and whether it mentions page background tasks
+(``EnqueueBackgroundTask``, ``GetBackgroundParameters``, ``SetBackgroundTaskResult``,
+``OnPageBackgroundTask*``). Demand-driven analysis (:mod:`pbtlint.demand`) uses it to decide which
+files to parse.
+
+Headers are recognized at the start of a line, outside block comments and multi-line text literals
+(``/* */``, ``@'...'``); a line comment cannot hold a header that starts its line. The marker flag
+is deliberately generous (a marker in a comment counts): an index may name a file that turns out
+not to matter, which costs a parse, but must never miss one that does.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from pbtlint.nodes import norm
+
+OBJECT_KINDS = (
+    "tableextension", "table", "pageextension", "pagecustomization", "page", "codeunit", "reportextension",
+    "report", "query", "xmlport", "enumextension", "enum", "interface", "controladdin", "dotnet",
+    "profileextension", "profile", "permissionsetextension", "permissionset", "entitlement",
+)
+
+_NAME = r'(?:"(?:[^"\n]|"")*"|[A-Za-z_][A-Za-z0-9_]*)'
+_QUALIFIED = rf"(?:{_NAME}\s*\.\s*)*{_NAME}"
+_OBJECT = re.compile(
+    rf"""\n[ \t\ufeff]*(?P<kind>{'|'.join(OBJECT_KINDS)})\s+(?:(?P<id>\d+)\s+)?(?P<name>{_NAME})
+         (?:\s+(?:extends|customizes)\s+(?P<extends>{_QUALIFIED}))?
+         (?:\s+implements\s+(?P<implements>{_QUALIFIED}(?:\s*,\s*{_QUALIFIED})*))?
+         (?=\s*(?:\{{|$|//|/\*|extends|implements|customizes))""",
+    re.VERBOSE,
+)
+_PROC = re.compile(
+    rf"\n[ \t]*(?:(?P<access>local|internal|protected)\s+)?(?P<kind>procedure|trigger)\s+(?P<name>{_NAME})"
+    rf"(?:\s*::\s*{_NAME})?\s*\(",
+)
+_SUBSCRIBER = re.compile(
+    rf"""\[\s*eventsubscriber\s*\(\s*objecttype\s*::\s*(?P<type>\w+)\s*,\s*
+         (?:(?P<scope>\w+)\s*::\s*(?P<name>{_QUALIFIED})|(?P<id>\d+))\s*,\s*
+         '(?P<event>(?:[^'\n]|'')*)'\s*(?:,\s*'(?P<element>(?:[^'\n]|'')*)')?""",
+    re.VERBOSE,
+)
+_MARKER = re.compile(r"enqueuebackgroundtask|getbackgroundparameters|setbackgroundtaskresult|onpagebackgroundtask")
+_PUBLISHER = re.compile(r"\[\s*(?:integrationevent|businessevent|internalevent)\b")
+# Regions where a header-looking line is not code: block comments and multi-line text literals.
+_OPAQUE = re.compile(r"/\*.*?(?:\*/|\Z)|@'(?:[^']|'')*(?:'|\Z)|//[^\n]*|'(?:[^'\n]|'')*'?", re.DOTALL)
+_SEGMENT = re.compile(r'"((?:[^"]|"")*)"|([^."\s]+)')
+
+
+def unquote(name: str) -> str:
+    """``"Sales Header"`` -> ``Sales Header``; a plain name as is."""
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def last_segment(qualified: str) -> str:
+    """The object name of a possibly namespace-qualified name: ``Microsoft.Sales."Sales Header"``."""
+    parts = [m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2)
+             for m in _SEGMENT.finditer(qualified)]
+    parts = [p for p in parts if p]
+    return parts[-1] if parts else unquote(qualified)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDecl:
+    """An object header; names are as written without quotes; ``extends`` is the last segment."""
+
+    kind: str
+    id: int | None
+    name: str
+    extends: str | None
+    implements: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcDecl:
+    """A procedure or trigger header; ``end_line`` is the line before the next header (or the last line)."""
+
+    kind: str
+    name: str
+    access: str
+    line: int
+    end_line: int
+    publisher: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberDecl:
+    """What an ``[EventSubscriber]`` listens to: ``object_type`` lower-case (``table``, ``codeunit``...),
+    the publisher's name (last segment) or id, the event and element names, and the subscriber."""
+
+    object_type: str
+    object_name: str | None
+    object_id: int | None
+    event: str
+    element: str
+    procedure: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileIndex:
+    """Everything the index knows about one file."""
+
+    objects: tuple[ObjectDecl, ...]
+    procedures: tuple[ProcDecl, ...]
+    subscribers: tuple[SubscriberDecl, ...]
+    has_markers: bool
+    lines: int
+
+    def signature(self) -> tuple[object, ...]:
+        """What demand-driven analysis reads of the index (the procedure line ranges excluded)."""
+        return (self.objects, tuple((p.kind, norm(p.name), p.publisher) for p in self.procedures),
+                self.subscribers, self.has_markers)
+
+
+def _opaque_ranges(text: str) -> tuple[list[int], list[int]]:
+    """Start and end offsets of block comments and multi-line literals (only those with a newline)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    if "/*" not in text and "@'" not in text:
+        return starts, ends
+    for m in _OPAQUE.finditer(text):
+        s = m.group()
+        if s[0] in "/@" and s[:2] in ("/*", "@'") and "\n" in s:
+            starts.append(m.start())
+            ends.append(m.end())
+    return starts, ends
+
+
+def _inside(pos: int, starts: list[int], ends: list[int]) -> bool:
+    i = bisect.bisect_right(starts, pos) - 1
+    return i >= 0 and pos < ends[i]
+
+
+class _Lines:
+    """Offset -> 1-based line number."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos >= 0:
+            self.starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    @property
+    def count(self) -> int:
+        return len(self.starts)
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def index_text(text: str) -> FileIndex:
+    """Index preprocessed AL text (directives already applied)."""
+    src = "\n" + text  # every header then follows a newline; offsets in ``src`` are one past ``text``'s
+    low = src.lower()
+    if len(low) != len(src):  # a few non-ASCII letters change length when lower-cased
+        low = src.translate(_ASCII_LOWER)
+    starts, ends = _opaque_ranges(src)
+    lines = _Lines(src)
+
+    def line_of(offset: int) -> int:
+        return lines.line(offset) - 1
+
+    def group(m: re.Match[str], name: str) -> str | None:
+        return src[m.start(name):m.end(name)] if m.start(name) >= 0 else None
+
+    objects: list[ObjectDecl] = []
+    for m in _OBJECT.finditer(low):
+        if _inside(m.start(), starts, ends):
+            continue
+        implements = tuple(last_segment(p) for p in _split_list(group(m, "implements") or ""))
+        extends = group(m, "extends")
+        objects.append(ObjectDecl(m.group("kind"), _int(m.group("id")), unquote(group(m, "name") or ""),
+                                  last_segment(extends) if extends else None, implements,
+                                  line_of(m.start("kind"))))
+    headers: list[tuple[int, str, re.Match[str]]] = []
+    for m in _PROC.finditer(low):
+        if not _inside(m.start(), starts, ends):
+            headers.append((line_of(m.start("kind")), unquote(group(m, "name") or ""), m))
+    publishers = [line_of(m.start()) for m in _PUBLISHER.finditer(low) if not _inside(m.start(), starts, ends)]
+    procs: list[ProcDecl] = []
+    object_lines = [o.line for o in objects]
+    last_line = lines.count - 1
+    for i, (line, name, m) in enumerate(headers):
+        end = headers[i + 1][0] - 1 if i + 1 < len(headers) else last_line
+        nxt = bisect.bisect_right(object_lines, line)
+        if nxt < len(object_lines):
+            end = min(end, object_lines[nxt] - 1)
+        previous = headers[i - 1][0] if i else 0
+        k = bisect.bisect_right(publishers, previous)
+        publisher = k < len(publishers) and publishers[k] <= line
+        procs.append(ProcDecl(m.group("kind"), name, m.group("access") or "", line, max(end, line), publisher))
+    subscribers: list[SubscriberDecl] = []
+    header_lines = [h[0] for h in headers]
+    for m in _SUBSCRIBER.finditer(low):
+        if _inside(m.start(), starts, ends):
+            continue
+        line = line_of(m.start())
+        k = bisect.bisect_left(header_lines, line)
+        proc = headers[k][1] if k < len(headers) else ""
+        name = group(m, "name")
+        subscribers.append(SubscriberDecl(
+            m.group("type"), last_segment(name) if name else None, _int(m.group("id")),
+            (group(m, "event") or "").replace("''", "'"), (group(m, "element") or "").replace("''", "'"),
+            proc, line))
+    marker = "background" in low and _MARKER.search(low) is not None
+    return FileIndex(tuple(objects), tuple(procs), tuple(subscribers), marker, last_line if text else 0)
+
+
+_ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
+
+
+def _split_list(text: str) -> list[str]:
+    """Split ``A, "B, C", D`` at commas outside quotes."""
+    out: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        out.append("".join(cur).strip())
+    return out

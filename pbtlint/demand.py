@@ -1,0 +1,406 @@
+"""Demand-driven analysis: the findings of :func:`pbtlint.runner.analyze` without parsing every file.
+
+Every file is read, preprocessed and indexed (:mod:`pbtlint.declindex`, compiled regular expressions,
+both cores); then only the files that page background tasks can reach are parsed
+(:mod:`pbtlint.closure`), the project is built from them and every rule runs on it, exactly as in a
+full parse. Indexes and parsed files are cached by content (:mod:`pbtlint.cache`); when no input
+changed the previous run's result is returned as it was, and when only files that no analysis read
+changed (their declarations, markers and mentions alike), the previous result is kept and only their
+own front-end findings are refreshed.
+
+What a full parse reports and this does not: syntax errors in files that are never parsed (a file
+that is read and preprocessed still reports its read and preprocessor errors). ``AppResult.files``
+holds one ParsedFile per file of the app; the unit is None for files this run did not parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pbtlint.analysis import build_project
+from pbtlint.cache import Cache, content_hash, default_location, file_key, grammar_hash, tool_version
+from pbtlint.closure import ObjectSummary, closure, summarize
+from pbtlint.declindex import FileIndex, index_text
+from pbtlint.findings import Finding
+from pbtlint.frontend import ParsedFile, parse_file
+from pbtlint.parallel import run_parallel
+from pbtlint.preprocessor import PragmaWarning, preprocess
+from pbtlint.project import App, Workspace, discover
+from pbtlint.rule import all_rules
+from pbtlint.runner import AppResult, RuleContext, RunResult, _dependencies, display_path, run_rules
+from pbtlint.source import read_source
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What reading, preprocessing and indexing one file gave."""
+
+    index: FileIndex
+    findings: tuple[Finding, ...]
+    pragmas: tuple[PragmaWarning, ...]
+    lines: int
+
+
+@dataclass(slots=True)
+class _File:
+    path: Path
+    display: str
+    symbols: tuple[str, ...]
+    digest: str | None = None
+    key: str | None = None
+    entry: IndexEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What one run did (for the benchmark)."""
+
+    files: int
+    indexed: int
+    parsed: int
+    parsed_from_cache: int
+    parsed_lines: int
+    path: str  # "warm", "unchanged-closure" or "closure"
+
+
+last_stats: Stats | None = None
+"""Statistics of the latest :func:`analyze_demand` call in this process."""
+
+
+# --------------------------------------------------------------------------- per-file work (workers too)
+
+
+def _index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple[str, IndexEntry]:
+    path, shown, symbols = item
+    try:
+        with open(path, "rb") as f:
+            digest = content_hash(f.read())
+    except OSError:
+        digest = "unreadable"
+    source = read_source(path, shown)
+    if source.text is None:
+        return digest, IndexEntry(FileIndex((), (), (), False, 0), tuple(source.findings), (), 0)
+    pre = preprocess(source.text, symbols, shown)
+    lines = source.text.count("\n") + 1 if source.text else 0
+    return digest, IndexEntry(index_text(pre.text), tuple(source.findings) + tuple(pre.findings), pre.pragmas, lines)
+
+
+_worker_cache: Cache | None = None
+
+
+def _parse_one(item: tuple[str, str, tuple[str, ...], str], in_worker: bool) -> tuple[bytes | None, object]:
+    path, shown, symbols, key = item
+    parsed = parse_file(path, symbols, shown)
+    summary = summarize(parsed.unit) if parsed.unit is not None else []
+    data = pickle.dumps((parsed, summary), protocol=pickle.HIGHEST_PROTOCOL) \
+        if _worker_cache is not None or in_worker else None
+    if _worker_cache is not None and data is not None:
+        _worker_cache.put_ast_bytes(key, data)
+    if in_worker:
+        return data, None
+    return None, (parsed, summary)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _files_of(workspace: Workspace) -> list[_File]:
+    seen: dict[Path, _File] = {}
+    for app in (*workspace.apps, *workspace.extra_roots):
+        for path in app.source_files:
+            if path not in seen:
+                seen[path] = _File(path, display_path(path), app.preprocessor_symbols)
+    return list(seen.values())
+
+
+def _hash_files(files: list[_File], cache: Cache | None) -> dict[str, tuple[int, int, str]]:
+    old = cache.load_stats() if cache is not None else {}
+    new: dict[str, tuple[int, int, str]] = {}
+    for f in files:
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        known = old.get(str(f.path))
+        if known is not None and known[0] == st.st_mtime_ns and known[1] == st.st_size:
+            f.digest = known[2]
+            new[str(f.path)] = known
+    return new
+
+
+def _run_key(workspace: Workspace, files: list[_File]) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in (tool_version(), grammar_hash(), str(Path.cwd()), repr(workspace.findings)):
+        h.update(part.encode("utf-8"))
+    for app in (*workspace.apps, ("extra",), *workspace.extra_roots):
+        h.update(repr(app if isinstance(app, tuple) else (app.root, app.manifest, app.findings,
+                                                          app.preprocessor_symbols)).encode("utf-8"))
+    for f in files:
+        h.update(f"{f.path}\0{f.digest}\0".encode())
+    return h.hexdigest()
+
+
+def _cache_for(workspace: Workspace, cache_dir: str | Path | None) -> Cache | None:
+    if cache_dir is not None:
+        return Cache(Path(cache_dir))
+    roots = [a.root for a in workspace.apps]
+    return Cache(default_location(roots[0])) if roots else None
+
+
+def analyze_demand(
+    paths: Sequence[str | Path],
+    defines: Sequence[str] = (),
+    extra_roots: Sequence[str | Path] = (),
+    cache_dir: str | Path | None = None,
+    jobs: int = 1,
+    use_cache: bool = True,
+) -> RunResult:
+    """Analyze every app under ``paths`` like :func:`pbtlint.runner.analyze`, parsing only what the
+    analysis can reach; see the module doc."""
+    global last_stats, _worker_cache
+    workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
+    files = _files_of(workspace)
+    cache = _cache_for(workspace, cache_dir) if use_cache else None
+    stats = _hash_files(files, cache)
+    if cache is not None and all(f.digest is not None for f in files):
+        warm = cache.get_run(_run_key(workspace, files))  # nothing changed: no index needs loading
+        if warm is not None:
+            last_stats = Stats(len(files), 0, 0, 0, 0, "warm")
+            return _from_stored(workspace, warm)
+    bundle = cache.load_indexes() if cache is not None else {}
+    # index: files whose content is unknown or whose entry is not cached
+    todo = []
+    for f in files:
+        if f.digest is not None:
+            f.key = file_key(f.digest, f.display, f.symbols)
+            f.entry = bundle.get(f.key)
+        if f.entry is None:
+            todo.append(f)
+    if todo:
+        weights = [_size(f.path) for f in todo]
+        results = run_parallel(_index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
+                               chunk_size=16, weights=weights)
+        for f, (digest, entry) in zip(todo, results, strict=True):
+            f.digest = digest
+            f.key = file_key(digest, f.display, f.symbols)
+            f.entry = entry
+            bundle[f.key] = entry
+            try:
+                st = os.stat(f.path)
+                stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
+            except OSError:
+                pass
+    run_key = _run_key(workspace, files)
+    if cache is not None:
+        warm = cache.get_run(run_key)
+        if warm is not None:
+            last_stats = Stats(len(files), len(todo), 0, 0, 0, "warm")
+            return _from_stored(workspace, warm)
+    previous = cache.latest_run() if cache is not None and todo else None
+    kept = _unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
+    if kept is not None and cache is not None:
+        result, stored = kept
+        keys = {f.key for f in files}
+        cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+        cache.save_stats(stats)
+        cache.put_run(run_key, stored)
+        last_stats = Stats(len(files), len(todo), 0, 0, 0, "unchanged-closure")
+        return result
+    result, stored, parsed_count, from_cache, parsed_lines = _analyze(workspace, files, cache, jobs)
+    if cache is not None:
+        if todo:
+            keys = {f.key for f in files}
+            cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+            cache.save_stats(stats)
+        cache.put_run(run_key, stored)
+        cache.prune()
+    last_stats = Stats(len(files), len(todo), parsed_count, from_cache, parsed_lines, "closure")
+    _worker_cache = None
+    return result
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int
+             ) -> tuple[RunResult, dict, int, int, int]:
+    global _worker_cache
+    by_path = {f.path: f for f in files}
+    parsed: dict[Path, ParsedFile] = {}
+    summaries: dict[Path, list[ObjectSummary]] = {}
+    counts = {"parsed": 0, "cached": 0, "lines": 0}
+
+    def parse_batch(keys: list[Path]) -> dict[Path, list[ObjectSummary]]:
+        out: dict[Path, list[ObjectSummary]] = {}
+        need: list[_File] = []
+        for key in keys:
+            if key in summaries:
+                out[key] = summaries[key]
+                continue
+            f = by_path[key]
+            hit = cache.get_ast(f.key) if cache is not None and f.key else None
+            if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile):
+                parsed[key] = hit[0]
+                counts["cached"] += 1
+                out[key] = summaries[key] = hit[1]
+            else:
+                need.append(f)
+        if need:
+            _worker_cache_set(cache)
+            items = [(str(f.path), f.display, f.symbols, f.key or "") for f in need]
+            results = run_parallel(_parse_one, items, jobs, chunk_size=4, weights=[_size(f.path) for f in need])
+            for f, (data, payload) in zip(need, results, strict=True):
+                if data is not None:
+                    pf, summary = pickle.loads(data)
+                else:
+                    pf, summary = payload  # type: ignore[misc]
+                parsed[f.path] = pf
+                out[f.path] = summaries[f.path] = summary  # type: ignore[assignment]
+                counts["parsed"] += 1
+                counts["lines"] += pf.lines
+        return out
+
+    text_cache: dict[tuple[str, ...], set[Path]] = {}
+
+    def mentioned(names: list[str]) -> set[Path]:
+        key = tuple(names)
+        if key not in text_cache:
+            needles = [x.lower().encode("utf-8") for x in names if x]
+            found = run_parallel(_mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64)
+            text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
+        return text_cache[key]
+
+    rule_list = all_rules()
+    results: list[AppResult] = []
+    all_findings: list[Finding] = list(workspace.findings)
+    stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
+    for app in workspace.apps:
+        deps = _dependencies(app, workspace)
+        universe = list(dict.fromkeys([*app.source_files, *(p for d in deps for p in d.source_files)]))
+        indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
+        chosen = closure(universe, indexes, parse_batch, mentioned)
+        own_set = set(app.source_files)
+        chosen_own = [parsed[p] for p in chosen if p in own_set]
+        chosen_deps = [parsed[p] for p in chosen if p not in own_set]
+        project = build_project([*chosen_own, *chosen_deps])
+        own_files = tuple(parsed[p] if p in parsed else _lite(by_path[p]) for p in app.source_files)
+        own_paths = {f.path for f in own_files}
+        front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
+        context = RuleContext(project, front, own_files)
+        findings = [f for f in run_rules(context, rule_list) if f.location.path in own_paths or f.rule_id == "PBT0000"]
+        results.append(AppResult(app, own_files, tuple(findings)))
+        all_findings.extend(findings)
+        stored_apps.append((tuple(_strip(pf) for pf in own_files), tuple(findings)))
+    unique = tuple(sorted(set(all_findings), key=Finding.sort_key))
+    lines = sum(f.entry.lines for f in files if f.entry is not None)
+    stored = {"apps": stored_apps, "findings": unique, "files": len(files), "lines": lines,
+              "parsed": sorted(str(p) for p in parsed), "structure": _structure(workspace),
+              "keys": {str(f.path): f.key for f in files},
+              "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()}}
+    result = RunResult(workspace, tuple(results), unique, len(files), lines)
+    return result, stored, counts["parsed"], counts["cached"], counts["lines"]
+
+
+def _structure(workspace: Workspace) -> str:
+    """Everything about the workspace but the files' contents."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((str(Path.cwd()), workspace.findings)).encode("utf-8"))
+    for app in (*workspace.apps, None, *workspace.extra_roots):
+        h.update(repr(None if app is None else (app.root, app.manifest, app.findings, app.preprocessor_symbols,
+                                                 app.source_files)).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[str, IndexEntry],
+                       previous: dict) -> tuple[RunResult, dict] | None:
+    """The previous result, when the files that changed since were not parsed, declare and mention the
+    same as before: the closure, and so every rule's input, is then the same. Only the changed files'
+    own front-end findings (read and preprocessor errors) are refreshed."""
+    try:
+        if previous.get("structure") != _structure(workspace):
+            return None
+        old_keys: dict[str, str] = previous["keys"]
+        parsed = set(previous["parsed"])
+        changed = [f for f in files if old_keys.get(str(f.path)) != f.key]
+        if len(old_keys) != len(files) or not changed:
+            return None
+        for f in changed:
+            old = bundle.get(old_keys.get(str(f.path), ""))
+            if str(f.path) in parsed or old is None or f.entry is None:
+                return None
+            if old.index.signature() != f.entry.index.signature():
+                return None
+            for names, hits in previous["mentions"].items():
+                needles = [x.lower().encode("utf-8") for x in names if x]
+                if _mentions((str(f.path), needles), False) != (str(f.path) in hits):
+                    return None
+    except (KeyError, TypeError, AttributeError):
+        return None
+    shown = {f.display: f for f in changed}
+    apps: list[AppResult] = []
+    stored_apps = []
+    everything: list[Finding] = list(workspace.findings)
+    for app, (old_files, old_findings) in zip(workspace.apps, previous["apps"], strict=True):
+        own = tuple(_lite(shown[pf.path]) if pf.path in shown else pf for pf in old_files)
+        findings = [f for f in old_findings if not (f.rule_id == "PBT0000" and f.location.path in shown)]
+        findings.extend(f for pf in own if pf.path in shown for f in pf.findings)
+        findings.sort(key=Finding.sort_key)
+        apps.append(AppResult(app, own, tuple(findings)))
+        stored_apps.append((own, tuple(findings)))
+        everything.extend(findings)
+    unique = tuple(sorted(set(everything), key=Finding.sort_key))
+    lines = sum(f.entry.lines for f in files if f.entry is not None)
+    stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines,
+              "keys": {str(f.path): f.key for f in files}}
+    return RunResult(workspace, tuple(apps), unique, len(files), lines), stored
+
+
+def _worker_cache_set(cache: Cache | None) -> None:
+    global _worker_cache
+    _worker_cache = cache
+
+
+def _mentions(item: tuple[str, list[bytes]], in_worker: bool) -> bool:
+    path, needles = item
+    try:
+        with open(path, "rb") as f:
+            data = f.read().lower()
+    except OSError:
+        return False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return any(n in data for n in needles)
+
+
+def _strip(pf: ParsedFile) -> ParsedFile:
+    return pf if pf.unit is None else ParsedFile(pf.path, None, pf.pragmas, pf.findings, pf.lines)
+
+
+def _lite(f: _File) -> ParsedFile:
+    entry = f.entry
+    if entry is None:
+        return ParsedFile(f.display, None, (), (), 0)
+    return ParsedFile(f.display, None, entry.pragmas, entry.findings, entry.lines)
+
+
+def _from_stored(workspace: Workspace, stored: dict) -> RunResult:
+    apps = tuple(AppResult(app, files, findings)
+                 for app, (files, findings) in zip(workspace.apps, stored["apps"], strict=True))
+    return RunResult(workspace, apps, stored["findings"], stored["files"], stored["lines"])
+
+
+def app_files(app: App) -> tuple[Path, ...]:
+    """The source files of ``app`` (a convenience for tools)."""
+    return app.source_files

@@ -1,0 +1,102 @@
+"""The analysis cache: corrupt entries are ignored and rewritten, and a changed tool version or
+preprocessor symbols invalidate what was computed with the old ones."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pbtlint import cache as cache_mod
+from pbtlint import demand
+from pbtlint.cache import Cache, file_key
+from pbtlint.runner import analyze
+
+APP = Path(__file__).resolve().parent.parent / "fixtures" / "demand" / "app"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    copy = tmp_path / "app"
+    shutil.copytree(APP, copy)
+    return copy
+
+
+def _garble(path: Path) -> None:
+    path.write_bytes(b"\x80\x04not a pickle at all")
+
+
+def test_corrupt_cache_files_are_ignored_and_rewritten(app: Path, tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    expected = analyze([app]).findings
+    assert demand.analyze_demand([app], cache_dir=store).findings == expected
+    base = store / "v1"
+    corrupted = [base / "index.pickle", base / "stats.pickle", *base.glob("run/*.pickle"), *base.glob("ast/*/*.pickle")]
+    assert len(corrupted) > 4
+    for path in corrupted:
+        _garble(path)
+    again = demand.analyze_demand([app], cache_dir=store)
+    assert again.findings == expected
+    assert demand.last_stats is not None and demand.last_stats.path == "closure"
+    # rewritten: the next run is warm again and every entry loads
+    assert demand.analyze_demand([app], cache_dir=store).findings == expected
+    assert demand.last_stats.path == "warm"
+    assert Cache(store).load_indexes()
+
+
+def test_truncated_and_foreign_entries(tmp_path: Path) -> None:
+    c = Cache(tmp_path)
+    (tmp_path / "v1").mkdir(parents=True)
+    (tmp_path / "v1" / "index.pickle").write_bytes(pickle.dumps(["a list, not a dict"]))
+    (tmp_path / "v1" / "stats.pickle").write_bytes(pickle.dumps({"version": c.version})[:5])
+    assert c.load_indexes() == {}
+    assert c.load_stats() == {}
+    assert c.get_ast("0" * 32) is None
+
+
+def test_tool_version_change_invalidates(app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "cache"
+    demand.analyze_demand([app], cache_dir=store)
+    demand.analyze_demand([app], cache_dir=store)
+    assert demand.last_stats is not None and demand.last_stats.path == "warm"
+    monkeypatch.setattr(cache_mod, "tool_version", lambda: "another version")
+    monkeypatch.setattr(demand, "tool_version", lambda: "another version")
+    result = demand.analyze_demand([app], cache_dir=store)
+    assert demand.last_stats.path == "closure"
+    assert demand.last_stats.indexed == demand.last_stats.files
+    assert demand.last_stats.parsed_from_cache == 0
+    assert result.findings == analyze([app]).findings
+
+
+def test_symbols_change_invalidates(app: Path, tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    page = app / "src" / "DemandHelper.Codeunit.al"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "        Commit();", "#if not NOCOMMIT\n        Commit();\n#endif"), encoding="utf-8")
+    plain = demand.analyze_demand([app], cache_dir=store)
+    assert plain.findings == analyze([app]).findings
+    defined = demand.analyze_demand([app], ["NOCOMMIT"], cache_dir=store)
+    assert demand.last_stats is not None and demand.last_stats.path == "closure"
+    assert demand.last_stats.indexed == demand.last_stats.files
+    assert defined.findings == analyze([app], ["NOCOMMIT"]).findings
+    assert len(defined.findings) == len(plain.findings) - 1
+    assert file_key("d", "p", ["A"]) != file_key("d", "p", ["B"])
+    assert file_key("d", "p", ["A", "B"]) == file_key("d", "p", ["B", "A"])
+
+
+def test_size_bound_prunes_least_recently_used(tmp_path: Path) -> None:
+    c = Cache(tmp_path, max_bytes=2500)
+    for i in range(5):
+        c.put_ast_bytes(f"{i:02d}" + "0" * 30, b"x" * 1000)
+    c.prune()
+    left = list((tmp_path / "v1" / "ast").glob("*/*.pickle"))
+    assert len(left) == 2
+
+
+def test_unwritable_location_is_not_an_error(app: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x", encoding="utf-8")
+    result = demand.analyze_demand([app], cache_dir=blocker / "cache")
+    assert result.findings == analyze([app]).findings

@@ -1,0 +1,103 @@
+"""Demand-driven analysis gives exactly the findings of a full parse: cold, warm, after an edit, with
+one process or two, on every fixture app."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pbtlint import demand, parallel
+from pbtlint.cache import Cache
+from pbtlint.runner import analyze
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+APP_DIRS = sorted(
+    [FIXTURES / "demo-app", FIXTURES / "demand" / "app"]
+    + [p for p in (FIXTURES / "apps").iterdir() if p.is_dir()]
+    + [p for p in (FIXTURES / "rules").iterdir() if p.is_dir()]
+)
+TWO_JOB_DIRS = [FIXTURES / "demand" / "app", FIXTURES / "demo-app", FIXTURES / "apps" / "edges",
+                FIXTURES / "rules" / "PBT0001"]
+_BEGIN = re.compile(r"^([ \t]*begin)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _edit_one(root: Path) -> Path:
+    """Append a comment to the first ``begin`` line of some file (no line moves)."""
+    for path in sorted(root.rglob("*.al")):
+        text = path.read_text(encoding="utf-8-sig")
+        m = _BEGIN.search(text)
+        if m:
+            path.write_text(text[:m.end()] + " // edited" + text[m.end():], encoding="utf-8")
+            return path
+    path = sorted(root.rglob("*.al"))[0]  # no procedure anywhere: change the file's end instead
+    path.write_text(path.read_text(encoding="utf-8-sig") + "\n// edited\n", encoding="utf-8")
+    return path
+
+
+def _check(app_dir: Path, tmp_path: Path, jobs: int) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(app_dir, copy)
+    cache = tmp_path / "cache"
+    full = analyze([copy])
+    cold = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
+    assert demand.last_stats is not None and demand.last_stats.path == "closure"
+    assert cold.findings == full.findings
+    assert (cold.files, cold.lines) == (full.files, full.lines)
+    warm = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
+    assert demand.last_stats.path == "warm"
+    assert warm.findings == full.findings
+    _edit_one(copy)
+    incremental = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
+    assert demand.last_stats.path != "warm"
+    assert demand.last_stats.indexed == 1
+    assert incremental.findings == analyze([copy]).findings
+
+
+@pytest.mark.parametrize("app_dir", APP_DIRS, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_same_findings_one_process(app_dir: Path, tmp_path: Path) -> None:
+    _check(app_dir, tmp_path, jobs=1)
+
+
+@pytest.mark.parametrize("app_dir", TWO_JOB_DIRS, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_same_findings_two_processes(app_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 1)  # the fixtures are small: force the workers
+    _check(app_dir, tmp_path, jobs=2)
+
+
+def test_unreached_files_are_not_parsed(tmp_path: Path) -> None:
+    result = demand.analyze_demand([FIXTURES / "demand" / "app"], cache_dir=tmp_path)
+    parsed = {Path(p).name for p in Cache(tmp_path).latest_run()["parsed"]}
+    assert "Unrelated.Codeunit.al" not in parsed
+    assert "UnrelatedList.Page.al" not in parsed
+    # reached only through an event subscriber, an interface and a codeunit variable
+    assert {"DemandSubscriber.Codeunit.al", "DemandWorkerImpl.Codeunit.al", "DemandHelper.Codeunit.al"} <= parsed
+    where = {Path(f.location.path).name for f in result.findings}
+    assert {"DemandSubscriber.Codeunit.al", "DemandWorkerImpl.Codeunit.al", "DemandHelper.Codeunit.al"} <= where
+
+
+def test_edit_that_changes_findings(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    before = demand.analyze_demand([copy], cache_dir=cache)
+    helper = copy / "src" / "DemandHelper.Codeunit.al"
+    helper.write_text(helper.read_text(encoding="utf-8").replace("Commit();", "Sleep(1);"), encoding="utf-8")
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert after.findings == analyze([copy]).findings
+    assert len(after.findings) == len(before.findings) - 1
+
+
+def test_edit_outside_the_closure_keeps_the_result(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    unrelated = copy / "src" / "Unrelated.Codeunit.al"
+    unrelated.write_text(unrelated.read_text(encoding="utf-8").replace("'x'", "'y'"), encoding="utf-8")
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.parsed == 0
+    assert after.findings == analyze([copy]).findings
