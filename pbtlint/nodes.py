@@ -292,7 +292,9 @@ class TypeRef:
 
     ``name`` is the base type (``Record``, ``Codeunit``, ``Integer``, ``Text``, ``Dictionary``,
     ``Label``, ``DotNet``, ``Option``...). ``object_name`` is the object for object types
-    (``Record "Sales Header"`` -> ``Sales Header``; namespace-qualified names keep their dots).
+    (``Record "Sales Header"`` -> ``Sales Header``; a namespace-qualified name keeps its dots and
+    quotes the segments that need it: ``System.Telemetry."Feature Telemetry"``). In expressions, by
+    contrast, ``Codeunit::Microsoft.Sales."Sales-Post"`` is a ScopeAccess followed by MemberAccess nodes.
     ``length`` is ``Text[100]``'s 100 as text, ``args`` the element types of ``List of [T]`` and
     ``Dictionary of [K, V]``, ``dimensions`` an array's sizes (``array[2, 3] of T`` is the TypeRef of
     T with dimensions ``("2", "3")``), ``label`` the text of a ``Label`` or ``TextConst``,
