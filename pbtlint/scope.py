@@ -114,13 +114,21 @@ class Scope:
         return Receiver(kind, var, obj, t.object_name, temp)
 
     def receiver(self, expr: n.Expr) -> Receiver:
-        """What ``expr`` is, as the receiver of a member access or call."""
-        key = id(expr)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._receiver(expr)
-            self._cache[key] = found
-        return found
+        """What ``expr`` is, as the receiver of a member access or call.
+
+        A chain such as ``A.B().C.D()`` is resolved from its innermost receiver outwards, each link
+        cached before the next, so a chain of any length needs no recursion."""
+        found = self._cache.get(id(expr))
+        if found is not None:
+            return found
+        chain: list[n.Expr] = []
+        cur: n.Expr | None = expr
+        while cur is not None and id(cur) not in self._cache:
+            chain.append(cur)
+            cur = _inner_receiver(cur)
+        for link in reversed(chain):
+            self._cache[id(link)] = self._receiver(link)
+        return self._cache[id(expr)]
 
     def _receiver(self, expr: n.Expr) -> Receiver:
         if isinstance(expr, n.Identifier):
@@ -266,3 +274,14 @@ class Scope:
         if len(stmts) != 1 or not isinstance(stmts[0], n.Exit) or stmts[0].value is None:
             return None
         return Scope(self.model, procs[0]).constant_text(stmts[0].value, depth + 1)
+
+
+def _inner_receiver(expr: n.Expr) -> n.Expr | None:
+    """The expression whose receiver must be known before ``expr``'s can be (None: none)."""
+    if isinstance(expr, n.Index):
+        return expr.target
+    if isinstance(expr, n.MemberAccess):
+        return expr.receiver
+    if isinstance(expr, n.Call) and isinstance(expr.callee, n.MemberAccess):
+        return expr.callee.receiver
+    return None
