@@ -16,7 +16,7 @@ from pbtlint.config import load_config
 from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
 from pbtlint.report import ReportMeta, ToolNotification, render
 from pbtlint.runner import RunResult, analyze, display_path
-from pbtlint.source import read_source
+from pbtlint.source import DEFAULT_MAX_BYTES, read_source
 from pbtlint.suppress import apply_suppressions
 
 
@@ -108,9 +108,10 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
               for path in empty)
     sources = {}
     for path in sorted({f.location.path for f in findings}):
-        try:
-            sources[path] = Path(path).read_bytes()
-        except OSError:
+        try:  # for snippets and fingerprints; a file over the size limit was never read, nor is it here
+            if os.stat(path).st_size <= DEFAULT_MAX_BYTES:
+                sources[path] = Path(path).read_bytes()
+        except (OSError, ValueError):
             continue
     meta = ReportMeta(
         root=str(Path.cwd()),

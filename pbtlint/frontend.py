@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbtlint.findings import Finding
+from pbtlint.findings import Finding, syntax_error
 from pbtlint.nodes import CompilationUnit
 from pbtlint.parser import parse_source
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.source import read_source
+from pbtlint.span import Span
 from pbtlint.transform import to_ast
 
 
@@ -35,12 +36,21 @@ class ParsedFile:
 
 
 def parse_text(text: str, path: str, symbols: Iterable[str] = ()) -> ParsedFile:
-    """Preprocess, parse and transform already-decoded source text."""
-    pre = preprocess(text, symbols, path)
-    result = parse_source(pre.text, path)
-    findings = list(pre.findings) + list(result.findings)
-    unit = to_ast(result.tree, pre.text) if result.tree is not None else None
-    return ParsedFile(path, unit, pre.pragmas, tuple(findings), text.count("\n") + 1 if text else 0)
+    """Preprocess, parse and transform already-decoded source text; never raises for bad input (a
+    stage that fails gives a PBT0000 finding saying so, and no unit)."""
+    lines = text.count("\n") + 1 if text else 0
+    stage = "preprocessor"
+    try:
+        pre = preprocess(text, symbols, path)
+        result = parse_source(pre.text, path)
+        findings = list(pre.findings) + list(result.findings)
+        stage = "transformer"
+        unit = to_ast(result.tree, pre.text) if result.tree is not None else None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a finding, never a traceback
+        reason = "the code is nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+        message = f"internal error in the {stage}: {reason[:200]}; the file was not analyzed"
+        return ParsedFile(path, None, (), (syntax_error(path, Span.point(1), message),), lines)
+    return ParsedFile(path, unit, pre.pragmas, tuple(findings), lines)
 
 
 def parse_file(path: str | Path, symbols: Iterable[str] = (), display_path: str | None = None) -> ParsedFile:
