@@ -580,7 +580,7 @@ codeunit 50101 Subscribers
 
     local procedure IsRealItem(var Item: Record Item): Boolean
     begin
-        if Item.IsTemporary then
+        if (Item."No." = '') or Item.IsTemporary then
             exit(false);
         exit(Item."No." <> '');
     end;
@@ -601,3 +601,158 @@ codeunit 50101 Subscribers
     assert any("Item.Delete" in s.label or "Delete raises" in s.label for s in writes[1].call_path)
     assert "OnAfterInsertItem" not in " ".join(s.label for s in writes[1].call_path)
     assert "codeunit/50101/procedure/LogIt" in a.reachable["codeunit/50100/OnRun"]
+
+
+MORE_GUARDS = """
+codeunit 50100 Task
+{
+    trigger OnRun()
+    var
+        L: Record Log;
+    begin
+        if (CurrentClientType = ClientType::ChildSession) or (CompanyName() = '') then
+            L.Modify()
+        else
+            L.Insert();
+        if Session.CurrentClientType() <> ClientType::ChildSession then
+            L.Delete();
+        if IsGui() then
+            Message('wrapped');
+        L.SetRange("Message", 'x');
+        Update(L, true);
+    end;
+
+    local procedure Update(var L: Record Log; InSeparateSession: Boolean)
+    begin
+        if InSeparateSession then
+            Message('separate')
+        else
+            L.Rename(1);
+        if not InSeparateSession then
+            Commit();
+    end;
+
+    local procedure IsGui() Result: Boolean
+    var
+        Handled: Boolean;
+    begin
+        OnBeforeIsGui(Result, Handled);
+        if Handled then
+            exit;
+        exit(GuiAllowed());
+    end;
+
+    [IntegrationEvent(false, false)]
+    local procedure OnBeforeIsGui(var Result: Boolean; var Handled: Boolean)
+    begin
+    end;
+}
+"""
+
+
+def test_child_session_tests_gui_wrappers_quoted_fields_and_literal_flags() -> None:
+    text = MORE_GUARDS
+    a = analysis(text)
+    # Not a page background task when the client type is not ChildSession.
+    assert lines(a, "write") == [line_of(text, "L.Modify()")]
+    # IsGui() returns GuiAllowed(); "Message" in SetRange is a field; Update is called with true.
+    assert lines(a, "ui") == [line_of(text, "Message('separate')")]
+    assert a.of("commit") == []
+
+
+def test_a_record_ref_filled_from_a_variant_parameter_is_as_temporary_as_the_argument() -> None:
+    text = """
+codeunit 50100 Task
+{
+    trigger OnRun()
+    var
+        TempItem: Record Item temporary;
+    begin
+        TempItem.Insert();
+    end;
+}
+
+codeunit 50101 Subscribers
+{
+    [EventSubscriber(ObjectType::Table, Database::Item, 'OnAfterInsertEvent', '', false, false)]
+    local procedure OnAfterInsertItem(var Rec: Record Item; RunTrigger: Boolean)
+    begin
+        Forget(Rec);
+    end;
+
+    local procedure Forget(RecVariant: Variant)
+    var
+        RecRef: RecordRef;
+    begin
+        RecRef.GetTable(RecVariant);
+        ForgetRef(RecRef);
+    end;
+
+    local procedure ForgetRef(RecRef: RecordRef)
+    var
+        L: Record Log;
+    begin
+        if RecRef.IsTemporary() then
+            exit;
+        L.DeleteAll();
+    end;
+}
+"""
+    a = analysis(text)
+    assert a.of("write") == []
+    assert "codeunit/50101/procedure/ForgetRef" in a.reachable["codeunit/50100/OnRun"]
+
+
+def test_interface_calls_follow_only_the_implementations_assigned() -> None:
+    text = """
+interface IStock
+{
+    procedure Calc(): Decimal;
+}
+
+enum 50100 StockSource implements IStock
+{
+    DefaultImplementation = IStock = "Quiet Stock";
+    value(0; Quiet) { }
+    value(1; Loud) { Implementation = IStock = "Loud Stock"; }
+}
+
+codeunit 50101 "Quiet Stock" implements IStock
+{
+    procedure Calc(): Decimal
+    begin
+        exit(1);
+    end;
+}
+
+codeunit 50102 "Loud Stock" implements IStock
+{
+    procedure Calc(): Decimal
+    begin
+        Message('loud');
+        exit(2);
+    end;
+}
+
+codeunit 50100 Task
+{
+    trigger OnRun()
+    var
+        Stock: Interface IStock;
+        Any: Interface IStock;
+        Source: Enum StockSource;
+    begin
+        Stock := Enum::StockSource::Quiet;
+        Stock.Calc();
+        Any := Source;
+        if CompanyName() = '' then
+            Any.Calc();
+    end;
+}
+"""
+    a = analysis(text)
+    [ui] = a.of("ui")
+    # Reached only through the variable that may hold any implementation.
+    assert ui.call_path[1].span.line == line_of(text, "Any.Calc();")
+    quiet_only = text.replace("            Any.Calc();\n", "            Stock.Calc();\n")
+    assert analysis(quiet_only).of("ui") == []
