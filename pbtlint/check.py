@@ -31,6 +31,7 @@ class CheckOptions:
     write_baseline: str | None = None
     sarif_category: str | None = None
     show_suppressed: bool = False
+    jobs: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
         defines=(*config.defines, *options.defines),
         extra_roots=(*config.source_roots, *(Path(r) for r in options.extra_roots)),
         progress=progress,
+        jobs=options.jobs,
     )
     findings = [
         f for f in run.findings

@@ -133,10 +133,12 @@ _SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings here.")
 @click.option("--sarif-category", help="SARIF automationDetails category (only when set).")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings too (text formats).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parse with this many processes (same findings).")
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, fail_on: str, exit_zero: bool,
     config_file: str | None, defines: tuple[str, ...], extra_roots: tuple[str, ...], baseline: str | None,
-    write_baseline: str | None, sarif_category: str | None, show_suppressed: bool,
+    write_baseline: str | None, sarif_category: str | None, show_suppressed: bool, jobs: int,
 ) -> int:
     """Analyze the apps under PATHS (default: the current directory) and report findings.
 
@@ -148,7 +150,7 @@ def check(
     options = CheckOptions(
         paths=paths or (".",), fmt=fmt, config_file=config_file, defines=defines, extra_roots=extra_roots,
         baseline=baseline, write_baseline=write_baseline, sarif_category=sarif_category,
-        show_suppressed=show_suppressed,
+        show_suppressed=show_suppressed, jobs=jobs,
     )
     progress = (lambda msg: click.echo(msg, err=True)) if sys.stderr.isatty() else None
     outcome = run_check(options, progress)

@@ -9,7 +9,9 @@ kept only for files of the app itself.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +28,8 @@ PACKAGE_CHECK_LIMITS = PackageLimits(read_sources=False, parse_symbols=False)
 """Packages are only checked (header, ZIP, member names, sizes, manifest): nothing uses their symbols yet."""
 
 MAX_LEFT_OUT = 3
+PARALLEL_THRESHOLD = 32
+"""Below this many files, parsing in one process is faster than starting workers."""
 """How many files an analysis that hit the recursion limit may leave out, deepest first, before giving up."""
 
 
@@ -187,6 +191,40 @@ def _parser_for(parsed: dict[Path, ParsedFile]) -> Callable[[App], list[ParsedFi
     return parse_app
 
 
+def _parse_job(job: tuple[Path, tuple[str, ...], str]) -> ParsedFile | None:
+    """Parse one file in a worker process; None when the result cannot be sent back (a tree too
+    deep to pickle), so that the parent parses that file itself."""
+    parsed = parse_file(*job)
+    try:
+        pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+    except (RecursionError, pickle.PicklingError):
+        return None
+    return parsed
+
+
+def parse_in_parallel(workspace: Workspace, parsed: dict[Path, ParsedFile], jobs: int) -> None:
+    """Parse every file the apps of ``workspace`` need with ``jobs`` processes, into ``parsed``.
+    The result is the same as parsing them one by one: each file is parsed alone."""
+    needed: list[App] = []
+    for app in workspace.apps:
+        for candidate in (app, *_dependencies(app, workspace)):
+            if candidate not in needed:
+                needed.append(candidate)
+    todo: list[tuple[Path, tuple[str, ...], str]] = []
+    seen: set[Path] = set(parsed)
+    for app in needed:
+        for path in app.source_files:
+            if path not in seen:
+                seen.add(path)
+                todo.append((path, tuple(app.preprocessor_symbols), display_path(path)))
+    if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for job, result in zip(todo, pool.imap(_parse_job, todo, chunksize=8), strict=True):
+            if result is not None:
+                parsed[job[0]] = result
+
+
 def _analyze_apps(
     workspace: Workspace, parsed: dict[Path, ParsedFile]
 ) -> Iterator[tuple[App, list[ParsedFile], AnalyzedProject | None, list[Finding]]]:
@@ -215,10 +253,13 @@ def analyze(
     extra_roots: Sequence[str | Path] = (),
     rules: Iterable[type[Rule]] | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> RunResult:
-    """Analyze every app under ``paths``; see the module doc."""
+    """Analyze every app under ``paths``; see the module doc. ``jobs`` > 1 parses with that many
+    processes (the findings are the same)."""
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
     parsed: dict[Path, ParsedFile] = {}
+    parse_in_parallel(workspace, parsed, jobs)
 
     results: list[AppResult] = []
     all_findings: list[Finding] = list(workspace.findings)

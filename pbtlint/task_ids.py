@@ -2,8 +2,7 @@
 error trigger are behind a comparison of the trigger's TaskId with such a global.
 
 Shared by PBT0010 (completion-task-id-unchecked), PBT0011 (error-handler-task-id-unchecked) and
-PBT0012 (task-id-not-stored); PBT0032/PBT0033 use :func:`page_call_tree` to reach enqueue sites
-from page triggers.
+PBT0012 (task-id-not-stored).
 
 A task id reaches a page global when the ``var TaskId`` argument of the enqueue call is
 - a page global (or an element of a global array);
@@ -29,7 +28,6 @@ from typing import Literal
 
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import EnqueueSite
 from pbtlint.findings import Location
 from pbtlint.flow import Fact, Site, evaluation_sites, facts_of
@@ -268,7 +266,30 @@ def page_task_ids(project: AnalyzedProject, page: ObjectInfo) -> PageTaskIds:
                 out.values.add(store.var)
             elif store.kind in ("key", "element"):
                 out.collections.add(store.var)
+    _collections_of_stored_ids(project, out)
     return out
+
+
+_ID_COLLECTING = {"dictionary.add": 0, "dictionary.set": 0, "list.add": 0, "list.insert": 1}
+
+
+def _collections_of_stored_ids(project: AnalyzedProject, ids: PageTaskIds) -> None:
+    """A page-global dictionary or list that any procedure of the page family fills with a global that
+    holds task ids (``PBTList.Add(TaskIdCalculateCue, ...)`` after the enqueue) holds task ids too."""
+    if not ids.values:
+        return
+    base = ids.page.base()
+    for obj in (base, *base.extensions):
+        for proc in obj.all_procs:
+            scope: Scope | None = None
+            for call in project.resolution.sites_in(proc.key):
+                index = _ID_COLLECTING.get(call.builtin or "")
+                holder = call.receiver.var if call.receiver is not None else None
+                if index is None or holder is None or holder.scope != "global" or index >= len(call.args):
+                    continue
+                scope = scope or Scope(project.model, proc)
+                if _var_of(scope, call.args[index]) in ids.values:
+                    ids.collections.add(holder)
 
 
 def stored_in_locations(ids: PageTaskIds) -> tuple[Location, ...]:
@@ -393,6 +414,9 @@ def unchecked_reason(scope: Scope, body: n.Stmt | None, task_id: VarInfo, ids: P
     """How a trigger fails to check its TaskId, for messages."""
     compared = compared_with(scope, body, task_id)
     stored = stored_names(ids)
+    if any(norm(v.name) == norm(task_id.name) for v in ids.values):
+        return (f'without a check: the parameter "{task_id.name}" hides the page global of the same name '
+                "that holds the task id; rename one of them and compare the two")
     if compared and not any(ids.holds_id(v) or ids.holds_ids(v) for v in compared):
         names = ", ".join(v.name for v in compared)
         where = f"; the stored ids are in {stored}" if stored else ""
@@ -489,28 +513,3 @@ def statement_span(stmt: n.Stmt) -> Span:
     if head is None:
         return s
     return Span(s.line, s.column, head.span.end_line, head.span.end_column)
-
-
-# ---------------------------------------------------------------------- reaching enqueue sites
-
-
-def page_call_tree(project: AnalyzedProject, page: ObjectInfo, roots: Iterable[str]) -> dict[str, Edge | None]:
-    """Breadth-first tree of calls from ``roots`` through procedures and triggers of ``page``'s
-    family only (what runs with the same ``CurrPage``)."""
-    graph = project.graph
-
-    def follow(edge: Edge) -> bool:
-        target = graph.graph.nodes.get(edge.target, {})
-        proc = target.get("proc")
-        return proc is not None and _in_family(proc.owner, page)
-
-    return graph.shortest_paths(list(roots), follow)
-
-
-def path_locations(tree: dict[str, Edge | None], target: str) -> list[Location]:
-    """The calls from a tree's root to ``target``, as labelled locations."""
-    out: list[Location] = []
-    for edge in path_to(tree, target):
-        name = edge.site.name if edge.site is not None else edge.target
-        out.append(Location(edge.path, edge.span, f"calls {name}"))
-    return out

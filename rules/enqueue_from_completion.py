@@ -86,8 +86,8 @@ from typing import Any
 
 from pbtlint.findings import Finding, Location, Severity
 from pbtlint.model import ProcInfo
+from pbtlint.page_reach import PageReach, edge_locations
 from pbtlint.rule import Rule, RuleMeta
-from pbtlint.task_ids import page_call_tree, path_locations
 
 
 class EnqueueFromCompletion(Rule):
@@ -102,18 +102,18 @@ class EnqueueFromCompletion(Rule):
     def check(self, context: Any) -> Iterator[Finding]:
         project = context.project
         index = project.enqueue
-        trees: dict[str, dict] = {}
+        reach: dict[str, PageReach] = {}
         for site in index.sites:
             page = site.page.base()
+            if page.key not in reach:
+                reach[page.key] = PageReach(project, page)
             triggers: list[ProcInfo] = [t.proc for t in (*index.completion_for(page), *index.errors_for(page))]
             best: tuple[ProcInfo, list[Location]] | None = None
             for trigger in triggers:
-                if trigger.key not in trees:
-                    trees[trigger.key] = page_call_tree(project, page, [trigger.key])
-                tree = trees[trigger.key]
-                if site.procedure.key not in tree:
+                edges = reach[page.key].path(trigger, site.procedure, site.site.node)
+                if edges is None:
                     continue
-                path = path_locations(tree, site.procedure.key)
+                path = edge_locations(edges)
                 if best is None or len(path) < len(best[1]):
                     best = (trigger, path)
             if best is None:

@@ -70,8 +70,8 @@ from typing import Any
 from pbtlint.findings import Finding, Location, Severity
 from pbtlint.model import ObjectInfo, ProcInfo
 from pbtlint.nodes import norm
+from pbtlint.page_reach import PageReach, edge_locations
 from pbtlint.rule import Rule, RuleMeta
-from pbtlint.task_ids import page_call_tree, path_locations
 
 
 def is_discouraged(proc: ProcInfo) -> bool:
@@ -111,20 +111,19 @@ class EnqueueInDiscouragedTrigger(Rule):
     def check(self, context: Any) -> Iterator[Finding]:
         project = context.project
         triggers: dict[str, list[ProcInfo]] = {}
-        trees: dict[str, dict] = {}
+        reach: dict[str, PageReach] = {}
         for site in project.enqueue.sites:
             page = site.page.base()
             if page.key not in triggers:
                 triggers[page.key] = discouraged_triggers(page)
-            # The nearest discouraged trigger that reaches the enqueue site.
+                reach[page.key] = PageReach(project, page)
+            # The discouraged trigger with the shortest feasible path to the enqueue call.
             best: tuple[ProcInfo, list[Location]] | None = None
             for trigger in triggers[page.key]:
-                if trigger.key not in trees:
-                    trees[trigger.key] = page_call_tree(project, page, [trigger.key])
-                tree = trees[trigger.key]
-                if site.procedure.key not in tree:
+                edges = reach[page.key].path(trigger, site.procedure, site.site.node)
+                if edges is None:
                     continue
-                path = path_locations(tree, site.procedure.key)
+                path = edge_locations(edges)
                 if best is None or len(path) < len(best[1]):
                     best = (trigger, path)
             if best is None:

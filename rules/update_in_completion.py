@@ -90,8 +90,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from pbtlint.findings import Finding, Location, Severity
+from pbtlint.page_reach import page_call_tree, path_locations
 from pbtlint.rule import Rule, RuleMeta
-from pbtlint.task_ids import page_call_tree, path_locations
 
 UPDATE = "currpage.update"
 

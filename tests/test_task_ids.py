@@ -11,15 +11,16 @@ from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.enqueue import EnqueueSite
 from pbtlint.flow import Fact
 from pbtlint.frontend import parse_file
+from pbtlint.page_reach import PageReach, page_call_tree
 from pbtlint.scope import Scope
 from pbtlint.task_ids import (
     TaskIdCheck,
-    page_call_tree,
     page_task_ids,
     part_of_check,
     site_storage,
     statement_span,
     stored_names,
+    unchecked_reason,
     uses,
 )
 
@@ -208,6 +209,31 @@ codeunit 50101 "Registry"
     assert storage.unknown and not storage.stored
 
 
+def test_dictionary_filled_elsewhere_with_a_stored_global_holds_ids(tmp_path: Path) -> None:
+    p = project(tmp_path, """
+    var
+        TaskIdA: Integer;
+        Running: Dictionary of [Integer, Text];
+        Names: Dictionary of [Text, Integer];
+
+    trigger OnAfterGetCurrRecord()
+    begin
+        Start();
+        Running.Add(TaskIdA, 'A');
+        Names.Add('A', TaskIdA);
+    end;
+
+    local procedure Start()
+    begin
+        CurrPage.EnqueueBackgroundTask(TaskIdA, Codeunit::"Task");
+    end;
+""")
+    page = p.model.objects_of("page")[0]
+    ids = page_task_ids(p, page)
+    assert ids.holds_ids(page.globals["running"]) and not ids.holds_ids(page.globals["names"])
+    assert stored_names(ids) == "Running, TaskIdA"
+
+
 def test_page_without_enqueue_sites_accepts_any_integer_global(tmp_path: Path) -> None:
     p = project(tmp_path, """
     var
@@ -344,3 +370,66 @@ codeunit 50101 "Helper"
 """)
     tree = page_call_tree(p, p.model.objects_of("page")[0], ["page/50100/OnOpenPage"])
     assert set(tree) == {"page/50100/OnOpenPage", "page/50100/procedure/Start"}
+
+
+def test_constant_argument_makes_a_guarded_enqueue_unreachable(tmp_path: Path) -> None:
+    p = project(tmp_path, """
+    var
+        TaskIdA: Integer;
+
+    trigger OnOpenPage()
+    begin
+        Load(false);
+    end;
+
+    trigger OnAfterGetCurrRecord()
+    begin
+        Load(true);
+    end;
+
+    local procedure Load(UseTask: Boolean)
+    begin
+        if UseTask then
+            Start();
+    end;
+
+    local procedure Start()
+    begin
+        CurrPage.EnqueueBackgroundTask(TaskIdA, Codeunit::"Task");
+    end;
+""")
+    site = only_site(p)
+    page = p.model.objects_of("page")[0]
+    reach = PageReach(p, page)
+    procs = p.model.procs
+    assert reach.path(procs["page/50100/OnOpenPage"], site.procedure, site.site.node) is None
+    edges = reach.path(procs["page/50100/OnAfterGetCurrRecord"], site.procedure, site.site.node)
+    assert edges is not None and [e.site.name for e in edges if e.site] == ["Load", "Start"]
+
+
+def test_reason_names_a_global_hidden_by_the_parameter(tmp_path: Path) -> None:
+    p = project(tmp_path, """
+    var
+        TaskId: Integer;
+
+    trigger OnAfterGetCurrRecord()
+    begin
+        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"Task");
+    end;
+
+    trigger OnPageBackgroundTaskCompleted(TaskId: Integer; Results: Dictionary of [Text, Text])
+    begin
+    end;
+""")
+    [trigger] = p.enqueue.completion_triggers
+    scope = Scope(p.model, trigger.proc)
+    reason = unchecked_reason(scope, trigger.proc.node.body, trigger.task_id, page_task_ids(p, trigger.page))
+    assert "hides the page global" in reason
+
+
+def test_reason_names_the_unrelated_comparison(tmp_path: Path) -> None:
+    p = project(tmp_path, COMPLETION.replace("{body}", "if TaskId <> Other then exit;"))
+    [trigger] = p.enqueue.completion_triggers
+    scope = Scope(p.model, trigger.proc)
+    reason = unchecked_reason(scope, trigger.proc.node.body, trigger.task_id, page_task_ids(p, trigger.page))
+    assert reason.startswith('but compares "TaskId" only with Other') and "Running, TaskIdA" in reason
