@@ -34,3 +34,14 @@ def test_doc_examples(rule: type[Rule], section: str, fires: bool, tmp_path: Pat
     source.write_text(al_block(rule, section), encoding="utf-8")
     ids = {f.rule_id for f in analyze([tmp_path]).findings}
     assert (rule.meta.id in ids) == fires, f"{rule.meta.id} {section}: reported {sorted(ids)}"
+
+
+def test_rule_pages_are_up_to_date() -> None:
+    """docs/rules/ (what SARIF's helpUri links to) matches the docstrings: run
+    `python -m pbtlint.ruledocs` after changing a rule's doc."""
+    from pbtlint.ruledocs import pages
+
+    folder = Path(__file__).resolve().parent.parent / "docs" / "rules"
+    stale = [name for name, text in pages().items()
+             if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text]
+    assert not stale, f"out of date: {stale}; run python -m pbtlint.ruledocs"
