@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pbtlint.analysis import AnalyzedProject, build_project
-from pbtlint.findings import Finding, syntax_error
+from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.packages import PackageLimits, read_package
 from pbtlint.project import MANIFEST_NAME, App, Workspace, discover
@@ -72,17 +72,15 @@ def display_path(path: Path, base: Path | None = None) -> str:
 
 
 def _dependencies(app: App, workspace: Workspace) -> list[App]:
-    """Apps of the workspace (and extra roots) whose id the app depends on, plus every extra root
-    without a manifest (plain source folders given on the command line)."""
+    """Apps of the workspace whose id the app depends on, plus everything found under the extra
+    source roots (``--source-root``: sources the user wants followed, such as the System
+    Application, whose modules are apps of their own)."""
     wanted = {d.id.lower() for d in (app.manifest.dependencies if app.manifest else ()) if d.id}
     out: list[App] = []
-    for other in (*workspace.apps, *workspace.extra_roots):
-        if other is app:
-            continue
-        depended_on = bool(other.manifest and other.manifest.id and other.manifest.id.lower() in wanted)
-        plain_extra_root = other in workspace.extra_roots and not other.manifest
-        if depended_on or plain_extra_root:
+    for other in workspace.apps:
+        if other is not app and other.manifest and other.manifest.id and other.manifest.id.lower() in wanted:
             out.append(other)
+    out.extend(other for other in workspace.extra_roots if other is not app)
     return out
 
 
@@ -97,6 +95,14 @@ def _where(context: RuleContext) -> str:
     """A path to put an internal error of a rule at: the first file of the app."""
     paths = sorted(f.path for f in context.files)
     return paths[0] if paths else "."
+
+
+def _concerns(finding: Finding, own_paths: set[str]) -> bool:
+    """Is a finding the app's to report? Yes when it is located in one of its files, or when the
+    path that leads to it starts there (a task of the app reaching a write in a dependency)."""
+    if finding.rule_id == SYNTAX_ERROR or finding.location.path in own_paths:
+        return True
+    return bool(finding.call_path) and finding.call_path[0].path in own_paths
 
 
 def run_rules(context: RuleContext, rules: Iterable[type[Rule]] | None = None) -> list[Finding]:
@@ -229,11 +235,29 @@ def _analyze_apps(
     workspace: Workspace, parsed: dict[Path, ParsedFile]
 ) -> Iterator[tuple[App, list[ParsedFile], AnalyzedProject | None, list[Finding]]]:
     parse_app = _parser_for(parsed)
+    nested = nested_apps(workspace.apps)
     for app in workspace.apps:
-        own = parse_app(app)
-        deps = [f for dep in _dependencies(app, workspace) for f in parse_app(dep)]
+        if any(app in inner for inner in nested.values()):
+            continue  # compiled as part of the app around it, as the AL compiler does
+        own = parse_app(app) + [f for inner in nested.get(app, []) for f in parse_app(inner)]
+        inside = set(nested.get(app, []))
+        deps = [f for dep in _dependencies(app, workspace) if dep not in inside for f in parse_app(dep)]
         project, errors = build_project_safely([*own, *deps], _app_path(app))
         yield app, own, project, errors
+
+
+def nested_apps(apps: Sequence[App]) -> dict[App, list[App]]:
+    """For each app, the apps whose root lies inside its root (the Base Application's ``Modules``
+    each have an app.json). The AL compiler compiles every .al file under a project folder, so
+    their files belong to the outer app's project."""
+    out: dict[App, list[App]] = {}
+    for outer in apps:
+        for inner in apps:
+            if inner is not outer and outer.root in inner.root.parents:
+                out.setdefault(outer, []).append(inner)
+    # keep only the outermost: an app nested twice belongs to the outermost one
+    outermost = {a: inner for a, inner in out.items() if not any(a in v for v in out.values())}
+    return {a: sorted({i for i in inner}, key=lambda x: str(x.root)) for a, inner in outermost.items()}
 
 
 def analyze_projects(
@@ -275,7 +299,7 @@ def analyze(
         else:
             context = RuleContext(project, front, tuple(own))
             findings = [
-                f for f in run_rules(context, rule_list) if f.location.path in own_paths or f.rule_id == "PBT0000"
+                f for f in run_rules(context, rule_list) if _concerns(f, own_paths)
             ]
         results.append(AppResult(app, tuple(own), tuple(findings)))
         all_findings.extend(findings)
