@@ -22,6 +22,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -123,7 +124,8 @@ def measure_full(paths: list[str], roots: list[str], defines: list[str], jobs: i
         items = [(str(p), display_path(p), s) for p, s in files]
         parsed_list = run_parallel(_full_parse_one, items, jobs, chunk_size=4,
                                    weights=[os.stat(p).st_size for p, _ in files])
-        parsed = {p: pf for (p, _), pf in zip(files, parsed_list, strict=True)}
+        parsed = {p: pf if pf is not None else _full_parse_one(item, False)
+                  for (p, _), item, pf in zip(files, items, parsed_list, strict=True)}
         del parse_file
         out: list[Finding] = list(ws.findings)
         for app, own, project in analyze_projects(ws, parsed):
@@ -138,10 +140,18 @@ def measure_full(paths: list[str], roots: list[str], defines: list[str], jobs: i
 
 
 def _full_parse_one(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> object:
+    import pickle
+
     from pbtlint.frontend import parse_file
 
     path, shown, symbols = item
-    return parse_file(path, symbols, shown)
+    parsed = parse_file(path, symbols, shown)
+    if in_worker:
+        try:
+            pickle.dumps(parsed)
+        except RecursionError:  # too deep to send back: the parent parses it again
+            return None
+    return parsed
 
 
 def _child_main(argv: list[str]) -> None:
@@ -205,9 +215,28 @@ def measure_tree_sitter(python: str, files: list[Path]) -> dict[str, object]:
 # --------------------------------------------------------------------------- driver
 
 
+def _snapshot(dest: Path) -> Path:
+    """A copy of pbtlint (rules included) for every measurement to import: the same code throughout a
+    run, however the working tree changes meanwhile (the cache keys include the code's digest)."""
+    import pbtlint
+    import pbtlint.rules
+
+    pkg = dest / "pbtlint"
+    shutil.copytree(Path(pbtlint.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__", "rules"))
+    shutil.copytree(Path(pbtlint.rules.__file__).parent, pkg / "rules", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+_SNAPSHOT: Path | None = None
+
+
 def _run_child(spec: dict[str, object]) -> dict[str, object]:
+    env = dict(os.environ)
+    if _SNAPSHOT is not None:
+        env["PYTHONPATH"] = os.pathsep.join(x for x in (str(_SNAPSHOT), env.get("PYTHONPATH", "")) if x)
+    # the working directory must not hold a pbtlint package: ``-m`` puts it first on sys.path
     proc = subprocess.run([sys.executable, "-m", "pbtlint.bench", "--child", json.dumps(spec)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=env, cwd=str(_SNAPSHOT or Path.cwd()))
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-3:]
         return {"error": " | ".join(tail) or f"exit {proc.returncode}"}
@@ -267,6 +296,10 @@ def _row(name: str, r: dict[str, object], floor: float | None, cold: float | Non
     return f"{name:<34} {s:9.2f} s {to_floor} {to_cold} {rss} MB"
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--child":
@@ -283,10 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="also write every figure to this JSON file")
     args = ap.parse_args(argv)
 
+    global _SNAPSHOT
     sources = [Path(d).resolve() for d in [*args.dirs, *args.source_root]]
     work = Path(tempfile.mkdtemp(prefix="pbtlint-bench-"))
     report: dict[str, object] = {}
+    signal.signal(signal.SIGTERM, _terminate)
     try:
+        _SNAPSHOT = _snapshot(work / "code")
         mirror = _mirror(sources, work / "src")
         paths = [str(mirror[Path(d).resolve()]) for d in args.dirs]
         roots = [str(mirror[Path(d).resolve()]) for d in args.source_root]
@@ -296,8 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         def run(label: str, spec: dict[str, object]) -> dict[str, object]:
             print(f"  measuring {label} ...", file=sys.stderr, flush=True)
+            start = time.perf_counter()
             out = _run_child({**base, **spec})
             report[label] = out
+            shown = {k: v for k, v in out.items() if k != "parsed_files"}
+            print(f"  {label}: {json.dumps(shown)} (wall {time.perf_counter() - start:.1f} s, "
+                  f"load {os.getloadavg()[0]:.1f})", flush=True)
             return out
 
         floor = run("floor", {"kind": "floor"})

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pbtlint import nodes as n
-from pbtlint.declindex import FileIndex, last_segment
+from pbtlint.declindex import FileIndex
 from pbtlint.model import property_text
 from pbtlint.nodes import norm
 from pbtlint.walk import iter_nodes
@@ -56,6 +56,10 @@ class ProcSummary:
     ints: frozenset[int]
     element: str = ""
     returns: frozenset[str] = frozenset()
+    effects: dict[str, frozenset[str]] = field(default_factory=dict)
+    lines: tuple[int, int] = (0, 0)
+    scoped: frozenset[str] = frozenset()
+    assigned: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -63,47 +67,117 @@ class ObjectSummary:
     kind: str
     name: str
     id: int | None
-    base: str
-    table: str | None
+    base: list[str]
+    table: list[str]
     globals: dict[str, frozenset[str]]
     procs: list[ProcSummary]
 
 
+def _names_of(name: str) -> list[str]:
+    """An object name as the AST holds it (quotes removed, maybe namespace-qualified) and each of its
+    suffixes after a dot: ``Microsoft.Sales.Customer`` may name ``Customer``, ``Gen. Jnl.-Post Line``
+    is one name. Like :meth:`pbtlint.model.Model.object_by_name`, every split is a candidate."""
+    key = norm(name)
+    out = [key]
+    i = key.find(".")
+    while i >= 0:
+        out.append(key[i + 1:].strip())
+        i = key.find(".", i + 1)
+    return out
+
+
+def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
+    return {int(e.value) for e in exprs
+            if isinstance(e, n.LiteralValue) and e.kind == "integer" and e.value.isdigit()}
+
+
 def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
-    while t is not None:
-        if t.object_name:
-            out.add(norm(last_segment(t.object_name)))
-            out.add(norm(t.object_name))
-        for a in t.args:
-            _type_names(a, out)
-        t = None
+    if t is None:
+        return
+    if t.object_name:
+        out.update(_names_of(t.object_name))
+    for a in t.args:
+        _type_names(a, out)
+
+
+_PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
+_STATIC_RECEIVERS = frozenset({"codeunit", "report", "xmlport", "page", "query", "currpage", "currreport",
+                               "taskscheduler", "session"})
+
+
+def _effect(op: str) -> str | None:
+    """``modify`` for Modify/ModifyAll..., ``run`` for Run/RunModal/EnqueueBackgroundTask..., else None."""
+    return _TABLE_OPS.get(op) or ("run" if op in _RUN_NAMES else None)
 
 
 def _proc_summary(proc: n.Procedure, element: str = "") -> ProcSummary:
     names: set[str] = set()
     ints: set[int] = set()
-    for p in proc.parameters:
-        _type_names(p.type, names)
-    for v in proc.variables:
-        _type_names(v.type, names)
+    local_types: dict[str, set[str]] = {}
+    for v in (*proc.parameters, *proc.variables):
+        types: set[str] = set()
+        _type_names(v.type, types)
+        local_types[norm(v.name)] = types
+        names |= types
     _type_names(proc.return_type, names)
+    effects: dict[str, set[str]] = {}
+    scoped: set[str] = set()
+    assigned: set[int] = set()
     if proc.body is not None:
         for node in iter_nodes(proc.body):
             if isinstance(node, n.Identifier):
-                names.add(norm(node.name))
+                key = norm(node.name)
+                names.add(key)
+                op = _effect(key)
+                if op is not None:
+                    effects.setdefault(op, set()).add("@rec")
             elif isinstance(node, n.MemberAccess):
-                names.add(norm(node.member))
+                key = norm(node.member)
+                names.add(key)
+                op = _effect(key)
+                if op is not None:
+                    recv = node.receiver
+                    if isinstance(recv, n.Identifier):
+                        r = norm(recv.name)
+                        if r in local_types:
+                            effects.setdefault(op, set()).update(local_types[r] or {"*"})
+                        elif r not in _STATIC_RECEIVERS:
+                            effects.setdefault(op, set()).add("@" + r)
+                    else:
+                        effects.setdefault(op, set()).add("*")
             elif isinstance(node, n.ScopeAccess):
                 names.add(norm(node.right))
+                scoped.add(norm(node.right))
             elif isinstance(node, n.TypeTest):
-                names.add(norm(last_segment(node.type_name)))
-            elif isinstance(node, n.LiteralValue) and node.kind == "integer" and node.value.isdigit():
-                ints.add(int(node.value))
+                names.update(_names_of(node.type_name))
+            elif isinstance(node, n.With):
+                effects.setdefault("with", set()).add("*")
+            elif isinstance(node, n.Call):
+                callee = node.callee
+                called = norm(callee.member if isinstance(callee, n.MemberAccess) else getattr(callee, "name", ""))
+                if called in _RUN_NAMES:  # Codeunit.Run(50100), Report.RunModal(206)...
+                    ints.update(_int_literals(node.args))
+                op = _effect(called)
+                if op is not None and isinstance(callee, n.MemberAccess) and isinstance(callee.receiver, n.Identifier) \
+                        and norm(callee.receiver.name) in _STATIC_RECEIVERS:  # Codeunit.Run(Codeunit::X)
+                    found = {norm(x.right) for a in node.args for x in iter_nodes(a) if isinstance(x, n.ScopeAccess)}
+                    found |= {norm(x.name) for a in node.args for x in iter_nodes(a) if isinstance(x, n.Identifier)}
+                    effects.setdefault(op, set()).update({"@" + x for x in found} or {"*"})
+            elif isinstance(node, n.Assign | n.Exit):  # CodeunitId := 50100; exit(50100)
+                value = node.value
+                assigned.update(_int_literals((value,) if value is not None else ()))
+        if names & _RUN_NAMES:
+            ints |= assigned
+    if "with" in effects:  # inside `with X do`, an unqualified Modify may be X's
+        effects.pop("with")
+        for refs in effects.values():
+            refs.add("*")
     publisher = any(norm(a.name) in ("integrationevent", "businessevent", "internalevent") for a in proc.attributes)
     returns: set[str] = set()
     _type_names(proc.return_type, returns)
     return ProcSummary(norm(proc.name), proc.kind == "trigger", publisher, frozenset(names), frozenset(ints),
-                       element, frozenset(returns))
+                       element, frozenset(returns), {k: frozenset(v) for k, v in effects.items()},
+                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned))
 
 
 def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: list[ProcSummary]) -> None:
@@ -151,8 +225,8 @@ def summarize(unit: n.CompilationUnit) -> list[ObjectSummary]:
         elif "tableno" in props:
             table = property_text(props["tableno"])
         base = obj.extends if obj.kind in _EXTENSION_KINDS and obj.extends else obj.name
-        out.append(ObjectSummary(obj.kind, obj.name, obj.id, norm(last_segment(base)),
-                                 norm(last_segment(table)) if table else None, globals_, procs))
+        out.append(ObjectSummary(obj.kind, obj.name, obj.id, _names_of(base), _names_of(table) if table else [],
+                                 globals_, procs))
     return out
 
 
@@ -247,15 +321,20 @@ class _State:
     work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
 
 
-def mention_names(indexes: dict[Key, FileIndex], seeds: Iterable[Key]) -> list[str]:
-    """The names of the background-task objects (seed files' objects and their bases)."""
-    out: set[str] = set()
-    for key in seeds:
-        for o in indexes[key].objects:
-            out.add(o.name)
-            if o.extends:
-                out.add(o.extends)
-    return sorted(out)
+Group = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[Group]:
+    """For each file of the background-task objects: the object names (and what they extend) and the
+    names of their procedures other code can call. A caller's text mentions both."""
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for key in files:
+        ix = indexes[key]
+        names = {n for o in ix.objects for n in (o.name, o.extends) if n}
+        callable_ = {p.name for p in ix.procedures if p.kind == "procedure" and p.access != "local"}
+        if names and callable_:
+            out.append((tuple(sorted(names)), tuple(sorted(callable_))))
+    return sorted(set(out))
 
 
 class _Fixpoint:
@@ -266,6 +345,7 @@ class _Fixpoint:
         self.st = _State()
         self.seed_names: set[str] = set()
         self.seed_procs: set[str] = set()
+        self.tables: dict[Key, tuple[dict, dict, dict, list]] = {}
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -283,47 +363,106 @@ class _Fixpoint:
         st = self.st
         have = st.wants.setdefault(key, set())
         new = set(names) - have
-        changed = bool(new)
         have |= new
-        if run and key not in st.run:
+        new_run = run and key not in st.run
+        if new_run:
             st.run.add(key)
-            changed = True
         new_ops = ops - st.ops.get(key, set())
         if new_ops:
             st.ops.setdefault(key, set()).update(new_ops)
-            changed = True
-        if not changed:
+        if not (new or new_run or new_ops):
             return
-        self.reconsider(key)
+        table = self.tables.get(key)
+        if table is not None:
+            by_name, by_element, by_op, run_triggers = table
+            for name in new:
+                for item in by_name.pop(name, ()):
+                    self.reach(key, *item)
+            if new_run:
+                for item in run_triggers:
+                    self.reach(key, *item)
+                run_triggers.clear()
+            for op in new_ops:
+                for item in by_op.pop(op, ()):
+                    self.reach(key, *item)
+            if "validate" in st.ops.get(key, ()):
+                for element in new if "validate" not in new_ops else have:
+                    for item in by_element.pop(element, ()):
+                        self.reach(key, *item)
         for other in list(st.links.get(key, ())):
             self.want(other, new, run, new_ops)
 
-    def reachable(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> bool:
-        st = self.st
-        if key in st.all_procs or (key, proc.name) in st.forced:
-            return True
-        if not proc.trigger:
-            if proc.name in st.wants.get(key, ()):
-                return True
-        elif obj.kind in _RUN_TRIGGER_KINDS:
-            if key in st.run:
-                return True
-        elif obj.kind in ("table", "tableextension"):
-            ops = st.ops.get(key, ())
-            if proc.element:
-                if "validate" in ops and proc.element in st.wants.get(key, ()):
-                    return True
-            elif _TRIGGER_OPS.get(proc.name) in ops:
-                return True
-        if self.seed_names and proc.names & self.seed_procs:
-            return bool(_refs(obj, proc) & self.seed_names)
-        return False
+    def force(self, key: Key, proc_name: str) -> None:
+        if (key, proc_name) in self.st.forced:
+            return
+        self.st.forced.add((key, proc_name))
+        self.include((key,))
+        table = self.tables.get(key)
+        if table is not None:
+            for item in table[0].pop(proc_name, ()):
+                self.reach(key, *item)
 
-    def reconsider(self, key: Key) -> None:
-        for obj in self.st.parsed.get(key, ()):
+    def seed_proc(self, key: Key, obj: ObjectSummary, proc: ProcSummary, page_names: frozenset[str]) -> bool:
+        """Every procedure of a background-task file's codeunits and tables; of its pages, those that
+        hold a marker (enqueue sites, completion and error triggers) and those that call them or share
+        a global variable with them. The rest of a page is parsed; what it calls is followed only when
+        reachable code calls it, and the objects it names with ``Codeunit::X`` (task codeunits kept in
+        variables) are loaded."""
+        if key not in self.st.all_procs:
+            return False
+        if obj.kind not in _PAGE_KINDS:
+            return True
+        first, last = proc.lines
+        if any(first <= line <= last for line in self.indexes[key].marker_lines):
+            return True
+        return bool(proc.names & page_names)
+
+    def page_names(self, key: Key, objs: list[ObjectSummary]) -> frozenset[str]:
+        """Names of a background-task page's marker procedures and the page globals they use."""
+        marker_lines = self.indexes[key].marker_lines
+        out: set[str] = set()
+        for obj in objs:
+            if obj.kind not in _PAGE_KINDS:
+                continue
+            fam_globals = _family_globals(self.st, self.look, obj)
             for proc in obj.procs:
-                if id(proc) not in self.st.reached and self.reachable(key, obj, proc):
+                first, last = proc.lines
+                if any(first <= line <= last for line in marker_lines):
+                    out.add(proc.name)
+                    out |= proc.names & fam_globals.keys()
+        return frozenset(out)
+
+    def parsed(self, key: Key, objs: list[ObjectSummary]) -> None:
+        """Index a parsed file's procedures by what would make them reachable; reach those that are."""
+        st = self.st
+        st.parsed[key] = objs
+        by_name: dict[str, list[tuple[ObjectSummary, ProcSummary]]] = {}
+        by_element: dict[str, list[tuple[ObjectSummary, ProcSummary]]] = {}
+        by_op: dict[str, list[tuple[ObjectSummary, ProcSummary]]] = {}
+        run_triggers: list[tuple[ObjectSummary, ProcSummary]] = []
+        self.tables[key] = (by_name, by_element, by_op, run_triggers)
+        page_names = self.page_names(key, objs) if key in st.all_procs else frozenset()
+        for obj in objs:
+            for proc in obj.procs:
+                item = (obj, proc)
+                if key in st.all_procs and obj.kind in _PAGE_KINDS:
+                    self.scoped(proc)
+                if self.seed_proc(key, obj, proc, page_names) or (key, proc.name) in st.forced or (
+                        self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names):
                     self.reach(key, obj, proc)
+                elif not proc.trigger:
+                    by_name.setdefault(proc.name, []).append(item)
+                elif obj.kind in _RUN_TRIGGER_KINDS:
+                    run_triggers.append(item)
+                elif obj.kind in ("table", "tableextension"):
+                    if proc.element:
+                        by_element.setdefault(proc.element, []).append(item)
+                    elif proc.name in _TRIGGER_OPS:
+                        by_op.setdefault(_TRIGGER_OPS[proc.name], []).append(item)
+        # what was wanted before the file was parsed
+        wants, run, ops = st.wants.pop(key, set()), key in st.run, st.ops.pop(key, set())
+        st.run.discard(key)
+        self.want(key, wants, run, ops)
 
     def reach(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         st = self.st
@@ -335,59 +474,71 @@ class _Fixpoint:
     # ------------------------------------------------------------------ the loop
 
     def run(self, parse: Callable[[list[Key]], dict[Key, list[ObjectSummary]]],
-            mentioned: Callable[[list[str]], set[Key]]) -> list[Key]:
+            mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]]) -> list[Key]:
         st, look, indexes, files = self.st, self.look, self.indexes, self.files
         order = {k: i for i, k in enumerate(files)}
         seeds = [k for k in files if indexes[k].has_markers]
-        self.seed_names = {norm(x) for x in mention_names(indexes, seeds)}
         for k in seeds:
-            for f in look.file_family(k):
-                st.all_procs.add(f)
-                self.seed_procs.update(norm(p.name) for p in indexes[f].procedures)
+            st.all_procs |= look.file_family(k)
+        groups = mention_groups(indexes, sorted(st.all_procs, key=order.__getitem__))
+        self.seed_names = {norm(x) for names, _ in groups for x in names}
+        self.seed_procs = {norm(x) for _, procs in groups for x in procs}
         self.include(seeds)
         self.include(sorted(st.all_procs, key=order.__getitem__))
-        if self.seed_names:
-            hits = mentioned(sorted(self.seed_names))
+        if groups:
+            hits = mentioned(groups)
             self.include(k for k in files if k in hits)
         while st.to_parse or st.work:
             if st.to_parse:
                 batch, st.to_parse = st.to_parse, []
                 for key, objs in parse(batch).items():
-                    st.parsed[key] = objs
-                    self.reconsider(key)
+                    self.parsed(key, objs)
             while st.work:
                 self.process(*st.work.pop())
         return sorted(st.included, key=order.__getitem__)
 
     def process(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
-        """Follow one reachable procedure: the names it calls, the objects it names, the events it raises."""
+        """Follow one reachable procedure: the names it calls, the objects it names, what it runs and
+        writes, the events it raises."""
         st, look = self.st, self.look
         names = proc.names
-        run = bool(names & _RUN_NAMES)
-        ops = {op for name, op in _TABLE_OPS.items() if name in names}
         for f in look.file_family(key):  # unqualified calls, this, extensions calling their base
             self.want(f, names, False, set())
         refs = set(names)
         fam_globals = _family_globals(st, look, obj)
         for name in names & fam_globals.keys():
             refs |= fam_globals[name]
-        if obj.table:
-            refs.add(obj.table)
-        targets: set[Key] = set()
-        for name in refs:
-            targets |= look.decl.get(name, set())
-            if name in look.interfaces:
-                targets |= look.impl.get(name, set())
-        for i in proc.ints:
-            targets |= look.ids.get(i, set())
+        refs.update(obj.table)
+        by_id = self.ids_files(proc.ints)
+        targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
         for t in targets:
             for f in look.file_family(t):
-                self.want(f, names, run, ops)
+                self.want(f, names, t in by_id, set())
+        written_tables: set[str] = set()
+        for op, receivers in proc.effects.items():
+            if "*" in receivers:
+                named, hit = refs, targets
+            else:
+                named = set()
+                for r in receivers:
+                    if not r.startswith("@"):
+                        named.add(r)
+                    elif r in ("@rec", "@xrec"):
+                        named.update(obj.table)
+                    elif r[1:] in fam_globals:
+                        named |= fam_globals[r[1:]]
+                    else:
+                        named.add(r[1:])  # a dataitem, a name used as its own type, Codeunit::X
+                hit = self.files_named(named)
+                self.include(sorted(hit))
+            for t in hit:
+                for f in look.file_family(t):
+                    self.want(f, names, op == "run", set() if op == "run" else {op})
+            if op != "run":
+                written_tables |= {(name, op) for name in named & look.tables}  # type: ignore[arg-type]
         if proc.returns:  # X.Get().Member(): what callers call on the result
-            returned: set[Key] = set()
-            for name in proc.returns:
-                returned |= look.decl.get(name, set())
+            returned = self.files_named(proc.returns)
             self.include(sorted(returned))
             for t in returned:
                 for f in look.file_family(t):
@@ -396,33 +547,51 @@ class _Fixpoint:
                         self.want(f, st.wants.get(k, set()), k in st.run, st.ops.get(k, set()))
         events: list[tuple[str, str, str | None]] = []
         if proc.publisher:
-            events.append((obj.kind, obj.base, proc.name))
-        if ops:
-            for name in refs & look.tables:
-                for op in ops:
-                    for when in ("before", "after"):
-                        events.append(("table", name, f"on{when}{op}event"))
+            events.extend((obj.kind, base, proc.name) for base in obj.base)
+        for name, op in written_tables:  # type: ignore[misc]
+            for when in ("before", "after"):
+                events.append(("table", name, f"on{when}{op}event"))
         for kind, name, event in events:
             for f, sub in look.subscribers(kind, name, event):
-                if (f, sub) not in st.forced:
-                    st.forced.add((f, sub))
-                    self.include((f,))
-                    self.reconsider(f)
+                self.force(f, sub)
+
+    def scoped(self, proc: ProcSummary) -> None:
+        """Load what ``Codeunit::X`` (and integer ids) in a background-task page name, as runnable."""
+        hit = self.files_named(proc.scoped) | self.ids_files(proc.ints | proc.assigned)
+        self.include(sorted(hit))
+        for t in hit:
+            for f in self.look.file_family(t):
+                self.want(f, (), True, set())
+
+    def files_named(self, names: Iterable[str]) -> set[Key]:
+        look = self.look
+        out: set[Key] = set()
+        for name in names:
+            out |= look.decl.get(name, set())
+            if name in look.interfaces:
+                out |= look.impl.get(name, set())
+        return out
+
+    def ids_files(self, ints: Iterable[int]) -> set[Key]:
+        out: set[Key] = set()
+        for i in ints:
+            out |= self.look.ids.get(i, set())
+        return out
 
 
 def closure(files: Sequence[Key], indexes: dict[Key, FileIndex],
             parse: Callable[[list[Key]], dict[Key, list[ObjectSummary]]],
-            mentioned: Callable[[list[str]], set[Key]]) -> list[Key]:
+            mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]]) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
-    returns the files whose text mentions any of the names given."""
+    returns the files whose text mentions, for some group, one of its names and one of its procedures."""
     return _Fixpoint(files, indexes).run(parse, mentioned)
 
 
 def _family_globals(st: _State, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
-    for f in look.family(obj.base):
+    for f in {f for base in obj.base for f in look.family(base)}:
         for o in st.parsed.get(f, ()):
-            if o.base == obj.base:
+            if set(o.base) & set(obj.base):
                 for k, v in o.globals.items():
                     out[k] = out.get(k, frozenset()) | v
     return out
@@ -432,7 +601,6 @@ def _refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:
     refs = set(proc.names)
     for name in proc.names & obj.globals.keys():
         refs |= obj.globals[name]
-    refs.add(obj.base)
-    if obj.table:
-        refs.add(obj.table)
+    refs.update(obj.base)
+    refs.update(obj.table)
     return refs

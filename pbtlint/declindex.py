@@ -116,11 +116,12 @@ class FileIndex:
     subscribers: tuple[SubscriberDecl, ...]
     has_markers: bool
     lines: int
+    marker_lines: tuple[int, ...] = ()
 
     def signature(self) -> tuple[object, ...]:
         """What demand-driven analysis reads of the index (the procedure line ranges excluded)."""
         return (self.objects, tuple((p.kind, norm(p.name), p.publisher) for p in self.procedures),
-                self.subscribers, self.has_markers)
+                self.subscribers, self.has_markers, self.marker_lines)
 
 
 def _opaque_ranges(text: str) -> tuple[list[int], list[int]]:
@@ -219,8 +220,9 @@ def index_text(text: str) -> FileIndex:
             m.group("type"), last_segment(name) if name else None, _int(m.group("id")),
             (group(m, "event") or "").replace("''", "'"), (group(m, "element") or "").replace("''", "'"),
             proc, line))
-    marker = "background" in low and _MARKER.search(low) is not None
-    return FileIndex(tuple(objects), tuple(procs), tuple(subscribers), marker, last_line if text else 0)
+    markers = tuple(sorted({line_of(m.start()) for m in _MARKER.finditer(low)})) if "background" in low else ()
+    return FileIndex(tuple(objects), tuple(procs), tuple(subscribers), bool(markers), last_line if text else 0,
+                     markers)
 
 
 _ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})

@@ -32,7 +32,7 @@ from pbtlint.parallel import run_parallel
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.project import App, Workspace, discover
 from pbtlint.rule import all_rules
-from pbtlint.runner import AppResult, RuleContext, RunResult, _dependencies, display_path, run_rules
+from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
 from pbtlint.source import read_source
 
 
@@ -97,13 +97,21 @@ def _parse_one(item: tuple[str, str, tuple[str, ...], str], in_worker: bool) -> 
     path, shown, symbols, key = item
     parsed = parse_file(path, symbols, shown)
     summary = summarize(parsed.unit) if parsed.unit is not None else []
-    data = pickle.dumps((parsed, summary), protocol=pickle.HIGHEST_PROTOCOL) \
-        if _worker_cache is not None or in_worker else None
+    data: bytes | None = None
+    if _worker_cache is not None or in_worker:
+        try:
+            data = pickle.dumps((parsed, summary), protocol=pickle.HIGHEST_PROTOCOL)
+        except RecursionError:  # a very deeply nested expression: not cached, not sent
+            data = None
     if _worker_cache is not None and data is not None:
         _worker_cache.put_ast_bytes(key, data)
     if in_worker:
-        return data, None
+        return (data, None) if data is not None else (None, _AGAIN)
     return None, (parsed, summary)
+
+
+_AGAIN = "parse-in-parent"
+"""What a worker returns for a file whose tree cannot be pickled: the parent parses it itself."""
 
 
 # --------------------------------------------------------------------------- the run
@@ -258,9 +266,11 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
             _worker_cache_set(cache)
             items = [(str(f.path), f.display, f.symbols, f.key or "") for f in need]
             results = run_parallel(_parse_one, items, jobs, chunk_size=4, weights=[_size(f.path) for f in need])
-            for f, (data, payload) in zip(need, results, strict=True):
+            for f, item, (data, payload) in zip(need, items, results, strict=True):
                 if data is not None:
                     pf, summary = pickle.loads(data)
+                elif payload == _AGAIN:
+                    pf, summary = _parse_one(item, False)[1]  # type: ignore[misc]
                 else:
                     pf, summary = payload  # type: ignore[misc]
                 parsed[f.path] = pf
@@ -269,12 +279,12 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 counts["lines"] += pf.lines
         return out
 
-    text_cache: dict[tuple[str, ...], set[Path]] = {}
+    text_cache: dict[tuple, set[Path]] = {}
 
-    def mentioned(names: list[str]) -> set[Path]:
-        key = tuple(names)
+    def mentioned(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> set[Path]:
+        key = tuple(groups)
         if key not in text_cache:
-            needles = [x.lower().encode("utf-8") for x in names if x]
+            needles = _needles(groups)
             found = run_parallel(_mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64)
             text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
         return text_cache[key]
@@ -283,30 +293,33 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
     results: list[AppResult] = []
     all_findings: list[Finding] = list(workspace.findings)
     stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
-    for app in workspace.apps:
-        deps = _dependencies(app, workspace)
-        universe = list(dict.fromkeys([*app.source_files, *(p for d in deps for p in d.source_files)]))
+    used: set[Path] = set()
+    for plan in project_plans(workspace):
+        app, deps = plan.app, plan.dependencies
+        universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
+        used.update(universe)
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
         chosen = closure(universe, indexes, parse_batch, mentioned)
-        own_set = set(app.source_files)
+        own_set = set(plan.source_files)
         chosen_own = [parsed[p] for p in chosen if p in own_set]
         chosen_deps = [parsed[p] for p in chosen if p not in own_set]
         project = build_project([*chosen_own, *chosen_deps])
-        own_files = tuple(parsed[p] if p in parsed else _lite(by_path[p]) for p in app.source_files)
+        own_files = tuple(parsed[p] if p in parsed else _lite(by_path[p]) for p in plan.source_files)
         own_paths = {f.path for f in own_files}
         front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
         context = RuleContext(project, front, own_files)
-        findings = [f for f in run_rules(context, rule_list) if f.location.path in own_paths or f.rule_id == "PBT0000"]
+        findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
         stored_apps.append((tuple(_strip(pf) for pf in own_files), tuple(findings)))
     unique = tuple(sorted(set(all_findings), key=Finding.sort_key))
-    lines = sum(f.entry.lines for f in files if f.entry is not None)
-    stored = {"apps": stored_apps, "findings": unique, "files": len(files), "lines": lines,
-              "parsed": sorted(str(p) for p in parsed), "structure": _structure(workspace),
+    lines = sum(by_path[p].entry.lines for p in used if by_path[p].entry is not None)  # type: ignore[union-attr]
+    stored = {"apps": stored_apps, "findings": unique, "files": len(used), "lines": lines,
+              "parsed": sorted(str(p) for p in parsed), "used": sorted(str(p) for p in used),
+              "structure": _structure(workspace),
               "keys": {str(f.path): f.key for f in files},
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()}}
-    result = RunResult(workspace, tuple(results), unique, len(files), lines)
+    result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts["parsed"], counts["cached"], counts["lines"]
 
 
@@ -339,9 +352,8 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
                 return None
             if old.index.signature() != f.entry.index.signature():
                 return None
-            for names, hits in previous["mentions"].items():
-                needles = [x.lower().encode("utf-8") for x in names if x]
-                if _mentions((str(f.path), needles), False) != (str(f.path) in hits):
+            for groups, hits in previous["mentions"].items():
+                if _mentions((str(f.path), _needles(list(groups))), False) != (str(f.path) in hits):
                     return None
     except (KeyError, TypeError, AttributeError):
         return None
@@ -349,7 +361,8 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
     apps: list[AppResult] = []
     stored_apps = []
     everything: list[Finding] = list(workspace.findings)
-    for app, (old_files, old_findings) in zip(workspace.apps, previous["apps"], strict=True):
+    top_apps = [plan.app for plan in project_plans(workspace)]
+    for app, (old_files, old_findings) in zip(top_apps, previous["apps"], strict=True):
         own = tuple(_lite(shown[pf.path]) if pf.path in shown else pf for pf in old_files)
         findings = [f for f in old_findings if not (f.rule_id == "PBT0000" and f.location.path in shown)]
         findings.extend(f for pf in own if pf.path in shown for f in pf.findings)
@@ -358,10 +371,11 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
         stored_apps.append((own, tuple(findings)))
         everything.extend(findings)
     unique = tuple(sorted(set(everything), key=Finding.sort_key))
-    lines = sum(f.entry.lines for f in files if f.entry is not None)
+    used = set(previous["used"])
+    lines = sum(f.entry.lines for f in files if f.entry is not None and str(f.path) in used)
     stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines,
               "keys": {str(f.path): f.key for f in files}}
-    return RunResult(workspace, tuple(apps), unique, len(files), lines), stored
+    return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
 
 
 def _worker_cache_set(cache: Cache | None) -> None:
@@ -369,7 +383,17 @@ def _worker_cache_set(cache: Cache | None) -> None:
     _worker_cache = cache
 
 
-def _mentions(item: tuple[str, list[bytes]], in_worker: bool) -> bool:
+Needles = list[tuple[list[bytes], list[bytes]]]
+
+
+def _needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
+    def enc(xs: tuple[str, ...]) -> list[bytes]:
+        return [x.lower().encode("utf-8") for x in xs if x]
+
+    return [(enc(names), enc(procs)) for names, procs in groups]
+
+
+def _mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
     path, needles = item
     try:
         with open(path, "rb") as f:
@@ -381,7 +405,7 @@ def _mentions(item: tuple[str, list[bytes]], in_worker: bool) -> bool:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             return True
-    return any(n in data for n in needles)
+    return any(any(n in data for n in names) and any(p in data for p in procs) for names, procs in needles)
 
 
 def _strip(pf: ParsedFile) -> ParsedFile:
@@ -397,7 +421,8 @@ def _lite(f: _File) -> ParsedFile:
 
 def _from_stored(workspace: Workspace, stored: dict) -> RunResult:
     apps = tuple(AppResult(app, files, findings)
-                 for app, (files, findings) in zip(workspace.apps, stored["apps"], strict=True))
+                 for app, (files, findings) in zip([p.app for p in project_plans(workspace)], stored["apps"],
+                                                   strict=True))
     return RunResult(workspace, apps, stored["findings"], stored["files"], stored["lines"])
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.span import Span
 
-SKIP_DIRS = frozenset({".git", "node_modules", ".alpackages", ".snapshots", ".output"})
+SKIP_DIRS = frozenset({".git", "node_modules", ".alpackages", ".snapshots", ".output", ".pbtlint-cache"})
 """Folder names (compared case-insensitively) that discovery never enters."""
 
 MANIFEST_NAME = "app.json"

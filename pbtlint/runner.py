@@ -97,7 +97,7 @@ def _where(context: RuleContext) -> str:
     return paths[0] if paths else "."
 
 
-def _concerns(finding: Finding, own_paths: set[str]) -> bool:
+def concerns(finding: Finding, own_paths: set[str]) -> bool:
     """Is a finding the app's to report? Yes when it is located in one of its files, or when the
     path that leads to it starts there (a task of the app reaching a write in a dependency)."""
     if finding.rule_id == SYNTAX_ERROR or finding.location.path in own_paths:
@@ -235,15 +235,38 @@ def _analyze_apps(
     workspace: Workspace, parsed: dict[Path, ParsedFile]
 ) -> Iterator[tuple[App, list[ParsedFile], AnalyzedProject | None, list[Finding]]]:
     parse_app = _parser_for(parsed)
+    for plan in project_plans(workspace):
+        own = [f for part in plan.parts for f in parse_app(part)]
+        deps = [f for dep in plan.dependencies for f in parse_app(dep)]
+        project, errors = build_project_safely([*own, *deps], _app_path(plan.app))
+        yield plan.app, own, project, errors
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPlan:
+    """What one project is made of: the app, the apps compiled with it (itself and the module apps
+    nested in it) and the apps whose sources are followed (dependencies, source roots)."""
+
+    app: App
+    parts: tuple[App, ...]
+    dependencies: tuple[App, ...]
+
+    @property
+    def source_files(self) -> tuple[Path, ...]:
+        return tuple(p for part in self.parts for p in part.source_files)
+
+
+def project_plans(workspace: Workspace) -> list[ProjectPlan]:
+    """One plan per app that is not nested in another app of the workspace."""
     nested = nested_apps(workspace.apps)
+    plans: list[ProjectPlan] = []
     for app in workspace.apps:
         if any(app in inner for inner in nested.values()):
             continue  # compiled as part of the app around it, as the AL compiler does
-        own = parse_app(app) + [f for inner in nested.get(app, []) for f in parse_app(inner)]
-        inside = set(nested.get(app, []))
-        deps = [f for dep in _dependencies(app, workspace) if dep not in inside for f in parse_app(dep)]
-        project, errors = build_project_safely([*own, *deps], _app_path(app))
-        yield app, own, project, errors
+        parts = (app, *nested.get(app, []))
+        deps = tuple(d for d in _dependencies(app, workspace) if d not in parts)
+        plans.append(ProjectPlan(app, parts, deps))
+    return plans
 
 
 def nested_apps(apps: Sequence[App]) -> dict[App, list[App]]:
@@ -299,7 +322,7 @@ def analyze(
         else:
             context = RuleContext(project, front, tuple(own))
             findings = [
-                f for f in run_rules(context, rule_list) if _concerns(f, own_paths)
+                f for f in run_rules(context, rule_list) if concerns(f, own_paths)
             ]
         results.append(AppResult(app, tuple(own), tuple(findings)))
         all_findings.extend(findings)

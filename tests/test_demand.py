@@ -99,5 +99,18 @@ def test_edit_outside_the_closure_keeps_the_result(tmp_path: Path) -> None:
     unrelated = copy / "src" / "Unrelated.Codeunit.al"
     unrelated.write_text(unrelated.read_text(encoding="utf-8").replace("'x'", "'y'"), encoding="utf-8")
     after = demand.analyze_demand([copy], cache_dir=cache)
-    assert demand.last_stats is not None and demand.last_stats.parsed == 0
+    assert demand.last_stats is not None and demand.last_stats.path == "unchanged-closure"
+    assert demand.last_stats.parsed == 0
     assert after.findings == analyze([copy]).findings
+
+
+def test_edit_outside_the_closure_that_adds_a_syntax_error_in_the_preprocessor(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    unrelated = copy / "src" / "Unrelated.Codeunit.al"
+    unrelated.write_text("#if X\n" + unrelated.read_text(encoding="utf-8"), encoding="utf-8")  # no #endif
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert after.findings == analyze([copy]).findings
+    assert any(f.rule_id == "PBT0000" and f.location.path.endswith("Unrelated.Codeunit.al") for f in after.findings)
