@@ -330,6 +330,7 @@ _STATEMENT_START = {"IF", "CASE", "WHILE", "REPEAT", "FOR", "FOREACH", "WITH", "
 _BINARY_OPERATORS = {"EQ", "NE", "LT", "GT", "LE", "GE", "IN", "IS", "AS", "PLUS", "MINUS", "OR",
                      "STAR", "SLASH", "DIV", "MOD", "AND", "XOR", "QMARK"}
 _POSTFIX_OPERATORS = {"DOT", "LPAR", "LSQB", "DCOLON"}
+_ASSIGN_OPERATORS = {"ASSIGN", "PLUS_ASSIGN", "MINUS_ASSIGN", "STAR_ASSIGN", "SLASH_ASSIGN"}
 
 _MAX_LISTED = 6
 
@@ -388,6 +389,10 @@ def describe_expected(expected: Iterable[str]) -> str:
     if len(remaining & _BINARY_OPERATORS) >= 3:
         groups.append("an operator")
         remaining -= _BINARY_OPERATORS | _POSTFIX_OPERATORS
+    if len(remaining & _ASSIGN_OPERATORS) >= 3:  # `:=` stands for all assignment operators
+        remaining = (remaining - _ASSIGN_OPERATORS) | {"ASSIGN"}
+    if remaining >= _POSTFIX_OPERATORS:  # `(` and `.` stand for calls, members, indexes, scopes
+        remaining -= {"LSQB", "DCOLON"}
     if len(remaining & _LITERAL_TOKENS) >= 3:
         groups.append("a literal")
         remaining -= _LITERAL_TOKENS

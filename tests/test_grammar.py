@@ -602,3 +602,31 @@ def test_corpus_runner_reports_failures_and_uses_app_symbols(
     # without stripping, the LinterCop markers are syntax errors
     assert main([str(app / "src"), "--symbols", "DEMO"]) == 1
     assert "Marked.Codeunit.al" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- real code (optional)
+
+# The one file of these corpora that is really broken (a missing `end;`).
+KNOWN_BROKEN = "ERMPurchaseReportsIII.Codeunit.al"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("variable, markers", [
+    ("PBTLINT_CORPUS_BCAPPS", False),
+    ("PBTLINT_CORPUS_ALAPPEXTENSIONS", False),
+    ("PBTLINT_CORPUS_NPCORE", False),
+    ("PBTLINT_CORPUS_LINTERCOP", True),
+])
+def test_corpus_sample_parses(variable: str, markers: bool) -> None:
+    import os
+
+    from pbtlint.corpus import al_files, parse_file
+
+    root = os.environ.get(variable)
+    if not root:
+        pytest.skip(f"{variable} is not set: real code not parsed (run python -m pbtlint.corpus for all of it)")
+    paths = al_files(Path(root))
+    sample = paths[:: max(1, len(paths) // 300)]
+    failures = [f"{o.path}: {f.message}" for o in (parse_file(p, None, markers) for p in sample)
+                for f in o.findings if not o.path.endswith(KNOWN_BROKEN)]
+    assert failures == []
