@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.findings import Finding
-from pbtlint.parser import get_parser, parse_source
-from pbtlint.preprocessor import preprocess
+from pbtlint.frontend import parse_text
+from pbtlint.parser import get_parser
 from pbtlint.source import read_source
 
 
@@ -66,7 +66,7 @@ def strip_markers(text: str) -> str:
 
 
 def parse_file(path: Path, symbols: tuple[str, ...] | None, markers: bool) -> FileOutcome:
-    """Read, preprocess and parse one file."""
+    """Read, preprocess, parse and transform one file, as ``pbtlint check`` does."""
     shown = str(path)
     source = read_source(str(path))
     if source.text is None:
@@ -74,9 +74,8 @@ def parse_file(path: Path, symbols: tuple[str, ...] | None, markers: bool) -> Fi
     text = strip_markers(source.text) if markers else source.text
     lines = text.count("\n") + 1
     used = symbols if symbols is not None else app_symbols(path.parent.resolve())
-    pre = preprocess(text, used, shown)
-    result = parse_source(pre.text, shown)
-    return FileOutcome(shown, lines, tuple(source.findings) + tuple(pre.findings) + result.findings)
+    parsed = parse_text(text, shown, used)  # the front end's own path, typed AST included
+    return FileOutcome(shown, lines, tuple(source.findings) + parsed.findings)
 
 
 def _worker(args: tuple[Path, tuple[str, ...] | None, bool]) -> FileOutcome:
