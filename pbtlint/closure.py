@@ -60,6 +60,14 @@ class ProcSummary:
     lines: tuple[int, int] = (0, 0)
     scoped: frozenset[str] = frozenset()
     assigned: frozenset[int] = frozenset()
+    pending: tuple[int, int] | None = None
+    """Where the body begins (line, column) when it was left out of a skeleton parse: the names,
+    effects and literals above then come from the declarations alone until :meth:`fill` is called."""
+
+    def fill(self, full: ProcSummary) -> None:
+        """Complete a skeleton's summary with the summary of the procedure with its body."""
+        self.names, self.ints, self.effects = full.names, full.ints, full.effects
+        self.scoped, self.assigned, self.pending = full.scoped, full.assigned, None
 
 
 @dataclass(slots=True)
@@ -110,7 +118,8 @@ def _effect(op: str) -> str | None:
     return _TABLE_OPS.get(op) or ("run" if op in _RUN_NAMES else None)
 
 
-def _proc_summary(proc: n.Procedure, element: str = "") -> ProcSummary:
+def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[int, int]] = frozenset()
+                  ) -> ProcSummary:
     names: set[str] = set()
     ints: set[int] = set()
     local_types: dict[str, set[str]] = {}
@@ -175,12 +184,21 @@ def _proc_summary(proc: n.Procedure, element: str = "") -> ProcSummary:
     publisher = any(norm(a.name) in ("integrationevent", "businessevent", "internalevent") for a in proc.attributes)
     returns: set[str] = set()
     _type_names(proc.return_type, returns)
+    pending = None
+    if elided and proc.body is not None and (proc.body.span.line, proc.body.span.column) in elided:
+        pending = (proc.body.span.line, proc.body.span.column)
     return ProcSummary(norm(proc.name), proc.kind == "trigger", publisher, frozenset(names), frozenset(ints),
                        element, frozenset(returns), {k: frozenset(v) for k, v in effects.items()},
-                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned))
+                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned), pending)
 
 
-def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: list[ProcSummary]) -> None:
+def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
+    """The summary of a procedure whose body has been parsed (see :meth:`ProcSummary.fill`)."""
+    return _proc_summary(proc, element)
+
+
+def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: list[ProcSummary],
+                     elided: frozenset[tuple[int, int]]) -> None:
     stack = list(obj.sections)
     while stack:
         el = stack.pop()
@@ -199,12 +217,13 @@ def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: lis
             names: set[str] = set()
             _type_names(v.type, names)
             out[norm(v.name)] = frozenset(names)
-        procs.extend(_proc_summary(t, norm(el.name or "")) for t in el.triggers)
+        procs.extend(_proc_summary(t, norm(el.name or ""), elided) for t in el.triggers)
         stack.extend(el.children)
 
 
-def summarize(unit: n.CompilationUnit) -> list[ObjectSummary]:
-    """What the fixpoint needs of each object of a parsed file."""
+def summarize(unit: n.CompilationUnit, elided: frozenset[tuple[int, int]] = frozenset()) -> list[ObjectSummary]:
+    """What the fixpoint needs of each object of a parsed file; ``elided`` are the bodies (by the line
+    and column of their ``begin``) a skeleton parse left out."""
     out: list[ObjectSummary] = []
     for obj in unit.objects:
         globals_: dict[str, frozenset[str]] = {}
@@ -212,8 +231,8 @@ def summarize(unit: n.CompilationUnit) -> list[ObjectSummary]:
             names: set[str] = set()
             _type_names(v.type, names)
             globals_[norm(v.name)] = frozenset(names)
-        procs = [_proc_summary(p) for p in (*obj.triggers, *obj.procedures)]
-        _element_globals(obj, globals_, procs)
+        procs = [_proc_summary(p, "", elided) for p in (*obj.triggers, *obj.procedures)]
+        _element_globals(obj, globals_, procs, elided)
         props = {norm(p.name): p for p in obj.properties}
         table: str | None = None
         if obj.kind == "table":
@@ -319,6 +338,8 @@ class _State:
     forced: set[tuple[Key, str]] = field(default_factory=set)
     reached: set[int] = field(default_factory=set)
     work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
+    pending: list[tuple[Key, ProcSummary]] = field(default_factory=list)
+    full: set[Key] = field(default_factory=set)
 
 
 Group = tuple[tuple[str, ...], tuple[str, ...]]
@@ -346,6 +367,7 @@ class _Fixpoint:
         self.seed_names: set[str] = set()
         self.seed_procs: set[str] = set()
         self.tables: dict[Key, tuple[dict, dict, dict, list]] = {}
+        self.waiting: list[tuple[Key, ObjectSummary, ProcSummary]] = []
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -469,12 +491,16 @@ class _Fixpoint:
         if id(proc) in st.reached:
             return
         st.reached.add(id(proc))
-        st.work.append((key, obj, proc))
+        if proc.pending is not None:
+            st.pending.append((key, proc))
+            self.waiting.append((key, obj, proc))
+        else:
+            st.work.append((key, obj, proc))
 
     # ------------------------------------------------------------------ the loop
 
-    def run(self, parse: Callable[[list[Key]], dict[Key, list[ObjectSummary]]],
-            mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]]) -> list[Key]:
+    def run(self, parse: ParseFiles, mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
+            bodies: ParseBodies | None = None) -> list[Key]:
         st, look, indexes, files = self.st, self.look, self.indexes, self.files
         order = {k: i for i, k in enumerate(files)}
         seeds = [k for k in files if indexes[k].has_markers]
@@ -485,14 +511,30 @@ class _Fixpoint:
         self.seed_procs = {norm(x) for _, procs in groups for x in procs}
         self.include(seeds)
         self.include(sorted(st.all_procs, key=order.__getitem__))
+        st.full |= st.included_set
         if groups:
             hits = mentioned(groups)
+            st.full |= hits
             self.include(k for k in files if k in hits)
-        while st.to_parse or st.work:
+        if bodies is None:  # every file parsed whole
+            st.full = set(files)
+        while st.to_parse or st.work or st.pending:
             if st.to_parse:
                 batch, st.to_parse = st.to_parse, []
-                for key, objs in parse(batch).items():
+                for key, objs in parse(batch, st.full).items():
                     self.parsed(key, objs)
+            elif st.pending:
+                assert bodies is not None
+                batch_p, st.pending = st.pending, []
+                bodies(batch_p)
+                waiting, self.waiting = self.waiting, []
+                for item in waiting:
+                    (st.work if item[2].pending is None else self.waiting).append(item)
+                if self.waiting and not st.work:  # a body that could not be parsed: nothing more to learn
+                    for item in self.waiting:
+                        item[2].pending = None
+                        st.work.append(item)
+                    self.waiting = []
             while st.work:
                 self.process(*st.work.pop())
         return sorted(st.included, key=order.__getitem__)
@@ -579,12 +621,20 @@ class _Fixpoint:
         return out
 
 
-def closure(files: Sequence[Key], indexes: dict[Key, FileIndex],
-            parse: Callable[[list[Key]], dict[Key, list[ObjectSummary]]],
-            mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]]) -> list[Key]:
+ParseFiles = Callable[[list[Key], set[Key]], dict[Key, list[ObjectSummary]]]
+"""Parse a batch of files and summarize them: whole for those in the set, as skeletons for the others."""
+ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
+"""Parse the bodies a skeleton left out and :meth:`ProcSummary.fill` their summaries."""
+
+
+def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
+            mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
+            bodies: ParseBodies | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
-    returns the files whose text mentions, for some group, one of its names and one of its procedures."""
-    return _Fixpoint(files, indexes).run(parse, mentioned)
+    returns the files whose text mentions, for some group, one of its names and one of its procedures.
+    With ``bodies``, files that need not be whole (those of the background-task objects and their
+    callers) are parsed as skeletons and only the bodies reached are parsed, through ``bodies``."""
+    return _Fixpoint(files, indexes).run(parse, mentioned, bodies)
 
 
 def _family_globals(st: _State, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:

@@ -15,17 +15,22 @@ holds one ParsedFile per file of the app; the unit is None for files this run di
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import os
 import pickle
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbtlint import nodes as n
 from pbtlint.analysis import build_project
 from pbtlint.cache import Cache, content_hash, default_location, file_key, grammar_hash, tool_version
-from pbtlint.closure import ObjectSummary, closure, summarize
+from pbtlint.closure import ObjectSummary, ProcSummary, body_summary, closure, summarize
 from pbtlint.declindex import FileIndex, index_text
+from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.parallel import run_parallel
@@ -33,6 +38,7 @@ from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.project import App, Workspace, discover
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
+from pbtlint.skeleton import BodySpan, body_nodes, parse_bodies, parse_skeleton
 from pbtlint.source import read_source
 
 
@@ -66,6 +72,21 @@ class Stats:
     parsed_from_cache: int
     parsed_lines: int
     path: str  # "warm", "unchanged-closure" or "closure"
+    bodies: int = 0  # bodies a skeleton left out, parsed on their own
+    phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
+
+
+_phases: dict[str, float] = {}
+
+
+@contextlib.contextmanager
+def _timed(phase: str) -> Iterator[None]:
+    """Add the wall time of the block to ``phase`` (for :attr:`Stats.phases`)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        _phases[phase] = _phases.get(phase, 0.0) + time.perf_counter() - start
 
 
 last_stats: Stats | None = None
@@ -93,25 +114,39 @@ def _index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tupl
 _worker_cache: Cache | None = None
 
 
-def _parse_one(item: tuple[str, str, tuple[str, ...], str], in_worker: bool) -> tuple[bytes | None, object]:
-    path, shown, symbols, key = item
-    parsed = parse_file(path, symbols, shown)
-    summary = summarize(parsed.unit) if parsed.unit is not None else []
+def _parse_one(item: tuple[str, str, tuple[str, ...], str, bool], in_worker: bool) -> tuple[bytes | None, object]:
+    path, shown, symbols, key, whole = item
+    if whole:
+        parsed, elided = parse_file(path, symbols, shown), frozenset()
+    else:
+        parsed, elided = parse_skeleton(path, shown, symbols)
+    summary = summarize(parsed.unit, elided) if parsed.unit is not None else []
+    return _ship((parsed, summary), key, in_worker)
+
+
+def _ship(value: object, key: str, in_worker: bool) -> tuple[bytes | None, object]:
+    """Cache ``value`` under ``key`` (when a cache is set) and hand it back: pickled from a worker."""
     data: bytes | None = None
     if _worker_cache is not None or in_worker:
         try:
-            data = pickle.dumps((parsed, summary), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except RecursionError:  # a very deeply nested expression: not cached, not sent
             data = None
-    if _worker_cache is not None and data is not None:
+    if _worker_cache is not None and data is not None and key:
         _worker_cache.put_ast_bytes(key, data)
     if in_worker:
         return (data, None) if data is not None else (None, _AGAIN)
-    return None, (parsed, summary)
+    return None, value
 
 
 _AGAIN = "parse-in-parent"
-"""What a worker returns for a file whose tree cannot be pickled: the parent parses it itself."""
+"""What a worker returns for a result that cannot be pickled: the parent computes it itself."""
+
+
+def _parse_bodies(item: tuple[str, str, tuple[str, ...], list[BodySpan]], in_worker: bool
+                  ) -> tuple[bytes | None, object]:
+    path, shown, symbols, spans = item
+    return _ship(parse_bodies(path, shown, symbols, spans), "", in_worker)
 
 
 # --------------------------------------------------------------------------- the run
@@ -171,6 +206,7 @@ def analyze_demand(
     """Analyze every app under ``paths`` like :func:`pbtlint.runner.analyze`, parsing only what the
     analysis can reach; see the module doc."""
     global last_stats, _worker_cache
+    _phases.clear()
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
     files = _files_of(workspace)
     cache = _cache_for(workspace, cache_dir) if use_cache else None
@@ -191,7 +227,8 @@ def analyze_demand(
             todo.append(f)
     if todo:
         weights = [_size(f.path) for f in todo]
-        results = run_parallel(_index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
+        with _timed("index"):
+            results = run_parallel(_index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
                                chunk_size=16, weights=weights)
         for f, (digest, entry) in zip(todo, results, strict=True):
             f.digest = digest
@@ -219,7 +256,7 @@ def analyze_demand(
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(todo), 0, 0, 0, "unchanged-closure")
         return result
-    result, stored, parsed_count, from_cache, parsed_lines = _analyze(workspace, files, cache, jobs)
+    result, stored, counts = _analyze(workspace, files, cache, jobs)
     if cache is not None:
         if todo:
             keys = {f.key for f in files}
@@ -227,9 +264,17 @@ def analyze_demand(
             cache.save_stats(stats)
         cache.put_run(run_key, stored)
         cache.prune()
-    last_stats = Stats(len(files), len(todo), parsed_count, from_cache, parsed_lines, "closure")
+    last_stats = Stats(len(files), len(todo), counts["parsed"], counts["cached"], counts["lines"], "closure",
+                       counts["bodies"], tuple(sorted(_phases.items())))
     _worker_cache = None
     return result
+
+
+def _mode_key(f: _File, whole: bool) -> str:
+    """The cache key of a file's parse: whole, or as a skeleton."""
+    if not f.key:
+        return ""
+    return f.key if whole else f.key + "-s"
 
 
 def _size(path: Path) -> int:
@@ -240,14 +285,14 @@ def _size(path: Path) -> int:
 
 
 def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int
-             ) -> tuple[RunResult, dict, int, int, int]:
+             ) -> tuple[RunResult, dict, dict[str, int]]:
     global _worker_cache
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0}
+    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0}
 
-    def parse_batch(keys: list[Path]) -> dict[Path, list[ObjectSummary]]:
+    def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
         out: dict[Path, list[ObjectSummary]] = {}
         need: list[_File] = []
         for key in keys:
@@ -255,7 +300,9 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 out[key] = summaries[key]
                 continue
             f = by_path[key]
-            hit = cache.get_ast(f.key) if cache is not None and f.key else None
+            ckey = _mode_key(f, key in whole)
+            with _timed("cache-read"):
+                hit = cache.get_ast(ckey) if cache is not None and ckey else None
             if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile):
                 parsed[key] = hit[0]
                 counts["cached"] += 1
@@ -264,8 +311,11 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 need.append(f)
         if need:
             _worker_cache_set(cache)
-            items = [(str(f.path), f.display, f.symbols, f.key or "") for f in need]
-            results = run_parallel(_parse_one, items, jobs, chunk_size=4, weights=[_size(f.path) for f in need])
+            items = [(str(f.path), f.display, f.symbols, _mode_key(f, f.path in whole), f.path in whole)
+                     for f in need]
+            with _timed("parse"):
+                results = run_parallel(_parse_one, items, jobs, chunk_size=4,
+                                       weights=[_size(f.path) for f in need])
             for f, item, (data, payload) in zip(need, items, results, strict=True):
                 if data is not None:
                     pf, summary = pickle.loads(data)
@@ -278,6 +328,50 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 counts["parsed"] += 1
                 counts["lines"] += pf.lines
         return out
+
+    nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
+    bodies: dict[Path, dict[BodyKey, n.Block]] = {}
+    broken: set[Path] = set()
+
+    def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
+        wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
+        for key, proc in items:
+            unit = parsed[key].unit
+            if key in broken or unit is None or proc.pending is None:
+                continue
+            if key not in nodes:
+                nodes[key] = body_nodes(unit)
+            node = nodes[key].get(proc.pending)
+            if node is None or node.body is None:
+                continue
+            sp = node.body.span
+            wanted.setdefault(key, []).append((proc, node, (sp.line, sp.column, sp.end_line, sp.end_column)))
+        need = list(wanted.items())
+        if not need:
+            return
+        jobs_items = [(str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs])
+                      for key, procs in need]
+        weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
+        with _timed("bodies"):
+            results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights)
+        for (key, procs), item, (data, payload) in zip(need, jobs_items, results, strict=True):
+            if data is not None:
+                blocks = pickle.loads(data)
+            elif payload == _AGAIN:
+                blocks = _parse_bodies(item, False)[1]
+            else:
+                blocks = payload
+            for (proc, node, span), block in zip(procs, blocks, strict=True):  # type: ignore[arg-type]
+                counts["bodies"] += 1
+                counts["lines"] += span[2] - span[0] + 1
+                if block is None:
+                    broken.add(key)
+                else:
+                    _fill(key, proc, node, block)
+
+    def _fill(key: Path, proc: ProcSummary, node: n.Procedure, block: n.Block) -> None:
+        proc.fill(body_summary(dataclasses.replace(node, body=block), proc.element))
+        bodies.setdefault(key, {})[(block.span.line, block.span.column)] = block
 
     text_cache: dict[tuple, set[Path]] = {}
 
@@ -299,16 +393,30 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
         universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
         used.update(universe)
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
-        chosen = closure(universe, indexes, parse_batch, mentioned)
+        with _timed("closure"):
+            chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch)
+        for p in chosen:
+            if p in broken:  # a body that does not parse: the whole file's parse reports it
+                f = by_path[p]
+                parsed[p] = parse_file(f.path, f.symbols, f.display)
+                broken.discard(p)
+            elif p in bodies and parsed[p].unit is not None:
+                parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
+                if cache is not None and by_path[p].key:  # next time, these bodies come with the skeleton
+                    with _timed("cache-write"), contextlib.suppress(RecursionError):
+                        cache.put_ast_bytes(_mode_key(by_path[p], False),
+                                            pickle.dumps((parsed[p], summaries[p]), pickle.HIGHEST_PROTOCOL))
         own_set = set(plan.source_files)
         chosen_own = [parsed[p] for p in chosen if p in own_set]
         chosen_deps = [parsed[p] for p in chosen if p not in own_set]
-        project = build_project([*chosen_own, *chosen_deps])
+        with _timed("model"):
+            project = build_project([*chosen_own, *chosen_deps])
         own_files = tuple(parsed[p] if p in parsed else _lite(by_path[p]) for p in plan.source_files)
         own_paths = {f.path for f in own_files}
         front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
         context = RuleContext(project, front, own_files)
-        findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
+        with _timed("rules"):
+            findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
         stored_apps.append((tuple(_strip(pf) for pf in own_files), tuple(findings)))
@@ -320,7 +428,7 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
               "keys": {str(f.path): f.key for f in files},
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()}}
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
-    return result, stored, counts["parsed"], counts["cached"], counts["lines"]
+    return result, stored, counts
 
 
 def _structure(workspace: Workspace) -> str:

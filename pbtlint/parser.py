@@ -30,7 +30,7 @@ from lark.lexer import Lexer, LexerState, PatternStr
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.span import Span
 
-START_SYMBOLS = ("compilation_unit", "statements", "expression")
+START_SYMBOLS = ("compilation_unit", "statements", "expression", "block")
 
 # AL-SYNTAX.md §3: words that are never unquoted names (the grammar's `_reserved` rule).
 RESERVED_WORDS = (
@@ -53,12 +53,19 @@ def grammar_text() -> str:
     return resources.files("pbtlint").joinpath("al.lark").read_text(encoding="utf-8")
 
 
-def _cache_file(grammar: str) -> str | None:
-    """A writable cache file path for the parser tables, or None when no directory can be used."""
+def user_cache_dir() -> str:
+    """pbtlint's directory in the user's cache (``$PBTLINT_CACHE_DIR``, ``$XDG_CACHE_HOME/pbtlint`` or
+    ``~/.cache/pbtlint``); it may not exist yet."""
     base = os.environ.get("PBTLINT_CACHE_DIR")
     if not base:
         xdg = os.environ.get("XDG_CACHE_HOME")
         base = str(Path(xdg) / "pbtlint") if xdg else str(Path.home() / ".cache" / "pbtlint")
+    return base
+
+
+def _cache_file(grammar: str) -> str | None:
+    """A writable cache file path for the parser tables, or None when no directory can be used."""
+    base = user_cache_dir()
     key = hashlib.sha256(
         "\0".join((grammar, lark.__version__, sys.version, ",".join(START_SYMBOLS))).encode("utf-8")
     ).hexdigest()[:20]

@@ -1,0 +1,117 @@
+"""Skeleton parsing (pbtlint.elide, pbtlint.skeleton): a file with its bodies and unread properties left
+out, plus its bodies parsed one by one and put back, is the file's own tree."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pbtlint import nodes as n
+from pbtlint.elide import KEPT_PROPERTIES, body_ranges, elide, property_ranges, splice
+from pbtlint.frontend import parse_file, parse_text
+from pbtlint.nodes import norm
+from pbtlint.skeleton import body_nodes, parse_bodies, parse_skeleton
+
+ROOT = Path(__file__).resolve().parent.parent
+AL_FILES = sorted(p for p in (ROOT / "fixtures").rglob("*.al") if "encoding" not in p.parts)
+
+
+def _kept_properties_only(unit: n.CompilationUnit) -> n.CompilationUnit:
+    def props(ps: tuple[n.Property, ...]) -> tuple[n.Property, ...]:
+        return tuple(p for p in ps if norm(p.name) in KEPT_PROPERTIES)
+
+    def element(e: n.Element) -> n.Element:
+        return dataclasses.replace(e, properties=props(e.properties), children=tuple(element(c) for c in e.children))
+
+    return dataclasses.replace(unit, objects=tuple(
+        dataclasses.replace(o, properties=props(o.properties), sections=tuple(element(s) for s in o.sections))
+        for o in unit.objects))
+
+
+def _inside(text: str) -> list[str]:
+    return [text[a:b] for a, b in body_ranges(text)]
+
+
+def test_bodies_are_found_between_top_level_begin_and_its_end() -> None:
+    text = """codeunit 50100 X
+{
+    procedure A()
+    var
+        T: Label 'begin end case';
+    begin
+        case B of
+            1: begin Msg('end'); end;
+        end; // end
+        /* begin */ "End" := 1;
+    end;
+
+    trigger OnRun() begin end;
+}
+"""
+    inside = _inside(text)
+    assert len(inside) == 2
+    assert inside[0].strip().startswith("case B of") and inside[0].rstrip().endswith('"End" := 1;')
+    assert inside[1] == " "
+
+
+def test_elide_keeps_every_position() -> None:
+    text = "a\n  begin\n    x := 'é';\n  end;\n"
+    ranges = body_ranges(text)
+    out = elide(text, ranges)
+    assert len(out) == len(text) and out.count("\n") == text.count("\n")
+    assert "x" not in out and out.startswith("a\n  begin") and out.endswith("end;\n")
+
+
+def test_unread_properties_go_and_label_comments_stay() -> None:
+    text = """page 50100 P
+{
+    Caption = 'A; B';
+    SourceTable = Customer;
+    ApplicationArea = All;
+    var
+        L: Label 'x',
+            Comment = 'kept; it continues the label';
+}
+"""
+    cut = [text[a:b] for a, b in property_ranges(text)]
+    assert cut == ["Caption = 'A; B';", "ApplicationArea = All;"]
+
+
+@pytest.mark.parametrize("path", AL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_skeleton_plus_bodies_is_the_whole_tree(path: Path) -> None:
+    whole = parse_file(path)
+    skeleton, elided = parse_skeleton(path, str(path), ())
+    if skeleton.unit is None:  # the skeleton did not parse: the whole file's parse, with its finding
+        assert whole.unit is None and skeleton.findings == whole.findings
+        return
+    procs = body_nodes(skeleton.unit)
+    keys = sorted(elided)
+    spans = [(procs[k].body.span.line, procs[k].body.span.column, procs[k].body.span.end_line,  # type: ignore[union-attr]
+              procs[k].body.span.end_column) for k in keys]  # type: ignore[union-attr]
+    blocks = parse_bodies(path, str(path), (), spans)
+    if whole.unit is None:  # the error is inside a body: that body does not parse on its own either
+        assert None in blocks
+        return
+    assert skeleton.findings == whole.findings
+    assert all(b is not None for b in blocks)
+    rebuilt = splice(skeleton.unit, dict(zip(keys, blocks, strict=True)))  # type: ignore[arg-type]
+    assert rebuilt == _kept_properties_only(whole.unit)
+
+
+def test_a_body_that_does_not_parse_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "X.Codeunit.al"
+    path.write_text("codeunit 50100 X\n{\n    procedure A()\n    begin\n        if then;\n    end;\n}\n")
+    skeleton, elided = parse_skeleton(path, "X.Codeunit.al", ())
+    assert skeleton.unit is not None and len(elided) == 1  # the skeleton does not see inside the body
+    assert parse_bodies(path, "X.Codeunit.al", (), [(4, 5, 6, 8)]) == [None]
+    assert parse_text(path.read_text(), "X").unit is None
+
+
+def test_a_skeleton_that_does_not_parse_falls_back_to_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "Y.Codeunit.al"
+    path.write_text("codeunit 50100 Y\n{\n    var\n        X Integer;\n    procedure A()\n    begin\n        X := 1;\n    end;\n}\n")
+    skeleton, elided = parse_skeleton(path, "Y", ())
+    assert elided == frozenset()
+    assert skeleton.findings == parse_file(path, (), "Y").findings and skeleton.findings
