@@ -3,9 +3,18 @@ whole-run results.
 
 Every entry is keyed by what it was computed from: the file's content hash, the tool (its version and
 the digest of its own source code), the grammar and the preprocessor symbols; a run result by the
-hash of every input. The default location is ``.pbtlint-cache/`` at the app root. A corrupt or
+hash of every input. The default location is in the user's cache directory, one folder per app root
+(:func:`default_location`); ``--cache-dir`` puts it anywhere else (``.pbtlint-cache/`` is the
+name to use inside a repository, and discovery skips it). A corrupt or
 unreadable entry is ignored and rewritten, never an error; a cache that cannot be written is simply
 not used. The AST store is size-bounded: the least recently used entries go first.
+
+Entries are pickles, and loading a pickle can run code; a cache folder can arrive with a repository
+(committed by mistake or on purpose). So every entry is signed with HMAC-SHA256 under a key that
+never leaves the user's own cache directory (``cache-key`` beside the parser tables, created on
+first use, readable by the user only), and an entry whose signature does not verify is never
+unpickled: it is treated as missing and rewritten. A cache made on another machine or by another
+user is therefore simply rebuilt.
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import hmac
 import os
 import pickle
+import secrets
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -25,12 +36,55 @@ from typing import Any
 import lark
 
 import pbtlint
-from pbtlint.parser import grammar_text
+from pbtlint.parser import grammar_text, user_cache_dir
 
 CACHE_DIR_NAME = ".pbtlint-cache"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
 _LAYOUT = "v1"
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+_TAG = 32  # bytes of HMAC-SHA256 before each entry's pickle
+
+
+@functools.cache
+def _signing_key() -> bytes:
+    """The user's key for signing cache entries (see the module doc); a fresh one per process when the
+    user's cache directory cannot hold it (entries then only verify within this run)."""
+    path = Path(user_cache_dir()) / "cache-key"
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+        os.chmod(tmp, 0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # the first writer wins; others read the winner's key
+        os.unlink(tmp)
+        won = path.read_bytes()
+        return won if len(won) >= 32 else key
+    except OSError:
+        return key
+
+
+def sign(data: bytes) -> bytes:
+    """``data`` with its signature in front."""
+    return hmac.new(_signing_key(), data, hashlib.sha256).digest() + data
+
+
+def verified(blob: bytes) -> bytes | None:
+    """The data of a signed blob, or None when its signature does not verify."""
+    tag, data = blob[:_TAG], blob[_TAG:]
+    if len(tag) != _TAG or not hmac.compare_digest(tag, hmac.new(_signing_key(), data, hashlib.sha256).digest()):
+        return None
+    return data
 
 
 def content_hash(data: bytes) -> str:
@@ -69,7 +123,13 @@ def file_key(digest: str, display: str, symbols: Iterable[str], version: str | N
 
 
 def default_location(app_root: Path) -> Path:
-    return app_root / CACHE_DIR_NAME
+    """Where a project's cache lives unless told otherwise: in the user's cache directory, under a
+    name derived from the app root's real path. Never in the analyzed tree: a check must not write
+    there (a pre-commit hook would leave files behind, and a folder in the repository could be committed)."""
+    real = os.path.realpath(app_root)
+    tag = hashlib.blake2b(real.encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(real).name)[:40]
+    return Path(user_cache_dir()) / "projects" / f"{name}-{tag}"
 
 
 class Cache:
@@ -87,7 +147,10 @@ class Cache:
     def _read(self, path: Path) -> Any | None:
         try:
             with open(path, "rb") as f:
-                return pickle.load(f)
+                data = verified(f.read())
+            if data is None:  # not signed with this user's key: never unpickled
+                raise ValueError("unsigned cache entry")
+            return pickle.loads(data)
         except FileNotFoundError:
             return None
         except Exception:  # noqa: BLE001 - corrupt: drop it, it will be rewritten
@@ -102,7 +165,7 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                f.write(sign(data))
             os.replace(tmp, path)
         except OSError:
             self.writable = False

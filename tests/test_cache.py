@@ -100,3 +100,40 @@ def test_unwritable_location_is_not_an_error(app: Path, tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     result = demand.analyze_demand([app], cache_dir=blocker / "cache")
     assert result.findings == analyze([app]).findings
+
+
+class _Planted:
+    """A pickle that would create ``marker`` when loaded: what a hostile cache folder could hold."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.mkdir, (str(self.marker),)
+
+
+def test_entries_not_signed_with_the_users_key_are_never_unpickled(app: Path, tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    expected = analyze([app]).findings
+    demand.analyze_demand([app], cache_dir=store)
+    marker = tmp_path / "planted-code-ran"
+    planted = pickle.dumps(_Planted(marker))
+    base = store / "v1"
+    entries = [base / "index.pickle", base / "stats.pickle", *base.glob("run/*.pickle"), *base.glob("ast/*/*.pickle")]
+    assert len(entries) > 4
+    for path in entries:
+        path.write_bytes(planted)  # a plain pickle, as a repository could carry it
+    assert demand.analyze_demand([app], cache_dir=store).findings == expected
+    assert not marker.exists()
+    forged = tmp_path / "forged"
+    forged.write_bytes(b"\0" * 32 + planted)  # a signature made without the key
+    assert Cache(tmp_path / "other")._read(forged) is None and not marker.exists()
+
+
+def test_signed_entries_round_trip_and_tampering_is_detected() -> None:
+    blob = cache_mod.sign(b"payload")
+    assert cache_mod.verified(blob) == b"payload"
+    assert cache_mod.verified(blob[:-1] + b"X") is None
+    assert cache_mod.verified(b"short") is None
