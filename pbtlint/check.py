@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pbtlint.baseline import apply_baseline, read_baseline, render_baseline
 from pbtlint.config import load_config
+from pbtlint.demand import analyze_demand
 from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
 from pbtlint.report import ReportMeta, ToolNotification, render
 from pbtlint.runner import RunResult, analyze, display_path
@@ -32,6 +33,9 @@ class CheckOptions:
     sarif_category: str | None = None
     show_suppressed: bool = False
     jobs: int = 1
+    full_parse: bool = False
+    cache_dir: str | None = None
+    use_cache: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +81,13 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
     """Analyze, suppress, apply the baseline and render; may raise ConfigError for bad configuration."""
     config = load_config(options.config_file, start=options.paths[0] if options.paths else ".")
     roots, only = expand_paths(options.paths)
-    run = analyze(
-        roots,
-        defines=(*config.defines, *options.defines),
-        extra_roots=(*config.source_roots, *(Path(r) for r in options.extra_roots)),
-        progress=progress,
-        jobs=options.jobs,
-    )
+    defines = (*config.defines, *options.defines)
+    extra_roots = (*config.source_roots, *(Path(r) for r in options.extra_roots))
+    if options.full_parse:
+        run = analyze(roots, defines=defines, extra_roots=extra_roots, progress=progress, jobs=options.jobs)
+    else:
+        run = analyze_demand(roots, defines, extra_roots, cache_dir=options.cache_dir, jobs=options.jobs,
+                             use_cache=options.use_cache)
     findings = [
         f for f in run.findings
         if (only is None or f.location.path in only) and (f.rule_id == SYNTAX_ERROR or config.selects(f.location.path))

@@ -135,22 +135,31 @@ _SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings too (text formats).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parse with this many processes (same findings).")
+@click.option("--full-parse", is_flag=True,
+              help="Parse every file and every body, not only what page background tasks can reach "
+                   "(same findings; also reports syntax errors in code the analysis never needs).")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="Keep the analysis cache here (default: pbtlint's folder in the user's cache directory).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the analysis cache.")
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, fail_on: str, exit_zero: bool,
     config_file: str | None, defines: tuple[str, ...], extra_roots: tuple[str, ...], baseline: str | None,
     write_baseline: str | None, sarif_category: str | None, show_suppressed: bool, jobs: int,
+    full_parse: bool, cache_dir: str | None, no_cache: bool,
 ) -> int:
     """Analyze the apps under PATHS (default: the current directory) and report findings.
 
     Given .al files (as pre-commit does), each file's whole app is analyzed and only findings in the
-    given files are reported.
+    given files are reported. Only the code page background tasks can reach is parsed, and results are
+    cached per file; --full-parse parses everything.
     """
     from pbtlint.check import CheckOptions, run_check
 
     options = CheckOptions(
         paths=paths or (".",), fmt=fmt, config_file=config_file, defines=defines, extra_roots=extra_roots,
         baseline=baseline, write_baseline=write_baseline, sarif_category=sarif_category,
-        show_suppressed=show_suppressed, jobs=jobs,
+        show_suppressed=show_suppressed, jobs=jobs, full_parse=full_parse, cache_dir=cache_dir,
+        use_cache=not no_cache,
     )
     progress = (lambda msg: click.echo(msg, err=True)) if sys.stderr.isatty() else None
     outcome = run_check(options, progress)

@@ -54,15 +54,28 @@ def test_check_clean_app_exits_0_and_broken_file_exits_1(tmp_path: Path) -> None
 
 def test_check_json_and_sarif_formats(tmp_path: Path) -> None:
     (tmp_path / "Broken.Codeunit.al").write_text("codeunit 50100 X\n{\n    trigger OnRun(\n}\n", encoding="utf-8")
-    as_json = json.loads(run("check", "--format", "json", str(tmp_path)).stdout)
+    as_json = json.loads(run("check", "--full-parse", "--format", "json", str(tmp_path)).stdout)
     assert "PBT0000" in json.dumps(as_json)
     out = tmp_path / "out.sarif"
-    result = run("check", "--format", "sarif", "-o", str(out), str(tmp_path))
+    result = run("check", "--full-parse", "--format", "sarif", "-o", str(out), str(tmp_path))
     assert result.returncode == 1
     sarif = json.loads(out.read_text(encoding="utf-8"))
     (run_,) = sarif["runs"]
     assert [r["ruleId"] for r in run_["results"]] == ["PBT0000"]
     assert run_["results"][0]["level"] == "error"
+
+
+def test_syntax_errors_by_default_where_the_analysis_reads_and_everywhere_with_full_parse(tmp_path: Path) -> None:
+    (tmp_path / "Unrelated.Codeunit.al").write_text(
+        "codeunit 50100 Unrelated\n{\n    procedure A()\n    begin\n        if then;\n    end;\n}\n", encoding="utf-8")
+    (tmp_path / "Task.Codeunit.al").write_text(
+        "codeunit 50101 Task\n{\n    trigger OnRun()\n    begin\n        Page.SetBackgroundTaskResult(;\n    end;\n}\n",
+        encoding="utf-8")
+    fast = run("check", "--no-cache", str(tmp_path))
+    assert fast.returncode == 1
+    assert "Task.Codeunit.al(5," in fast.stdout and "Unrelated.Codeunit.al" not in fast.stdout
+    full = run("check", "--full-parse", str(tmp_path))
+    assert "Task.Codeunit.al(5," in full.stdout and "Unrelated.Codeunit.al(5," in full.stdout
 
 
 def test_rules_and_explain_read_the_rule_docs() -> None:

@@ -79,10 +79,15 @@ def demo_findings(tmp_path_factory: pytest.TempPathFactory) -> set[tuple]:
 
 
 def check_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *paths: str) -> tuple:
-    """Run the check on ``paths`` (relative to tmp_path) in JSON and SARIF; outcome, JSON and SARIF."""
+    """Run the check on ``paths`` (relative to tmp_path) in JSON and SARIF, parsing every file; outcome,
+    JSON and SARIF. The default (demand-driven) check must survive the same input and report the same
+    findings but for syntax errors in files it has no reason to parse."""
     monkeypatch.chdir(tmp_path)
-    outcome = run_check(CheckOptions(paths=paths or ("app",), fmt="json"))
-    sarif = json.loads(run_check(CheckOptions(paths=paths or ("app",), fmt="sarif")).report)
+    outcome = run_check(CheckOptions(paths=paths or ("app",), fmt="json", full_parse=True))
+    sarif = json.loads(run_check(CheckOptions(paths=paths or ("app",), fmt="sarif", full_parse=True)).report)
+    fast = run_check(CheckOptions(paths=paths or ("app",), fmt="json", use_cache=False))
+    assert {f for f in fast.findings if f.rule_id != SYNTAX_ERROR} == \
+        {f for f in outcome.findings if f.rule_id != SYNTAX_ERROR}
     return outcome, json.loads(outcome.report), sarif
 
 
