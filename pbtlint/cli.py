@@ -219,3 +219,12 @@ def graph(paths: tuple[str, ...], fmt: str, defines: tuple[str, ...], extra_root
         if project.enqueue.sites:
             click.echo(render(project))
     return EXIT_CLEAN
+
+
+def _register_subcommands() -> None:
+    from pbtlint.shim.cli import shim
+
+    main.add_command(shim)
+
+
+_register_subcommands()
