@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_pickling
 
 OBJECT_KINDS = (
     "tableextension", "table", "pageextension", "pagecustomization", "page", "codeunit", "reportextension",
@@ -244,3 +245,6 @@ def _split_list(text: str) -> list[str]:
     if "".join(cur).strip():
         out.append("".join(cur).strip())
     return out
+
+
+fast_pickling(globals())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pbtlint.pickling import fast_pickling
 from pbtlint.span import Span
 
 
@@ -48,3 +49,6 @@ SYNTAX_ERROR = "PBT0000"
 def syntax_error(path: str, span: Span, message: str) -> Finding:
     """A PBT0000 finding: the file could not be read, preprocessed or parsed at ``span``."""
     return Finding(SYNTAX_ERROR, Severity.ERROR, message, Location(path, span))
+
+
+fast_pickling(globals())

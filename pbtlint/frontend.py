@@ -14,6 +14,7 @@ from pathlib import Path
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.nodes import CompilationUnit
 from pbtlint.parser import parse_source
+from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.source import read_source
 from pbtlint.span import Span
@@ -63,3 +64,6 @@ def parse_file(path: str | Path, symbols: Iterable[str] = (), display_path: str 
     if source.findings:
         return ParsedFile(shown, parsed.unit, parsed.pragmas, source.findings + parsed.findings, parsed.lines)
     return parsed
+
+
+fast_pickling(globals())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pbtlint.pickling import fast_pickling
 from pbtlint.span import Span
 
 
@@ -440,3 +441,6 @@ class CompilationUnit:
     namespace: str | None
     usings: tuple[str, ...]
     objects: tuple[AlObject, ...]
+
+
+fast_pickling(globals())

@@ -40,6 +40,7 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 from pbtlint.findings import Finding, syntax_error
+from pbtlint.pickling import fast_pickling
 from pbtlint.project import Dependency
 from pbtlint.span import Span
 
@@ -461,3 +462,6 @@ def symbol_objects(symbols: Mapping[str, Any] | None) -> Iterator[SymbolObject]:
                 full = name or namespace
             nested.append((ns, full, depth + 1))
         stack.extend(reversed(nested))
+
+
+fast_pickling(globals())

@@ -8,8 +8,10 @@ something cheaper to send (already pickled bytes, for instance) when it runs in 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing as mp
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -77,3 +79,21 @@ def _chunks(count: int, chunk_size: int, weights: Sequence[int] | None) -> list[
     if lo < count:
         out.append((lo, count))
     return out
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (and in the workers it forks).
+
+    An analysis allocates millions of small objects that all stay alive until it ends (trees, summaries,
+    the model), and each full collection walks all of them again: on npcore-partners that was a fifth
+    of a cold run and almost half of a re-run. Reference counting still frees everything that is not in
+    a cycle, and peak memory measured the same with and without the collector.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

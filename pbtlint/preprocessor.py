@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from pbtlint.findings import Finding, syntax_error
+from pbtlint.pickling import fast_pickling
 from pbtlint.span import Span
 
 Action = Literal["disable", "restore"]
@@ -416,3 +417,6 @@ class _Preprocessor:
         for start, column, title in self.open_regions:
             self._error(start, column, 7, "#region without a matching #endregion before the end of the file")
             self.regions.append(Region(start, last, title))
+
+
+fast_pickling(globals())

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pbtlint.findings import Finding, syntax_error
+from pbtlint.pickling import fast_pickling
 from pbtlint.span import Span
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".alpackages", ".snapshots", ".output", ".pbtlint-cache"})
@@ -471,3 +472,6 @@ def discover(
     apps = _build(main, defines)
     extra_apps = _build(extra, defines, exclude=set(main.apps))
     return Workspace(apps=apps, extra_roots=extra_apps, findings=(*main.findings, *extra.findings))
+
+
+fast_pickling(globals())

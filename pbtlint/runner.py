@@ -20,6 +20,8 @@ from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.packages import PackageLimits, read_package
+from pbtlint.parallel import gc_paused
+from pbtlint.pickling import fast_pickling
 from pbtlint.project import MANIFEST_NAME, App, Workspace, discover
 from pbtlint.rule import Rule, all_rules
 from pbtlint.span import Span
@@ -294,6 +296,7 @@ def analyze_projects(
             yield app, own, project
 
 
+@gc_paused()
 def analyze(
     paths: Sequence[str | Path],
     defines: Sequence[str] = (),
@@ -329,3 +332,6 @@ def analyze(
     unique = sorted(set(all_findings), key=Finding.sort_key)
     lines = sum(pf.lines for pf in parsed.values())
     return RunResult(workspace, tuple(results), tuple(unique), len(parsed), lines)
+
+
+fast_pickling(globals())

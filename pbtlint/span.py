@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pbtlint.pickling import fast_pickling
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Span:
@@ -30,3 +32,6 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}-{self.end_line}:{self.end_column}"
+
+
+fast_pickling(globals())
