@@ -22,6 +22,7 @@ from pbtlint import nodes as n
 from pbtlint.declindex import FileIndex
 from pbtlint.model import property_text
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_pickling
 from pbtlint.walk import iter_nodes
 
 Key = str  # a file, as the caller names it
@@ -66,8 +67,15 @@ class ProcSummary:
 
     def fill(self, full: ProcSummary) -> None:
         """Complete a skeleton's summary with the summary of the procedure with its body."""
-        self.names, self.ints, self.effects = full.names, full.ints, full.effects
-        self.scoped, self.assigned, self.pending = full.scoped, full.assigned, None
+        self.restore(full.body_facts())
+
+    def body_facts(self) -> tuple[object, ...]:
+        """What a body adds to a summary (for caching it beside the body)."""
+        return self.names, self.ints, self.effects, self.scoped, self.assigned
+
+    def restore(self, facts: tuple[object, ...]) -> None:
+        self.names, self.ints, self.effects, self.scoped, self.assigned = facts  # type: ignore[assignment]
+        self.pending = None
 
 
 @dataclass(slots=True)
@@ -654,3 +662,6 @@ def _refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:
     refs.update(obj.base)
     refs.update(obj.table)
     return refs
+
+
+fast_pickling(globals())

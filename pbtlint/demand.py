@@ -33,7 +33,8 @@ from pbtlint.declindex import FileIndex, index_text
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.parallel import run_parallel
+from pbtlint.parallel import gc_paused, run_parallel
+from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.project import App, Workspace, discover
 from pbtlint.rule import all_rules
@@ -195,6 +196,7 @@ def _cache_for(workspace: Workspace, cache_dir: str | Path | None) -> Cache | No
     return Cache(default_location(roots[0])) if roots else None
 
 
+@gc_paused()
 def analyze_demand(
     paths: Sequence[str | Path],
     defines: Sequence[str] = (),
@@ -307,6 +309,8 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 parsed[key] = hit[0]
                 counts["cached"] += 1
                 out[key] = summaries[key] = hit[1]
+                if key not in whole:
+                    _restore_bodies(key, ckey)
             else:
                 need.append(f)
         if need:
@@ -332,6 +336,34 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
     nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
     bodies: dict[Path, dict[BodyKey, n.Block]] = {}
     broken: set[Path] = set()
+    # bodies parsed in this run or an earlier one, kept per file as the pickles the workers sent back
+    shipped: dict[Path, list[tuple[list[BodySpan], bytes]]] = {}
+    facts: dict[Path, dict[BodyKey, tuple[object, ...]]] = {}
+    grew: set[Path] = set()
+
+    def _restore_bodies(key: Path, ckey: str) -> None:
+        """Put back the bodies an earlier run parsed in this skeleton, and their summaries."""
+        assert cache is not None
+        with _timed("cache-read"):
+            entry = cache.get_ast(ckey + "b")
+        if not (isinstance(entry, dict) and isinstance(entry.get("batches"), list)
+                and isinstance(entry.get("facts"), dict)):
+            return
+        try:
+            found: dict[BodyKey, n.Block] = {}
+            for _, data in entry["batches"]:
+                for block in pickle.loads(data):
+                    if isinstance(block, n.Block):
+                        found[(block.span.line, block.span.column)] = block
+            by_key = {proc.pending: proc for obj in summaries[key] for proc in obj.procs if proc.pending}
+            for body_key, body_facts in entry["facts"].items():
+                if body_key in by_key and body_key in found:
+                    by_key[body_key].restore(body_facts)
+        except Exception:  # noqa: BLE001 - a damaged entry: those bodies are parsed again
+            return
+        bodies.setdefault(key, {}).update(found)
+        shipped[key] = list(entry["batches"])
+        facts[key] = dict(entry["facts"])
 
     def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
         wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
@@ -361,6 +393,13 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 blocks = _parse_bodies(item, False)[1]
             else:
                 blocks = payload
+            if cache is not None and None not in blocks:  # type: ignore[operator]
+                if data is None:
+                    with contextlib.suppress(RecursionError):
+                        data = pickle.dumps(blocks, pickle.HIGHEST_PROTOCOL)
+                if data is not None:
+                    shipped.setdefault(key, []).append((item[3], data))
+                    grew.add(key)
             for (proc, node, span), block in zip(procs, blocks, strict=True):  # type: ignore[arg-type]
                 counts["bodies"] += 1
                 counts["lines"] += span[2] - span[0] + 1
@@ -370,8 +409,11 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                     _fill(key, proc, node, block)
 
     def _fill(key: Path, proc: ProcSummary, node: n.Procedure, block: n.Block) -> None:
-        proc.fill(body_summary(dataclasses.replace(node, body=block), proc.element))
-        bodies.setdefault(key, {})[(block.span.line, block.span.column)] = block
+        body_key = (block.span.line, block.span.column)
+        full = body_summary(dataclasses.replace(node, body=block), proc.element)
+        proc.fill(full)
+        facts.setdefault(key, {})[body_key] = full.body_facts()
+        bodies.setdefault(key, {})[body_key] = block
 
     text_cache: dict[tuple, set[Path]] = {}
 
@@ -402,10 +444,11 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                 broken.discard(p)
             elif p in bodies and parsed[p].unit is not None:
                 parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
-                if cache is not None and by_path[p].key:  # next time, these bodies come with the skeleton
-                    with _timed("cache-write"), contextlib.suppress(RecursionError):
-                        cache.put_ast_bytes(_mode_key(by_path[p], False),
-                                            pickle.dumps((parsed[p], summaries[p]), pickle.HIGHEST_PROTOCOL))
+                if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
+                    with _timed("cache-write"):
+                        entry = {"batches": shipped.get(p, []), "facts": facts.get(p, {})}
+                        cache.put_ast_bytes(_mode_key(by_path[p], False) + "b",
+                                            pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
         own_set = set(plan.source_files)
         chosen_own = [parsed[p] for p in chosen if p in own_set]
         chosen_deps = [parsed[p] for p in chosen if p not in own_set]
@@ -537,3 +580,6 @@ def _from_stored(workspace: Workspace, stored: dict) -> RunResult:
 def app_files(app: App) -> tuple[Path, ...]:
     """The source files of ``app`` (a convenience for tools)."""
     return app.source_files
+
+
+fast_pickling(globals())
