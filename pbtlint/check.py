@@ -15,6 +15,7 @@ from pbtlint.baseline import apply_baseline, read_baseline, render_baseline
 from pbtlint.config import load_config
 from pbtlint.demand import analyze_demand
 from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
+from pbtlint.frontend import parse_file
 from pbtlint.report import ReportMeta, ToolNotification, render
 from pbtlint.runner import RunResult, analyze, display_path
 from pbtlint.source import DEFAULT_MAX_BYTES, read_source
@@ -72,6 +73,18 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[Path], set[str] | None]:
     return roots, only
 
 
+def _syntax_of_given_files(run: RunResult, only: set[str]) -> list[Finding]:
+    """Syntax errors of the files given one by one (as pre-commit gives the changed files) that the
+    demand-driven analysis did not parse: a user who names a file expects to hear that it is broken."""
+    out: list[Finding] = []
+    for app in run.apps:
+        for pf in app.files:
+            if pf.path in only and pf.unit is None and not any(f.rule_id == SYNTAX_ERROR for f in pf.findings):
+                out.extend(f for f in parse_file(pf.path, app.app.preprocessor_symbols).findings
+                           if f.rule_id == SYNTAX_ERROR)
+    return out
+
+
 def _lines_of(path: str) -> list[str] | None:
     text = read_source(path).text
     return text.split("\n") if text is not None else None
@@ -88,8 +101,11 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
     else:
         run = analyze_demand(roots, defines, extra_roots, cache_dir=options.cache_dir, jobs=options.jobs,
                              use_cache=options.use_cache)
+    all_findings = list(run.findings)
+    if only is not None and not options.full_parse:
+        all_findings.extend(_syntax_of_given_files(run, only))
     findings = [
-        f for f in run.findings
+        f for f in all_findings
         if (only is None or f.location.path in only) and (f.rule_id == SYNTAX_ERROR or config.selects(f.location.path))
     ]
     pragmas = {pf.path: pf.pragmas for app in run.apps for pf in app.files}

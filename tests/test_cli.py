@@ -78,6 +78,15 @@ def test_syntax_errors_by_default_where_the_analysis_reads_and_everywhere_with_f
     assert "Task.Codeunit.al(5," in full.stdout and "Unrelated.Codeunit.al(5," in full.stdout
 
 
+def test_a_file_given_by_name_is_always_checked_for_syntax(tmp_path: Path) -> None:
+    broken = tmp_path / "Unrelated.Codeunit.al"
+    broken.write_text("codeunit 50100 Unrelated\n{\n    procedure A()\n    begin\n        if then;\n    end;\n}\n",
+                      encoding="utf-8")
+    (tmp_path / "app.json").write_text('{"id": "1", "name": "A", "publisher": "P", "version": "1.0.0.0"}')
+    result = run("check", "--no-cache", str(broken))  # as pre-commit passes changed files
+    assert result.returncode == 1 and "Unrelated.Codeunit.al(5," in result.stdout
+
+
 def test_rules_and_explain_read_the_rule_docs() -> None:
     runner = CliRunner()
     listed = runner.invoke(main, ["rules"], standalone_mode=False)
