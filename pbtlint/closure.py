@@ -61,6 +61,13 @@ class ProcSummary:
     lines: tuple[int, int] = (0, 0)
     scoped: frozenset[str] = frozenset()
     assigned: frozenset[int] = frozenset()
+    loose: frozenset[str] = frozenset()
+    """``names`` but those only ever used as a member of a plain variable (``Customer.Find``): the names
+    that may call into any object the procedure names."""
+    members: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Variable -> the members used on it (``customer -> {find, name}``)."""
+    local_types: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Parameter or local variable -> the object names of its type."""
     pending: tuple[int, int] | None = None
     """Where the body begins (line, column) when it was left out of a skeleton parse: the names,
     effects and literals above then come from the declarations alone until :meth:`fill` is called."""
@@ -71,10 +78,11 @@ class ProcSummary:
 
     def body_facts(self) -> tuple[object, ...]:
         """What a body adds to a summary (for caching it beside the body)."""
-        return self.names, self.ints, self.effects, self.scoped, self.assigned
+        return self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose, self.members
 
     def restore(self, facts: tuple[object, ...]) -> None:
-        self.names, self.ints, self.effects, self.scoped, self.assigned = facts  # type: ignore[assignment]
+        (self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose,  # type: ignore[assignment]
+         self.members) = facts
         self.pending = None
 
 
@@ -130,6 +138,8 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                   ) -> ProcSummary:
     names: set[str] = set()
     ints: set[int] = set()
+    members: dict[str, set[str]] = {}
+    member_names: set[str] = set()  # seen as a member of a plain variable
     local_types: dict[str, set[str]] = {}
     for v in (*proc.parameters, *proc.variables):
         types: set[str] = set()
@@ -137,6 +147,7 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
         local_types[norm(v.name)] = types
         names |= types
     _type_names(proc.return_type, names)
+    other = set(names)  # declared types
     effects: dict[str, set[str]] = {}
     scoped: set[str] = set()
     assigned: set[int] = set()
@@ -145,12 +156,18 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
             if isinstance(node, n.Identifier):
                 key = norm(node.name)
                 names.add(key)
+                other.add(key)
                 op = _effect(key)
                 if op is not None:
                     effects.setdefault(op, set()).add("@rec")
             elif isinstance(node, n.MemberAccess):
                 key = norm(node.member)
                 names.add(key)
+                if isinstance(node.receiver, n.Identifier):
+                    members.setdefault(norm(node.receiver.name), set()).add(key)
+                    member_names.add(key)
+                else:
+                    other.add(key)
                 op = _effect(key)
                 if op is not None:
                     recv = node.receiver
@@ -164,9 +181,11 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                         effects.setdefault(op, set()).add("*")
             elif isinstance(node, n.ScopeAccess):
                 names.add(norm(node.right))
+                other.add(norm(node.right))
                 scoped.add(norm(node.right))
             elif isinstance(node, n.TypeTest):
                 names.update(_names_of(node.type_name))
+                other.update(_names_of(node.type_name))
             elif isinstance(node, n.With):
                 effects.setdefault("with", set()).add("*")
             elif isinstance(node, n.Call):
@@ -192,12 +211,15 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
     publisher = any(norm(a.name) in ("integrationevent", "businessevent", "internalevent") for a in proc.attributes)
     returns: set[str] = set()
     _type_names(proc.return_type, returns)
+    used_otherwise = (names - member_names) | other  # loose: used other than as a member of a plain variable
     pending = None
     if elided and proc.body is not None and (proc.body.span.line, proc.body.span.column) in elided:
         pending = (proc.body.span.line, proc.body.span.column)
     return ProcSummary(norm(proc.name), proc.kind == "trigger", publisher, frozenset(names), frozenset(ints),
                        element, frozenset(returns), {k: frozenset(v) for k, v in effects.items()},
-                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned), pending)
+                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned),
+                       frozenset(used_otherwise), {k: frozenset(v) for k, v in members.items()},
+                       {k: frozenset(v) for k, v in local_types.items()}, pending)
 
 
 def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
@@ -348,17 +370,26 @@ class _State:
     work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
     pending: list[tuple[Key, ProcSummary]] = field(default_factory=list)
     full: set[Key] = field(default_factory=set)
+    callers: set[int] = field(default_factory=set)  # reached as callers of a background-task page
+    caller_work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
+    shallow: dict[Key, set[str]] = field(default_factory=dict)  # names whose bodies callers need
+    caller_wants: dict[Key, set[str]] = field(default_factory=dict)  # names callers call in their objects
+    bodies_only: set[int] = field(default_factory=set)
 
 
 Group = tuple[tuple[str, ...], tuple[str, ...]]
 
 
 def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[Group]:
-    """For each file of the background-task objects: the object names (and what they extend) and the
-    names of their procedures other code can call. A caller's text mentions both."""
+    """For each page file of the background-task objects: the page names (and what they extend) and
+    the names of their procedures other code can call. A caller's text mentions both. Callers of the
+    codeunits and tables in those families are not needed: background code starts at a task's
+    ``OnRun``, and what an enqueue site passes comes from the page and the page's callers."""
     out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for key in files:
         ix = indexes[key]
+        if not any(o.kind in _PAGE_KINDS for o in ix.objects):
+            continue  # only a page's callers can feed its enqueue sites (a codeunit id, parameters)
         names = {n for o in ix.objects for n in (o.name, o.extends) if n}
         callable_ = {p.name for p in ix.procedures if p.kind == "procedure" and p.access != "local"}
         if names and callable_:
@@ -376,6 +407,7 @@ class _Fixpoint:
         self.seed_procs: set[str] = set()
         self.tables: dict[Key, tuple[dict, dict, dict, list]] = {}
         self.waiting: list[tuple[Key, ObjectSummary, ProcSummary]] = []
+        self.waiting_callers: list[tuple[Key, ObjectSummary, ProcSummary]] = []
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -433,19 +465,16 @@ class _Fixpoint:
                 self.reach(key, *item)
 
     def seed_proc(self, key: Key, obj: ObjectSummary, proc: ProcSummary, page_names: frozenset[str]) -> bool:
-        """Every procedure of a background-task file's codeunits and tables; of its pages, those that
-        hold a marker (enqueue sites, completion and error triggers) and those that call them or share
-        a global variable with them. The rest of a page is parsed; what it calls is followed only when
-        reachable code calls it, and the objects it names with ``Codeunit::X`` (task codeunits kept in
-        variables) are loaded."""
+        """The procedures of a background-task file that hold a marker (enqueue sites, completion and
+        error triggers, parameter and result calls). Of its other procedures, those of codeunits and
+        tables, and those of pages that call a marker procedure or share a global variable with one,
+        are read as callers (:meth:`reach_caller`: their bodies and what they call directly, but not
+        beyond), and followed in full only when reachable code calls them. The objects a page names
+        with ``Codeunit::X`` (task codeunits kept in variables) are loaded."""
         if key not in self.st.all_procs:
             return False
-        if obj.kind not in _PAGE_KINDS:
-            return True
         first, last = proc.lines
-        if any(first <= line <= last for line in self.indexes[key].marker_lines):
-            return True
-        return bool(proc.names & page_names)
+        return any(first <= line <= last for line in self.indexes[key].marker_lines)
 
     def page_names(self, key: Key, objs: list[ObjectSummary]) -> frozenset[str]:
         """Names of a background-task page's marker procedures and the page globals they use."""
@@ -477,10 +506,13 @@ class _Fixpoint:
                 item = (obj, proc)
                 if key in st.all_procs and obj.kind in _PAGE_KINDS:
                     self.scoped(proc)
-                if self.seed_proc(key, obj, proc, page_names) or (key, proc.name) in st.forced or (
-                        self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names):
+                if self.seed_proc(key, obj, proc, page_names) or (key, proc.name) in st.forced:
                     self.reach(key, obj, proc)
-                elif not proc.trigger:
+                    continue
+                if (key in st.all_procs and (obj.kind not in _PAGE_KINDS or proc.names & page_names)) or (
+                        self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names):
+                    self.reach_caller(key, obj, proc)  # and below, it can still be reached in full
+                if not proc.trigger:
                     by_name.setdefault(proc.name, []).append(item)
                 elif obj.kind in _RUN_TRIGGER_KINDS:
                     run_triggers.append(item)
@@ -489,10 +521,76 @@ class _Fixpoint:
                         by_element.setdefault(proc.element, []).append(item)
                     elif proc.name in _TRIGGER_OPS:
                         by_op.setdefault(_TRIGGER_OPS[proc.name], []).append(item)
+        for name in st.shallow.get(key, ()):  # what callers of the pages call here
+            for item in by_name.get(name, ()):
+                self.reach_body(key, *item)
+        for name in st.caller_wants.get(key, ()):  # and in their own objects
+            for item in by_name.get(name, ()):
+                self.reach_caller(key, *item)
         # what was wanted before the file was parsed
         wants, run, ops = st.wants.pop(key, set()), key in st.run, st.ops.pop(key, set())
         st.run.discard(key)
         self.want(key, wants, run, ops)
+
+    def reach_caller(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
+        """A procedure that calls a background-task page from outside: the analysis reads what it passes
+        (task codeunits, parameters, task ids), so its body and those of the procedures it calls
+        directly are parsed, and the objects it names with ``Codeunit::X`` are loaded as runnable; what
+        it calls is not followed further (background code starts at a task's ``OnRun``)."""
+        st = self.st
+        if id(proc) in st.callers or id(proc) in st.reached:
+            return
+        st.callers.add(id(proc))
+        if proc.pending is not None:
+            st.pending.append((key, proc))
+            self.waiting_callers.append((key, obj, proc))
+        else:
+            st.caller_work.append((key, obj, proc))
+
+    def reach_body(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
+        """Parse a procedure's body without following it (what a page's caller calls directly)."""
+        if proc.pending is not None and id(proc) not in self.st.bodies_only and id(proc) not in self.st.reached:
+            self.st.bodies_only.add(id(proc))
+            self.st.pending.append((key, proc))
+
+    def process_caller(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
+        st, look = self.st, self.look
+        fam_globals = _family_globals(st, look, obj)
+        refs = set(proc.names)
+        for name in proc.names & fam_globals.keys():
+            refs |= fam_globals[name]
+        refs.update(obj.table)
+        targets = self.files_named(refs) | self.ids_files(proc.ints)
+        self.include(sorted(targets))
+        called, loose = self.called_on(obj, proc, fam_globals)
+        for f in look.file_family(key):
+            self.want_caller(f, proc.names)
+        for t in targets:
+            for f in look.file_family(t):
+                self.want_body(f, called.get(t, loose))
+        self.scoped(proc)
+
+    def want_caller(self, key: Key, names: Iterable[str]) -> None:
+        """Within a caller's own object, what it calls is read as a caller too (the chain from a
+        trigger to an enqueue site stays whole)."""
+        have = self.st.caller_wants.setdefault(key, set())
+        new = set(names) - have
+        have |= new
+        table = self.tables.get(key)
+        if table is not None:
+            for name in new:
+                for item in table[0].get(name, ()):
+                    self.reach_caller(key, *item)
+
+    def want_body(self, key: Key, names: Iterable[str]) -> None:
+        have = self.st.shallow.setdefault(key, set())
+        new = set(names) - have
+        have |= new
+        table = self.tables.get(key)
+        if table is not None:
+            for name in new:
+                for item in table[0].get(name, ()):
+                    self.reach_body(key, *item)
 
     def reach(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         st = self.st
@@ -526,7 +624,7 @@ class _Fixpoint:
             self.include(k for k in files if k in hits)
         if bodies is None:  # every file parsed whole
             st.full = set(files)
-        while st.to_parse or st.work or st.pending:
+        while st.to_parse or st.work or st.pending or st.caller_work:
             if st.to_parse:
                 batch, st.to_parse = st.to_parse, []
                 for key, objs in parse(batch, st.full).items():
@@ -538,6 +636,9 @@ class _Fixpoint:
                 waiting, self.waiting = self.waiting, []
                 for item in waiting:
                     (st.work if item[2].pending is None else self.waiting).append(item)
+                waiting, self.waiting_callers = self.waiting_callers, []
+                for item in waiting:  # a body that could not be parsed is processed as it is
+                    st.caller_work.append(item)
                 if self.waiting and not st.work:  # a body that could not be parsed: nothing more to learn
                     for item in self.waiting:
                         item[2].pending = None
@@ -545,6 +646,10 @@ class _Fixpoint:
                     self.waiting = []
             while st.work:
                 self.process(*st.work.pop())
+            while st.caller_work and not st.work:
+                item = st.caller_work.pop()
+                if id(item[2]) not in st.reached:
+                    self.process_caller(*item)
         return sorted(st.included, key=order.__getitem__)
 
     def process(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
@@ -562,9 +667,10 @@ class _Fixpoint:
         by_id = self.ids_files(proc.ints)
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
+        called, loose = self.called_on(obj, proc, fam_globals)
         for t in targets:
             for f in look.file_family(t):
-                self.want(f, names, t in by_id, set())
+                self.want(f, called.get(t, loose), t in by_id, set())
         written_tables: set[str] = set()
         for op, receivers in proc.effects.items():
             if "*" in receivers:
@@ -584,7 +690,7 @@ class _Fixpoint:
                 self.include(sorted(hit))
             for t in hit:
                 for f in look.file_family(t):
-                    self.want(f, names, op == "run", set() if op == "run" else {op})
+                    self.want(f, called.get(t, loose), op == "run", set() if op == "run" else {op})
             if op != "run":
                 written_tables |= {(name, op) for name in named & look.tables}  # type: ignore[arg-type]
         if proc.returns:  # X.Get().Member(): what callers call on the result
@@ -604,6 +710,31 @@ class _Fixpoint:
         for kind, name, event in events:
             for f, sub in look.subscribers(kind, name, event):
                 self.force(f, sub)
+
+    def called_on(self, obj: ObjectSummary, proc: ProcSummary, fam_globals: dict[str, frozenset[str]]
+                  ) -> tuple[dict[Key, set[str]], set[str]]:
+        """For each file a variable's type names: the names ``proc`` may call in it, the members used
+        on those variables and every loose name. ``Rec`` and ``xRec`` have the object's table; members
+        of variables whose type is not known here (a dataitem, a field) count as loose. Names of
+        variables in scope are not loose: a variable hides a procedure of the same name. The loose
+        names are returned too, for the other files."""
+        declared = proc.local_types.keys() | fam_globals.keys()
+        loose = set(proc.loose) - declared
+        typed: dict[str, set[str]] = {}
+        for var, used in proc.members.items():
+            types = proc.local_types.get(var) or fam_globals.get(var)
+            if not types and var in ("rec", "xrec") and var not in declared:
+                types = frozenset(obj.table)
+            if not types:
+                loose |= used
+                continue
+            for t in types:
+                typed.setdefault(t, set()).update(used)
+        out: dict[Key, set[str]] = {}
+        for name, used in typed.items():
+            for f in self.files_named((name,)):
+                out.setdefault(f, set(loose)).update(used)
+        return out, loose
 
     def scoped(self, proc: ProcSummary) -> None:
         """Load what ``Codeunit::X`` (and integer ids) in a background-task page name, as runnable."""
