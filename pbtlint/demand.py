@@ -33,7 +33,7 @@ from pbtlint.declindex import FileIndex, index_text
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.parallel import gc_paused, run_parallel
+from pbtlint.parallel import gc_paused, run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.project import App, Workspace, discover
@@ -288,6 +288,13 @@ def _size(path: Path) -> int:
 
 def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int
              ) -> tuple[RunResult, dict, dict[str, int]]:
+    _worker_cache_set(cache)  # before the workers are forked: they write what they parse
+    with worker_pool(jobs) as pool:
+        return _analyze_in(workspace, files, cache, jobs, pool)
+
+
+def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, pool: object
+                ) -> tuple[RunResult, dict, dict[str, int]]:
     global _worker_cache
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
@@ -319,7 +326,7 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                      for f in need]
             with _timed("parse"):
                 results = run_parallel(_parse_one, items, jobs, chunk_size=4,
-                                       weights=[_size(f.path) for f in need])
+                                       weights=[_size(f.path) for f in need], pool=pool)
             for f, item, (data, payload) in zip(need, items, results, strict=True):
                 if data is not None:
                     pf, summary = pickle.loads(data)
@@ -385,7 +392,7 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
                       for key, procs in need]
         weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
         with _timed("bodies"):
-            results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights)
+            results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
         for (key, procs), item, (data, payload) in zip(need, jobs_items, results, strict=True):
             if data is not None:
                 blocks = pickle.loads(data)
@@ -421,7 +428,7 @@ def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs
         key = tuple(groups)
         if key not in text_cache:
             needles = _needles(groups)
-            found = run_parallel(_mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64)
+            found = run_parallel(_mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64, pool=pool)
             text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
         return text_cache[key]
 

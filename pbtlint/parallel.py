@@ -28,9 +28,26 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+@contextlib.contextmanager
+def worker_pool(jobs: int) -> Iterator[Any]:
+    """``jobs - 1`` forked workers to reuse across many :func:`run_parallel` calls (None when there is
+    nothing to fork): a run that goes in many small rounds then forks once. Workers see the module
+    state of the moment they are forked."""
+    if jobs <= 1 or not can_fork():
+        yield None
+        return
+    pool = mp.get_context("fork").Pool(jobs - 1)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
+
+
 def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1,
-                 chunk_size: int = 8, weights: Sequence[int] | None = None) -> list[Any]:
-    """``[fn(item, in_worker) for item in items]``, in order, with ``jobs`` processes.
+                 chunk_size: int = 8, weights: Sequence[int] | None = None, pool: Any = None) -> list[Any]:
+    """``[fn(item, in_worker) for item in items]``, in order, with ``jobs`` processes (those of
+    ``pool`` when given, see :func:`worker_pool`).
 
     ``weights`` (e.g. file sizes) make chunks of similar cost: items are chunked so that each chunk
     holds about ``chunk_size`` average items' weight.
@@ -39,9 +56,10 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
         return [fn(item, False) for item in items]
     chunks = _chunks(len(items), chunk_size, weights)
     results: list[list[Any] | None] = [None] * len(chunks)
-    ctx = mp.get_context("fork")
     workers = jobs - 1
-    with ctx.Pool(workers) as pool:
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(mp.get_context("fork").Pool(workers))
         pending: dict[int, Any] = {}
         nxt = 0
         while nxt < len(chunks) or pending:
