@@ -22,7 +22,7 @@ from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.packages import PackageLimits, read_package
 from pbtlint.parallel import gc_paused
 from pbtlint.pickling import fast_pickling
-from pbtlint.project import MANIFEST_NAME, App, Workspace, discover
+from pbtlint.project import MANIFEST_NAME, App, Workspace, discover, real_dir, real_path
 from pbtlint.rule import Rule, all_rules
 from pbtlint.span import Span
 
@@ -64,13 +64,16 @@ class RunResult:
 
 def display_path(path: Path, base: Path | None = None) -> str:
     """``path`` relative to ``base`` (default: the working directory) with forward slashes."""
-    base = Path(os.path.realpath(base or Path.cwd()))  # realpath, unlike resolve(), accepts symlink loops
+    # realpath, unlike resolve(), accepts symlink loops; the folder is resolved once per run
+    root = real_path(base) if base is not None else real_dir(os.getcwd())
     # a broken link (dangling, or a loop) is shown as itself, not as where it leads
-    real = os.path.realpath(path) if os.path.exists(path) else os.path.abspath(path)
-    try:
-        return Path(real).relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
+    real = real_path(path) if os.path.exists(path) else os.path.abspath(path)
+    if real == root:
+        return "."
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if real.startswith(prefix):
+        return real[len(prefix):].replace(os.sep, "/")
+    return Path(path).as_posix()
 
 
 def _dependencies(app: App, workspace: Workspace) -> list[App]:
