@@ -453,9 +453,13 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
                 parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
                 if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
                     with _timed("cache-write"):
-                        entry = {"batches": shipped.get(p, []), "facts": facts.get(p, {})}
+                        entry = {"batches": shipped.pop(p, []), "facts": facts.pop(p, {})}  # memory: gone
                         cache.put_ast_bytes(_mode_key(by_path[p], False) + "b",
                                             pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+        nodes.clear()
+        for p in chosen:  # memory: the bodies' pickles are written (or were already there)
+            shipped.pop(p, None)
+            facts.pop(p, None)
         own_set = set(plan.source_files)
         chosen_own = [parsed[p] for p in chosen if p in own_set]
         chosen_deps = [parsed[p] for p in chosen if p not in own_set]
