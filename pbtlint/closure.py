@@ -101,13 +101,14 @@ def _names_of(name: str) -> list[str]:
     """An object name as the AST holds it (quotes removed, maybe namespace-qualified) and each of its
     suffixes after a dot: ``Microsoft.Sales.Customer`` may name ``Customer``, ``Gen. Jnl.-Post Line``
     is one name. Like :meth:`pbtlint.model.Model.object_by_name`, every split is a candidate."""
-    key = norm(name)
-    out = [key]
-    i = key.find(".")
-    while i >= 0:
-        out.append(key[i + 1:].strip())
-        i = key.find(".", i + 1)
-    return out
+    out: list[str] = []
+    for key in {norm(name), norm(name).replace('""', "\0").replace('"', "").replace("\0", '"')}:
+        out.append(key)  # as written, and with the quotes of a qualified name's segments removed
+        i = key.find(".")
+        while i >= 0:
+            out.append(key[i + 1:].strip())
+            i = key.find(".", i + 1)
+    return sorted(set(out))
 
 
 def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
@@ -727,6 +728,9 @@ class _Fixpoint:
                 types = frozenset(obj.table)
             if not types:
                 loose |= used
+                continue
+            if not any(self.look.decl.get(t) or t in self.look.interfaces for t in types):
+                loose |= used  # a type not in the sources the closure knows by that name
                 continue
             for t in types:
                 typed.setdefault(t, set()).update(used)

@@ -44,7 +44,8 @@ _PROC = re.compile(
 _SUBSCRIBER = re.compile(
     rf"""\[\s*eventsubscriber\s*\(\s*objecttype\s*::\s*(?P<type>\w+)\s*,\s*
          (?:(?P<scope>\w+)\s*::\s*(?P<name>{_QUALIFIED})|(?P<id>\d+))\s*,\s*
-         '(?P<event>(?:[^'\n]|'')*)'\s*(?:,\s*'(?P<element>(?:[^'\n]|'')*)')?""",
+         (?:'(?P<event>(?:[^'\n]|'')*)'|"(?P<event_quoted>(?:[^"\n]|"")*)"|(?P<event_name>\w+))
+         \s*(?:,\s*'(?P<element>(?:[^'\n]|'')*)')?""",
     re.VERBOSE,
 )
 _MARKER = re.compile(r"enqueuebackgroundtask|getbackgroundparameters|setbackgroundtaskresult|onpagebackgroundtask")
@@ -219,7 +220,9 @@ def index_text(text: str) -> FileIndex:
         name = group(m, "name")
         subscribers.append(SubscriberDecl(
             m.group("type"), last_segment(name) if name else None, _int(m.group("id")),
-            (group(m, "event") or "").replace("''", "'"), (group(m, "element") or "").replace("''", "'"),
+            (group(m, "event") or "").replace("''", "'") or (group(m, "event_quoted") or "").replace('""', '"')
+            or group(m, "event_name") or "",  # 'OnAfterInsertEvent', "OnAfterInsertEvent" or OnAfterInsertEvent
+            (group(m, "element") or "").replace("''", "'"),
             proc, line))
     markers = tuple(sorted({line_of(m.start()) for m in _MARKER.finditer(low)})) if "background" in low else ()
     return FileIndex(tuple(objects), tuple(procs), tuple(subscribers), bool(markers), last_line if text else 0,
