@@ -112,7 +112,7 @@ def measure_full(paths: list[str], roots: list[str], defines: list[str], jobs: i
     from pbtlint.parallel import run_parallel
     from pbtlint.project import discover
     from pbtlint.rule import all_rules
-    from pbtlint.runner import RuleContext, analyze, analyze_projects, display_path, run_rules
+    from pbtlint.runner import RuleContext, analyze, analyze_projects, concerns, display_path, run_rules
 
     start = time.perf_counter()
     if jobs <= 1:
@@ -132,8 +132,8 @@ def measure_full(paths: list[str], roots: list[str], defines: list[str], jobs: i
             own_paths = {f.path for f in own}
             front = tuple(f for pf in own for f in pf.findings) + tuple(app.findings)
             context = RuleContext(project, front, tuple(own))
-            out.extend(f for f in run_rules(context, all_rules())
-                       if f.location.path in own_paths or f.rule_id == "PBT0000")
+            out.extend(f for f in run_rules(context, all_rules())  # what runner.analyze keeps
+                       if concerns(f, own_paths) or f.rule_id == "PBT0000")
         findings = sorted(set(out), key=Finding.sort_key)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "findings": len(findings), "digest": _digest(findings)}
