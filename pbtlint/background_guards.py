@@ -88,6 +88,7 @@ class Guards:
     """Per procedure: which call nodes are guarded, and which statements offend."""
 
     def __init__(self, project: AnalyzedProject) -> None:
+        self.assignments_by_object: dict[int, dict[str, list[tuple[ProcInfo, n.Assign]]]] = {}
         self.project = project
         self.res = project.resolution
         self._procs: dict[str, ProcFacts] = {}
@@ -387,6 +388,22 @@ class Guards:
         return found
 
 
+def _assignments(guards: Guards, owner: ObjectInfo) -> dict[str, list[tuple[ProcInfo, n.Assign]]]:
+    """Every assignment to a plain name in ``owner``'s procedures, by that name; one walk per object
+    for the whole analysis (a global Boolean is looked up from every procedure that tests it)."""
+    cache = guards.assignments_by_object
+    found = cache.get(id(owner))
+    if found is None:
+        found = cache[id(owner)] = {}
+        for proc in owner.all_procs:
+            if proc.node.body is None:
+                continue
+            for node in iter_nodes(proc.node.body):
+                if isinstance(node, n.Assign) and isinstance(node.target, n.Identifier):
+                    found.setdefault(norm(node.target.name), []).append((proc, node))
+    return found
+
+
 class _BoolAliases:
     """Boolean variables that only ever hold a guard's value (``IsGui := GuiAllowed();``)."""
 
@@ -408,16 +425,11 @@ class _BoolAliases:
     def _alias_kind(self, var: VarInfo) -> str | None:
         if var.scope not in ("local", "global"):
             return None
-        procs = [self.proc] if var.scope == "local" else self.proc.owner.all_procs
+        name = norm(var.name)
         kinds: set[str | None] = set()
-        for proc in procs:
-            if proc.node.body is None:
-                continue
-            for node in iter_nodes(proc.node.body):
-                if (isinstance(node, n.Assign) and isinstance(node.target, n.Identifier)
-                        and norm(node.target.name) == norm(var.name)
-                        and (var.scope == "local" or norm(var.name) not in proc.scope)):
-                    kinds.add(self._value_kind(node.value) if node.op == ":=" else None)
+        for proc, node in _assignments(self.guards, self.proc.owner).get(name, ()):
+            if (proc is self.proc) if var.scope == "local" else (name not in proc.scope):
+                kinds.add(self._value_kind(node.value) if node.op == ":=" else None)
         if len(kinds) == 1:
             return kinds.pop()
         return None
