@@ -522,12 +522,10 @@ class _Fixpoint:
                         by_element.setdefault(proc.element, []).append(item)
                     elif proc.name in _TRIGGER_OPS:
                         by_op.setdefault(_TRIGGER_OPS[proc.name], []).append(item)
-        for name in st.shallow.get(key, ()):  # what callers of the pages call here
-            for item in by_name.get(name, ()):
-                self.reach_body(key, *item)
-        for name in st.caller_wants.get(key, ()):  # and in their own objects
-            for item in by_name.get(name, ()):
-                self.reach_caller(key, *item)
+        for wanted, reach in ((st.shallow, self.reach_body), (st.caller_wants, self.reach_caller)):
+            for name in wanted.get(key, ()):  # what callers of the pages call here, and in their objects
+                for item in by_name.get(name, ()):
+                    reach(key, *item)
         # what was wanted before the file was parsed
         wants, run, ops = st.wants.pop(key, set()), key in st.run, st.ops.pop(key, set())
         st.run.discard(key)
@@ -574,24 +572,25 @@ class _Fixpoint:
     def want_caller(self, key: Key, names: Iterable[str]) -> None:
         """Within a caller's own object, what it calls is read as a caller too (the chain from a
         trigger to an enqueue site stays whole)."""
-        have = self.st.caller_wants.setdefault(key, set())
-        new = set(names) - have
-        have |= new
-        table = self.tables.get(key)
-        if table is not None:
-            for name in new:
-                for item in table[0].get(name, ()):
-                    self.reach_caller(key, *item)
+        self._want_read(key, names, self.st.caller_wants, self.reach_caller)
 
     def want_body(self, key: Key, names: Iterable[str]) -> None:
-        have = self.st.shallow.setdefault(key, set())
+        """What a caller calls in other objects: only the bodies are read."""
+        self._want_read(key, names, self.st.shallow, self.reach_body)
+
+    def _want_read(self, key: Key, names: Iterable[str], wanted: dict[Key, set[str]],
+                   reach: Callable[[Key, ObjectSummary, ProcSummary], None]) -> None:
+        """Record ``names`` as wanted in ``key`` (replayed by :meth:`parsed` if it is not parsed yet) and
+        ``reach`` the procedures of those names it has. Unlike :meth:`want`, nothing is taken out of
+        the file's tables: a procedure read here can still be reached in full later."""
+        have = wanted.setdefault(key, set())
         new = set(names) - have
         have |= new
         table = self.tables.get(key)
         if table is not None:
             for name in new:
                 for item in table[0].get(name, ()):
-                    self.reach_body(key, *item)
+                    reach(key, *item)
 
     def reach(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         st = self.st

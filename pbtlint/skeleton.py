@@ -19,8 +19,8 @@ from pbtlint.elide import BodyKey, body_ranges, body_text, elide, line_starts, p
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.parser import parse_source
-from pbtlint.preprocessor import preprocess
-from pbtlint.source import read_source
+from pbtlint.preprocessor import PreprocessResult, preprocess
+from pbtlint.source import SourceText, read_source
 from pbtlint.span import Span
 from pbtlint.transform import AstBuilder, to_ast
 
@@ -28,21 +28,18 @@ BodySpan = tuple[int, int, int, int]
 """A body's block: line and column of its ``begin``, line and end column of its ``end``."""
 
 
-def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> tuple[str | None, ParsedFile | None, object]:
+def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> tuple[SourceText, PreprocessResult | None]:
+    """The file read, and preprocessed when it could be read."""
     source = read_source(path, shown)
-    if source.text is None:
-        return None, ParsedFile(shown, None, (), tuple(source.findings), 0), None
-    pre = preprocess(source.text, symbols, shown)
-    return source.text, None, (source, pre)
+    return source, preprocess(source.text, symbols, shown) if source.text is not None else None
 
 
 def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
                    ) -> tuple[ParsedFile, frozenset[BodyKey]]:
     """The file parsed as a skeleton, and the bodies it left out (by the place of their ``begin``)."""
-    original, failed, state = _read(path, shown, symbols)
-    if failed is not None or original is None:
-        return failed or ParsedFile(shown, None, (), (), 0), frozenset()
-    source, pre = state  # type: ignore[misc]
+    source, pre = _read(path, shown, symbols)
+    if pre is None or source.text is None:
+        return ParsedFile(shown, None, (), tuple(source.findings), 0), frozenset()
     text = pre.text
     ranges = [(a, b) for a, b in body_ranges(text) if not text[a:b].isspace() and a != b]
     skeleton = elide(text, ranges)
@@ -60,7 +57,7 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
         at = start - len("begin")
         line = bisect.bisect_right(starts, at)
         elided.add((line, at - starts[line - 1] + 1))
-    lines = original.count("\n") + 1 if original else 0
+    lines = source.text.count("\n") + 1 if source.text else 0
     findings: tuple[Finding, ...] = tuple(source.findings) + tuple(pre.findings)
     return ParsedFile(shown, unit, pre.pragmas, findings, lines), frozenset(elided)
 
@@ -68,10 +65,9 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
 def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan]
                  ) -> list[n.Block | None]:
     """Each body at ``spans`` parsed on its own; None for one that does not parse."""
-    original, failed, state = _read(path, shown, symbols)
-    if failed is not None or original is None:
+    _, pre = _read(path, shown, symbols)
+    if pre is None:
         return [None] * len(spans)
-    _, pre = state  # type: ignore[misc]
     text = pre.text
     starts = line_starts(text)
     builder = AstBuilder(text)
