@@ -75,11 +75,12 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[Path], set[str] | None]:
 
 def _syntax_of_given_files(run: RunResult, only: set[str]) -> list[Finding]:
     """Syntax errors of the files given one by one (as pre-commit gives the changed files) that the
-    demand-driven analysis did not parse: a user who names a file expects to hear that it is broken."""
+    demand-driven analysis may not have seen (it parses most files without the bodies it does not
+    need): a user who names a file expects to hear that it is broken. Those few files are parsed whole."""
     out: list[Finding] = []
     for app in run.apps:
         for pf in app.files:
-            if pf.path in only and pf.unit is None and not any(f.rule_id == SYNTAX_ERROR for f in pf.findings):
+            if pf.path in only and not any(f.rule_id == SYNTAX_ERROR for f in pf.findings):
                 out.extend(f for f in parse_file(pf.path, app.app.preprocessor_symbols).findings
                            if f.rule_id == SYNTAX_ERROR)
     return out

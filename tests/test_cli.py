@@ -87,6 +87,20 @@ def test_a_file_given_by_name_is_always_checked_for_syntax(tmp_path: Path) -> No
     assert result.returncode == 1 and "Unrelated.Codeunit.al(5," in result.stdout
 
 
+def test_a_file_given_by_name_is_checked_inside_bodies_the_analysis_skips(tmp_path: Path) -> None:
+    (tmp_path / "app.json").write_text('{"id": "1", "name": "A", "publisher": "P", "version": "1.0.0.0"}')
+    (tmp_path / "Task.Codeunit.al").write_text(
+        "codeunit 50101 Task\n{\n    trigger OnRun()\n    var\n        H: Codeunit Helper;\n    begin\n"
+        "        H.Used();\n        Page.SetBackgroundTaskResult(R);\n    end;\n    var\n"
+        "        R: Dictionary of [Text, Text];\n}\n", encoding="utf-8")
+    helper = tmp_path / "Helper.Codeunit.al"  # parsed as a skeleton: Unused's body is never read
+    helper.write_text("codeunit 50102 Helper\n{\n    procedure Used()\n    begin\n    end;\n\n"
+                      "    procedure Unused()\n    begin\n        if then;\n    end;\n}\n", encoding="utf-8")
+    assert "Helper.Codeunit.al" not in run("check", "--no-cache", str(tmp_path)).stdout
+    result = run("check", "--no-cache", str(helper))
+    assert result.returncode == 1 and "Helper.Codeunit.al(9," in result.stdout
+
+
 def test_rules_and_explain_read_the_rule_docs() -> None:
     runner = CliRunner()
     listed = runner.invoke(main, ["rules"], standalone_mode=False)
