@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pbtlint.shim.generate import DEFAULT_RUNTIME, GENERATED_MARK, LIBRARY_ASSERT, KeyUse, ShimPlan, SitePlan
 from pbtlint.shim.manifest import MANIFEST_NAME, ShimManifest, ShimTest, SourceLocation
@@ -223,64 +223,53 @@ def test_codeunit(plan: ShimPlan, site: SitePlan) -> str:
     return "\n".join(out) + "\n"
 
 
-def _task_runs(site: SitePlan, at: str) -> list[str]:
+def _test_procedure(comments: list[str], method: str, before: Sequence[str] = (), after: Sequence[str] = ()
+                    ) -> list[str]:
+    """A [Test] procedure: its comment lines; fill the parameters, ``before``, run the task, ``after``."""
     return [
-        f"    // {rules_text(TASK_RUNS_RULES)}: the task of the enqueue site at {at} runs in a child session",
-        "    // without an error: no database write (the write guard names PBT0001), commit, lock or UI.",
+        *comments,
         "    [Test]",
-        f"    procedure {TASK_RUNS_METHOD}()",
+        f"    procedure {method}()",
         "    var",
         "        Parameters: Dictionary of [Text, Text];",
         "        Results: Dictionary of [Text, Text];",
         "    begin",
         "        FillParameters(Parameters);",
+        *before,
         "        RunTask(Parameters, Results);",
+        *after,
         "    end;",
         "",
     ]
 
 
+def _task_runs(site: SitePlan, at: str) -> list[str]:
+    return _test_procedure([
+        f"    // {rules_text(TASK_RUNS_RULES)}: the task of the enqueue site at {at} runs in a child session",
+        "    // without an error: no database write (the write guard names PBT0001), commit, lock or UI.",
+    ], TASK_RUNS_METHOD)
+
+
 def _result_keys(site: SitePlan, at: str) -> list[str]:
-    out = [
-        f"    // {rules_text(RESULT_KEYS_RULES)}: every result key the completion trigger reads for the task",
-        f"    // enqueued at {at} is set by the task.",
-        "    [Test]",
-        f"    procedure {RESULT_KEYS_METHOD}()",
-        "    var",
-        "        Parameters: Dictionary of [Text, Text];",
-        "        Results: Dictionary of [Text, Text];",
-        "    begin",
-        "        FillParameters(Parameters);",
-        "        RunTask(Parameters, Results);",
-    ]
+    checks = []
     for key in site.result_keys:
         reads = ", ".join(where(loc) for loc in key.reads)
         message = (f"{'/'.join(RESULT_KEYS_RULES)} {at}: the completion trigger reads result key '{key.key}' "
                    f"(at {reads}), which task codeunit \"{site.task_name}\" did not set")
-        out.append(f"        Assert.IsTrue(Results.ContainsKey({al_string(key.key)}), {al_string(message)});")
-    out += ["    end;", ""]
-    return out
+        checks.append(f"        Assert.IsTrue(Results.ContainsKey({al_string(key.key)}), {al_string(message)});")
+    return _test_procedure([
+        f"    // {rules_text(RESULT_KEYS_RULES)}: every result key the completion trigger reads for the task",
+        f"    // enqueued at {at} is set by the task.",
+    ], RESULT_KEYS_METHOD, after=checks)
 
 
 def _missing(at: str, key: KeyUse, test: ShimTest) -> list[str]:
     read = _places("read at", key.reads) or "not read by a constant key the analysis saw"
     passed = _places("passed at", key.passes) or ("" if key.passed else "the enqueue site does not pass it")
-    out = [
+    return _test_procedure([
         f"    // {rules_text(MISSING_PARAMETER_RULES)}: the task of the enqueue site at {at} copes when parameter",
         f"    // {comment(al_string(key.key))} is missing ({comment(read)}{'; ' + comment(passed) if passed else ''}).",
-        "    [Test]",
-        f"    procedure {test.method}()",
-        "    var",
-        "        Parameters: Dictionary of [Text, Text];",
-        "        Results: Dictionary of [Text, Text];",
-        "    begin",
-        "        FillParameters(Parameters);",
-        f"        if Parameters.Remove({al_string(key.key)}) then;",
-        "        RunTask(Parameters, Results);",
-        "    end;",
-        "",
-    ]
-    return out
+    ], test.method, before=[f"        if Parameters.Remove({al_string(key.key)}) then;"])
 
 
 def _fill(site: SitePlan) -> list[str]:
