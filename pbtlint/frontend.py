@@ -1,7 +1,8 @@
 """The front end of the pipeline: a file on disk to a typed AST, with every problem as a finding.
 
-read (``pbtlint.source``) -> preprocess (``pbtlint.preprocessor``) -> parse (``pbtlint.parser``)
--> transform (``pbtlint.transform``). This is the one place that strings the front-end stages
+read (``pbtlint.source``) -> preprocess (``pbtlint.preprocessor``) -> parse (``pbtlint.parser``'s
+grammar and lexer) and build the typed AST (``pbtlint.transform``'s builder), both in one pass
+(``pbtlint.astparse``). This is the one place that strings the front-end stages
 together; nothing here prints.
 """
 
@@ -11,14 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbtlint.astparse import parse_to_ast
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.nodes import CompilationUnit
-from pbtlint.parser import parse_source
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.source import read_source
 from pbtlint.span import Span
-from pbtlint.transform import to_ast
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +43,9 @@ def parse_text(text: str, path: str, symbols: Iterable[str] = ()) -> ParsedFile:
     stage = "preprocessor"
     try:
         pre = preprocess(text, symbols, path)
-        result = parse_source(pre.text, path)
-        findings = list(pre.findings) + list(result.findings)
-        stage = "transformer"
-        unit = to_ast(result.tree, pre.text) if result.tree is not None else None
+        stage = "parser"
+        unit, syntax = parse_to_ast(pre.text, path)
+        findings = list(pre.findings) + list(syntax)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a finding, never a traceback
         reason = "the code is nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
         message = f"internal error in the {stage}: {reason[:200]}; the file was not analyzed"

@@ -168,6 +168,11 @@ class ALLexer(Lexer):
             lexer_state.last_token = token
             yield token
 
+    def tokens_for(self, text: str, states: dict, parser_state: Any) -> Iterator[Token]:
+        """The tokens of ``text`` for a parser whose current state is ``parser_state.position`` in the
+        LALR table ``states`` (for :mod:`pbtlint.astparse`)."""
+        return self._scan(text, 0, len(text), states, parser_state)
+
     def tokens(self, text: str) -> Iterator[Token]:
         """All tokens of ``text``, every keyword as its keyword terminal."""
         return self._scan(text, 0, len(text), None, None)

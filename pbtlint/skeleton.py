@@ -15,14 +15,14 @@ import bisect
 from pathlib import Path
 
 from pbtlint import nodes as n
+from pbtlint.astparse import parse_to_ast
 from pbtlint.elide import BodyKey, body_ranges, body_text, elide, line_starts, property_ranges
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.parser import parse_source
 from pbtlint.preprocessor import PreprocessResult, preprocess
 from pbtlint.source import SourceText, read_source
 from pbtlint.span import Span
-from pbtlint.transform import AstBuilder, to_ast
+from pbtlint.transform import AstBuilder
 
 BodySpan = tuple[int, int, int, int]
 """A body's block: line and column of its ``begin``, line and end column of its ``end``."""
@@ -45,8 +45,7 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
     skeleton = elide(text, ranges)
     skeleton = elide(skeleton, property_ranges(skeleton))
     try:
-        result = parse_source(skeleton, shown)
-        unit = to_ast(result.tree, text) if result.tree is not None else None
+        unit, _ = parse_to_ast(skeleton, shown, text)
     except Exception:  # noqa: BLE001 - the whole-file parse below reports whatever is wrong
         unit = None
     if unit is None:
@@ -75,8 +74,7 @@ def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: 
     for line, column, end_line, end_column in spans:
         span = Span(line, column, end_line, end_column)
         try:
-            result = parse_source(body_text(text, starts, span), shown, start="block")
-            block = builder.transform(result.tree) if result.tree is not None else None
+            block, _ = parse_to_ast(body_text(text, starts, span), shown, start="block", builder=builder)
         except Exception:  # noqa: BLE001 - reported by the whole-file parse the caller falls back to
             block = None
         out.append(block if isinstance(block, n.Block) and block.span == span else None)

@@ -8,11 +8,12 @@ that their parent unpacks; every public node gets the span of the source it came
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Transformer_NonRecursive, Tree, v_args
+from lark import Token, Transformer_NonRecursive, Tree
 
 from pbtlint import nodes as n
 from pbtlint.span import Span
@@ -154,13 +155,24 @@ def _fold(children: list[Any], span: Span) -> n.Expr:
 # --------------------------------------------------------------------------- the transformer
 
 
-@v_args(meta=True)
 class AstBuilder(Transformer_NonRecursive):
-    """Builds ``pbtlint.nodes`` objects from the parse tree of ``pbtlint/al.lark``."""
+    """Builds ``pbtlint.nodes`` objects from the parse tree of ``pbtlint/al.lark``.
+
+    Each rule's method takes the node's position (Lark's ``Meta``, or anything with its ``empty``,
+    ``line``, ``column``, ``end_line`` and ``end_column``) and the already built children, so that
+    :mod:`pbtlint.astparse` can call it while parsing, with no tree in between.
+    """
 
     def __init__(self, text: str) -> None:
-        super().__init__()
+        super().__init__(visit_tokens=False)  # no terminal has a method
         self._lines = text.split("\n")
+
+    def _call_userfunc(self, tree: Tree, new_children: list[Any] | None = None) -> Any:
+        children = new_children if new_children is not None else tree.children
+        method = rule_methods().get(tree.data)
+        if method is None:  # Lark's default: the tree stays
+            return Tree(tree.data, children, tree.meta)
+        return method(self, tree.meta, children)
 
     def _source(self, span: Span) -> str:
         """The source text of ``span``, whitespace collapsed."""
@@ -702,6 +714,13 @@ def _element_header(
         elif isinstance(second, n.Expr):
             source = second
     return elem_id, name, type_ref, source, texts
+
+
+@functools.cache
+def rule_methods() -> dict[str, Any]:
+    """AstBuilder's method for each grammar rule, by rule name (plain functions: builder, meta, children)."""
+    return {name: value for name, value in vars(AstBuilder).items()
+            if callable(value) and not name.startswith("_")}
 
 
 def to_ast(tree: Tree, text: str = "") -> n.CompilationUnit:

@@ -495,15 +495,15 @@ def test_a_front_end_stage_that_raises_costs_only_its_file(
 
     app = demo_copy(tmp_path)
     (app / "src" / "Victim.Codeunit.al").write_text('codeunit 50164 "Victim"\n{\n}\n', encoding="utf-8")
-    real = pbtlint.frontend.to_ast
+    real = pbtlint.frontend.parse_to_ast
 
-    def to_ast(tree, text):
+    def parse_to_ast(text, path):
         if '"Victim"' in text:
             raise RecursionError("maximum recursion depth exceeded")
-        return real(tree, text)
+        return real(text, path)
 
-    monkeypatch.setattr(pbtlint.frontend, "to_ast", to_ast)
+    monkeypatch.setattr(pbtlint.frontend, "parse_to_ast", parse_to_ast)
     outcome, _, _ = check_both(tmp_path, monkeypatch)
     assert pbt0000(outcome, "app/src/Victim.Codeunit.al") == [
-        "internal error in the transformer: the code is nested too deeply; the file was not analyzed"]
+        "internal error in the parser: the code is nested too deeply; the file was not analyzed"]
     assert not demo_findings - {key(f) for f in outcome.findings}

@@ -1,0 +1,224 @@
+"""Parse AL text straight into the typed AST, in one pass.
+
+The plain front end is two passes: Lark parses into a parse tree, with ``propagate_positions``
+giving every tree node its place, and :class:`pbtlint.transform.AstBuilder` turns that tree into
+:mod:`pbtlint.nodes`. Building the tree and tracking positions through Lark's wrappers cost more
+than the parse itself, so this module runs the same LALR tables with the same lexer, and at each
+reduction calls the builder's method for the rule directly, with the span that Lark's position
+propagation would have given the node. No parse tree is built.
+
+The result equals ``AstBuilder(text).transform(parse_source(text).tree)``; tests/test_astparse.py
+checks it on every fixture file. Text that does not parse is handed to
+:func:`pbtlint.parser.parse_source`, so syntax errors read exactly as before.
+
+How a node's span is found (what ``propagate_positions`` does): a node starts where the first of
+its children that has a place starts and ends where the last one ends, counting the tokens the tree
+drops (``(``, ``;``) and the extent of rules inlined into it (``_rule``, ``?rule``). So every entry
+on the value stack carries its extent beside it. In this grammar a ``?rule`` never passes a bare
+token or a placeholder up; if one ever did, Lark would use the token's own place, not the rule's
+extent, and the equality test would say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.parse_tree_builder import ParseTreeBuilder
+from lark.parsers.lalr_analysis import Shift
+
+from pbtlint.findings import Finding
+from pbtlint.parser import ALLexer, get_parser, parse_source
+from pbtlint.transform import AstBuilder, rule_methods
+
+Extent = tuple[int, int, int, int, int, int]
+"""line, column, offset of the start; line, column, offset of the end (exclusive)."""
+
+
+class SpanMeta:
+    """The part of Lark's ``Meta`` the builder reads."""
+
+    __slots__ = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos")
+
+    def __init__(self, extent: Extent | None) -> None:
+        if extent is None:
+            self.empty = True
+        else:
+            self.empty = False
+            (self.line, self.column, self.start_pos, self.end_line, self.end_column, self.end_pos) = extent
+
+
+_Reduction = tuple[int, Callable[[list[Any]], Any], str, bool]
+"""A rule to reduce by: its length, the callback building its value, its name, whether it passes its
+one child through."""
+
+
+class _Cursor:
+    """What :class:`pbtlint.parser.ALLexer` reads of the parser: the state on top of the stack."""
+
+    __slots__ = ("stack",)
+
+    def __init__(self, stack: list[int]) -> None:
+        self.stack = stack
+
+    @property
+    def position(self) -> int:
+        return self.stack[-1]
+
+
+class _Context:
+    """The builder and the current reduction's extent, read by the rule callbacks."""
+
+    __slots__ = ("builder", "extent")
+
+    def __init__(self) -> None:
+        self.builder: AstBuilder | None = None
+        self.extent: Extent | None = None
+
+
+_END = Token("$END", "")
+
+
+class _NoParse(Exception):
+    """The fast path met something it does not handle; the plain parser takes over."""
+
+
+class AstParser:
+    """The LALR driver over a built Lark parser's tables, calling the builder at each reduction."""
+
+    def __init__(self, lark: Lark) -> None:
+        frontend = lark.parser
+        table = frontend.parser.parser.parse_table
+        self.states: dict[int, dict[str, tuple[Any, Any]]] = table.states
+        self.start_states: dict[str, int] = table.start_states
+        self.end_states: dict[str, int] = table.end_states
+        lexer = frontend.lexer
+        assert isinstance(lexer, ALLexer)
+        self.lexer = lexer
+        self.context = _Context()
+        methods = rule_methods()
+        tree_builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, ambiguous=False,
+                                        maybe_placeholders=lark.options.maybe_placeholders)
+        reductions: dict[Any, _Reduction] = {}
+        for rule, wrappers in tree_builder.rule_builders:
+            name = rule.alias or rule.options.template_source or rule.origin.name
+            callback = self._leaf(name, methods.get(name))
+            for wrap in wrappers:  # the same child filtering and inlining Lark applies
+                callback = wrap(callback)
+            reductions[rule] = (len(rule.expansion), callback, rule.origin.name, _passes_through(rule, callback))
+        # the table with each reduce action's rule replaced by what the driver needs of it
+        self.actions: dict[int, dict[str, tuple[bool, Any]]] = {
+            state: {symbol: (True, arg) if action is Shift else (False, reductions[arg])
+                    for symbol, (action, arg) in row.items()}
+            for state, row in table.states.items()
+        }
+
+    def _leaf(self, name: str, method: Callable[..., Any] | None) -> Callable[[list[Any]], Any]:
+        context = self.context
+        if name.startswith("_") or method is None:
+            # inlined rules stay trees for their parent to unpack; a rule with no method stays a tree
+            # as in Lark's transformer
+            def tree(children: list[Any]) -> Any:
+                return Tree(name, children, SpanMeta(context.extent))
+            return tree
+
+        def build(children: list[Any]) -> Any:
+            return method(context.builder, SpanMeta(context.extent), children)
+        return build
+
+    def parse(self, text: str, builder: AstBuilder, start: str) -> Any:
+        """The node for ``text`` from ``start``; raises _NoParse when the text does not parse."""
+        context = self.context
+        context.builder = builder
+        actions = self.actions
+        state_stack = [self.start_states[start]]
+        end_state = self.end_states[start]
+        values: list[Any] = []
+        extents: list[Extent | None] = []
+        try:
+            for token in itertools.chain(self.lexer.tokens_for(text, self.states, _Cursor(state_stack)), (_END,)):
+                kind = token.type
+                while True:
+                    shift, arg = actions[state_stack[-1]][kind]
+                    if shift:
+                        if token is _END:
+                            raise _NoParse
+                        state_stack.append(arg)
+                        values.append(token)
+                        extents.append((token.line, token.column, token.start_pos,
+                                        token.end_line, token.end_column, token.end_pos))
+                        break
+                    size, callback, origin, passes_through = arg
+                    if passes_through:  # `?rule: child`: the child is the value, its extent stays
+                        state_stack[-1] = actions[state_stack[-2]][origin][1]
+                    else:
+                        extent: Extent | None = None
+                        if size:
+                            children = values[-size:]
+                            spans = extents[-size:]
+                            del state_stack[-size:]
+                            del values[-size:]
+                            del extents[-size:]
+                            for first in spans:  # the first and last children that have a place
+                                if first is not None:
+                                    for last in reversed(spans):
+                                        if last is not None:
+                                            extent = (first[0], first[1], first[2], last[3], last[4], last[5])
+                                            break
+                                    break
+                        else:
+                            children = []
+                        context.extent = extent
+                        values.append(callback(children))
+                        extents.append(extent)
+                        state_stack.append(actions[state_stack[-1]][origin][1])
+                    if token is _END and state_stack[-1] == end_state:
+                        return values[-1]
+            raise _NoParse  # pragma: no cover - the table always ends the parse at $END
+        except _NoParse:
+            raise
+        except Exception as exc:  # a syntax error (KeyError, the lexer's error) or a builder failure
+            raise _NoParse from exc
+        finally:
+            context.builder = None
+
+
+def _passes_through(rule: Any, callback: Callable[[list[Any]], Any]) -> bool:
+    """Whether reducing ``rule`` always hands its one child up unchanged (a ``?rule`` with one kept
+    child and no placeholder): tried on a stand-in child."""
+    if len(rule.expansion) != 1 or not rule.options.expand1 or rule.alias:
+        return False
+    stand_in = object()
+    try:
+        return callback([stand_in]) is stand_in
+    except Exception:  # noqa: BLE001 - a callback that cannot take the stand-in builds a node
+        return False
+
+
+@functools.cache
+def get_ast_parser() -> AstParser:
+    """The process-wide one-pass parser, over :func:`pbtlint.parser.get_parser`'s tables."""
+    return AstParser(get_parser())
+
+
+def parse_to_ast(text: str, path: str, source_text: str | None = None, start: str = "compilation_unit",
+                 builder: AstBuilder | None = None) -> tuple[Any, tuple[Finding, ...]]:
+    """The typed AST of ``text`` parsed from ``start`` (None when it does not parse) and its syntax
+    errors. ``source_text`` is the text the builder copies property values from, when ``text`` is a
+    skeleton of it (default: ``text``), or ``builder`` one already made for it (several bodies of one
+file); ``path`` is only used in findings.
+
+    Like the plain front end, a failure inside the builder propagates to the caller."""
+    if builder is None:
+        builder = AstBuilder(text if source_text is None else source_text)
+    try:
+        return get_ast_parser().parse(text, builder, start), ()
+    except _NoParse:
+        pass
+    result = parse_source(text, path, start)
+    if result.tree is None:
+        return None, result.findings
+    return builder.transform(result.tree), result.findings
