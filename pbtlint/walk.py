@@ -6,38 +6,56 @@ fields of each node class are computed once from its dataclass fields.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import re
+import typing
 from collections.abc import Iterator
 
 from pbtlint import nodes as n
 from pbtlint.nodes import norm
 
+_NODE_TYPES = (n.Expr, n.Stmt, n.CaseBranch)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_NOT_A_CLASS = frozenset({"Literal", "None", "tuple"})
+
+
+def _may_hold_nodes(annotation: object) -> bool:
+    """Whether a field so annotated can hold a walked node: its annotation names a node class, or
+    something this cannot tell (then it is looked at)."""
+    if not isinstance(annotation, str):
+        return True
+    for word in re.findall(r"[A-Za-z_]\w*", re.sub(r"'[^']*'", "", annotation)):
+        if word in _NOT_A_CLASS:
+            continue
+        cls = getattr(n, word, None) or getattr(builtins, word, None)
+        if typing.get_origin(cls) is typing.Literal:  # an alias of words (ObjectKind, BinaryOp)
+            continue
+        if not isinstance(cls, type) or issubclass(cls, _NODE_TYPES):
+            return True
+    return False
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:
     fields = _CHILD_FIELDS.get(cls)
     if fields is None:
-        fields = tuple(f.name for f in dataclasses.fields(cls) if f.name != "span")
+        fields = tuple(f.name for f in dataclasses.fields(cls) if f.name != "span" and _may_hold_nodes(f.type))
         _CHILD_FIELDS[cls] = fields
     return fields
-
-
-def _is_node(value: object) -> bool:
-    return isinstance(value, n.Expr | n.Stmt | n.CaseBranch)
 
 
 def children(node: object) -> list[object]:
     """The direct child nodes (expressions, statements, case branches) of ``node``, in source order."""
     out: list[object] = []
-    for name in _child_fields(type(node)):
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None:
+        fields = _child_fields(type(node))
+    for name in fields:
         value = getattr(node, name)
-        if _is_node(value):
+        if isinstance(value, _NODE_TYPES):
             out.append(value)
         elif isinstance(value, tuple):
-            for item in value:
-                if _is_node(item):
-                    out.append(item)
+            out.extend([item for item in value if isinstance(item, _NODE_TYPES)])
     return out
 
 
