@@ -19,6 +19,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from pbtlint.elide import line_starts
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
 
@@ -149,12 +150,7 @@ class _Lines:
     """Offset -> 1-based line number."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos >= 0:
-            self.starts.append(pos + 1)
-            pos = find("\n", pos + 1)
+        self.starts = line_starts(text)
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)

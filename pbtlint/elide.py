@@ -14,6 +14,7 @@ level ``begin`` only ever opens a procedure or trigger body. Inside, ``begin`` a
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -65,12 +66,9 @@ def elide(text: str, ranges: Iterable[tuple[int, int]]) -> str:
 
 
 def line_starts(text: str) -> list[int]:
-    starts = [0]
-    find = text.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
+    """The offset at which each line of ``text`` starts."""
+    starts = list(itertools.accumulate([len(line) + 1 for line in text.split("\n")], initial=0))
+    starts.pop()
     return starts
 
 
