@@ -343,18 +343,23 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
     bodies: dict[Path, dict[BodyKey, n.Block]] = {}
     broken: set[Path] = set()
-    # bodies parsed in this run or an earlier one, kept per file as the pickles the workers sent back
+    # bodies parsed in this run, kept per file as the pickles the workers sent back, and their facts
     shipped: dict[Path, list[tuple[list[BodySpan], bytes]]] = {}
     facts: dict[Path, dict[BodyKey, tuple[object, ...]]] = {}
     grew: set[Path] = set()
+    restored: set[Path] = set()  # files whose earlier bodies came from the cache (re-read if they grow)
+
+    def _body_entry(ckey: str) -> dict | None:
+        with _timed("cache-read"):
+            entry = cache.get_ast(ckey + "b") if cache is not None else None
+        if isinstance(entry, dict) and isinstance(entry.get("batches"), list) and isinstance(entry.get("facts"), dict):
+            return entry
+        return None
 
     def _restore_bodies(key: Path, ckey: str) -> None:
         """Put back the bodies an earlier run parsed in this skeleton, and their summaries."""
-        assert cache is not None
-        with _timed("cache-read"):
-            entry = cache.get_ast(ckey + "b")
-        if not (isinstance(entry, dict) and isinstance(entry.get("batches"), list)
-                and isinstance(entry.get("facts"), dict)):
+        entry = _body_entry(ckey)
+        if entry is None:
             return
         try:
             found: dict[BodyKey, n.Block] = {}
@@ -369,8 +374,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         except Exception:  # noqa: BLE001 - a damaged entry: those bodies are parsed again
             return
         bodies.setdefault(key, {}).update(found)
-        shipped[key] = list(entry["batches"])
-        facts[key] = dict(entry["facts"])
+        restored.add(key)  # memory: the entry's pickles are not kept; read again if the file grows
 
     def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
         wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
@@ -453,10 +457,12 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
             elif p in bodies and parsed[p].unit is not None:
                 parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
                 if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
+                    ckey = _mode_key(by_path[p], False)
+                    earlier = _body_entry(ckey) if p in restored else None
                     with _timed("cache-write"):
-                        entry = {"batches": shipped.pop(p, []), "facts": facts.pop(p, {})}  # memory: gone
-                        cache.put_ast_bytes(_mode_key(by_path[p], False) + "b",
-                                            pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+                        entry = {"batches": [*(earlier["batches"] if earlier else []), *shipped.pop(p, [])],
+                                 "facts": {**(earlier["facts"] if earlier else {}), **facts.pop(p, {})}}
+                        cache.put_ast_bytes(ckey + "b", pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
         nodes.clear()
         if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
             summaries.clear()

@@ -114,3 +114,22 @@ def test_edit_outside_the_closure_that_adds_a_syntax_error_in_the_preprocessor(t
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert after.findings == analyze([copy]).findings
     assert any(f.rule_id == "PBT0000" and f.location.path.endswith("Unrelated.Codeunit.al") for f in after.findings)
+
+
+def test_a_cached_file_that_needs_more_bodies_keeps_the_earlier_ones(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)  # Demand Helper: DoWork's body parsed and cached
+    task = copy / "src" / "DemandTask.Codeunit.al"
+    task.write_text(task.read_text(encoding="utf-8").replace("Helper.DoWork();", "Helper.DoWork(); Helper.NotCalled();"),
+                    encoding="utf-8")
+    second = demand.analyze_demand([copy], cache_dir=cache)  # DoWork from the cache, NotCalled parsed now
+    assert demand.last_stats is not None and demand.last_stats.bodies >= 1
+    assert second.findings == analyze([copy]).findings
+    assert any("Message" in f.message for f in second.findings)
+    # the helper's entry now holds both bodies: a fresh process with this cache parses no body again
+    task.write_text(task.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    third = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 0
+    assert third.findings == second.findings
