@@ -9,6 +9,7 @@ that their parent unpacks; every public node gets the span of the source it came
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -189,18 +190,21 @@ class AstBuilder(Transformer_NonRecursive):
 
     # ---- names
 
+    # Names are interned: the same few thousand recur all over an app, and one string each makes the
+    # trees smaller in memory and in the cache's pickles.
+
     def name(self, meta: Any, ch: list[Any]) -> n.Identifier:
         tok = ch[0]
         text = str(tok)
         quoted = text.startswith('"')
-        return n.Identifier(token_span(tok), unquote_identifier(text), quoted)
+        return n.Identifier(token_span(tok), sys.intern(unquote_identifier(text)), quoted)
 
     def member_name(self, meta: Any, ch: list[Any]) -> n.Identifier:
         item = ch[0]
         if isinstance(item, n.Identifier):
             return item
         text = str(item)
-        return n.Identifier(token_span(item), unquote_identifier(text), text.startswith('"'))
+        return n.Identifier(token_span(item), sys.intern(unquote_identifier(text)), text.startswith('"'))
 
     def qualified_name(self, meta: Any, ch: list[Any]) -> _QName:
         parts = tuple(c if isinstance(c, n.Identifier) else self.member_name(meta, [c]) for c in ch)
