@@ -70,17 +70,16 @@ class ProcSummary:
     """Parameter or local variable -> the object names of its type."""
     pending: tuple[int, int] | None = None
     """Where the body begins (line, column) when it was left out of a skeleton parse: the names,
-    effects and literals above then come from the declarations alone until :meth:`fill` is called."""
-
-    def fill(self, full: ProcSummary) -> None:
-        """Complete a skeleton's summary with the summary of the procedure with its body."""
-        self.restore(full.body_facts())
+    effects and literals above then come from the declarations alone until :meth:`restore` is given
+    what the body adds."""
 
     def body_facts(self) -> tuple[object, ...]:
         """What a body adds to a summary (for caching it beside the body)."""
         return self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose, self.members
 
     def restore(self, facts: tuple[object, ...]) -> None:
+        """Complete a skeleton's summary with what its body adds (``body_facts`` of the summary of the
+        procedure with its body)."""
         (self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose,  # type: ignore[assignment]
          self.members) = facts
         self.pending = None
@@ -224,7 +223,7 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
 
 
 def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
-    """The summary of a procedure whose body has been parsed (see :meth:`ProcSummary.fill`)."""
+    """The summary of a procedure whose body has been parsed (its ``body_facts`` go to :meth:`ProcSummary.restore`)."""
     return _proc_summary(proc, element)
 
 
@@ -766,7 +765,7 @@ class _Fixpoint:
 ParseFiles = Callable[[list[Key], set[Key]], dict[Key, list[ObjectSummary]]]
 """Parse a batch of files and summarize them: whole for those in the set, as skeletons for the others."""
 ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
-"""Parse the bodies a skeleton left out and :meth:`ProcSummary.fill` their summaries."""
+"""Parse the bodies a skeleton left out and :meth:`ProcSummary.restore` what they add to their summaries."""
 
 
 def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,

@@ -144,10 +144,19 @@ _AGAIN = "parse-in-parent"
 """What a worker returns for a result that cannot be pickled: the parent computes it itself."""
 
 
-def _parse_bodies(item: tuple[str, str, tuple[str, ...], list[BodySpan]], in_worker: bool
-                  ) -> tuple[bytes | None, object]:
-    path, shown, symbols, spans = item
-    return _ship(parse_bodies(path, shown, symbols, spans), "", in_worker)
+BodyItem = tuple[str, str, tuple[str, ...], list[BodySpan], list[tuple[n.Procedure, str]]]
+"""A file's bodies to parse: path, shown path, symbols, the bodies' places, and each body's procedure
+(as the skeleton has it) with the element it sits on."""
+
+
+def _parse_bodies(item: BodyItem, in_worker: bool) -> tuple[tuple[bytes | None, object], list[object]]:
+    """The bodies (as :func:`_ship` hands them back) and what each adds to its procedure's summary
+    (None for a body that does not parse): summarized where they were parsed, on either core."""
+    path, shown, symbols, spans, procedures = item
+    blocks = parse_bodies(path, shown, symbols, spans)
+    facts = [None if block is None else body_summary(dataclasses.replace(node, body=block), element).body_facts()
+             for (node, element), block in zip(procedures, blocks, strict=True)]
+    return _ship(blocks, "", in_worker), facts
 
 
 # --------------------------------------------------------------------------- the run
@@ -392,16 +401,18 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         need = list(wanted.items())
         if not need:
             return
-        jobs_items = [(str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs])
-                      for key, procs in need]
+        jobs_items: list[BodyItem] = [
+            (str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs],
+             [(dataclasses.replace(node, body=None), proc.element) for proc, node, _ in procs])
+            for key, procs in need]
         weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
         with _timed("bodies"):
             results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
-        for (key, procs), item, (data, payload) in zip(need, jobs_items, results, strict=True):
+        for (key, procs), item, ((data, payload), body_facts) in zip(need, jobs_items, results, strict=True):
             if data is not None:
                 blocks = pickle.loads(data)
             elif payload == _AGAIN:
-                blocks = _parse_bodies(item, False)[1]
+                (_, blocks), body_facts = _parse_bodies(item, False)
             else:
                 blocks = payload
             if cache is not None and None not in blocks:  # type: ignore[operator]
@@ -411,20 +422,16 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
                 if data is not None:
                     shipped.setdefault(key, []).append((item[3], data))
                     grew.add(key)
-            for (proc, node, span), block in zip(procs, blocks, strict=True):  # type: ignore[arg-type]
+            for (proc, _, span), block, added in zip(procs, blocks, body_facts, strict=True):  # type: ignore[arg-type]
                 counts["bodies"] += 1
                 counts["lines"] += span[2] - span[0] + 1
-                if block is None:
+                if block is None or added is None:
                     broken.add(key)
                 else:
-                    _fill(key, proc, node, block)
-
-    def _fill(key: Path, proc: ProcSummary, node: n.Procedure, block: n.Block) -> None:
-        body_key = (block.span.line, block.span.column)
-        full = body_summary(dataclasses.replace(node, body=block), proc.element)
-        proc.fill(full)
-        facts.setdefault(key, {})[body_key] = full.body_facts()
-        bodies.setdefault(key, {})[body_key] = block
+                    body_key = (block.span.line, block.span.column)
+                    proc.restore(added)  # type: ignore[arg-type]
+                    facts.setdefault(key, {})[body_key] = added  # type: ignore[assignment]
+                    bodies.setdefault(key, {})[body_key] = block
 
     text_cache: dict[tuple, set[Path]] = {}
 
