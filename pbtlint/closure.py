@@ -116,12 +116,16 @@ def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
 
 
 def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
-    if t is None:
-        return
-    if t.object_name:
-        out.update(_names_of(t.object_name))
-    for a in t.args:
-        _type_names(a, out)
+    """The object names a type mentions, its type arguments' included (``List of [Record X]``);
+    iterative, since hostile code nests generic types thousands deep."""
+    stack = [t]
+    while stack:
+        t = stack.pop()
+        if t is None:
+            continue
+        if t.object_name:
+            out.update(_names_of(t.object_name))
+        stack.extend(t.args)
 
 
 _PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})

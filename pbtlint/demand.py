@@ -144,6 +144,13 @@ _AGAIN = "parse-in-parent"
 """What a worker returns for a result that cannot be pickled: the parent computes it itself."""
 
 
+def _header(node: n.Procedure) -> n.Procedure:
+    """What a body's summary needs of its procedure besides the body: no body, no attributes (they
+    can nest deeply, and only say whether it publishes an event, which the skeleton's summary has)."""
+    return dataclasses.replace(node, body=None, attributes=(),
+                               variables=tuple(dataclasses.replace(v, attributes=()) for v in node.variables))
+
+
 BodyItem = tuple[str, str, tuple[str, ...], list[BodySpan], list[tuple[n.Procedure, str]]]
 """A file's bodies to parse: path, shown path, symbols, the bodies' places, and each body's procedure
 (as the skeleton has it) with the element it sits on."""
@@ -403,11 +410,14 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
             return
         jobs_items: list[BodyItem] = [
             (str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs],
-             [(dataclasses.replace(node, body=None), proc.element) for proc, node, _ in procs])
+             [(_header(node), proc.element) for proc, node, _ in procs])
             for key, procs in need]
         weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
         with _timed("bodies"):
-            results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
+            try:
+                results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
+            except RecursionError:  # a header too deeply nested to send to a worker: all here, then
+                results = [_parse_bodies(item, False) for item in jobs_items]
         for (key, procs), item, ((data, payload), body_facts) in zip(need, jobs_items, results, strict=True):
             if data is not None:
                 blocks = pickle.loads(data)
@@ -448,7 +458,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     all_findings: list[Finding] = list(workspace.findings)
     stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
     used: set[Path] = set()
-    plans = list(project_plans(workspace))
+    plans = project_plans(workspace)
     for number, plan in enumerate(plans, 1):
         app, deps = plan.app, plan.dependencies
         universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
@@ -470,6 +480,8 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
                         entry = {"batches": [*(earlier["batches"] if earlier else []), *shipped.pop(p, [])],
                                  "facts": {**(earlier["facts"] if earlier else {}), **facts.pop(p, {})}}
                         cache.put_ast_bytes(ckey + "b", pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+                    restored.add(p)  # a later app's closure that adds bodies keeps these
+                    grew.discard(p)
         nodes.clear()
         if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
             summaries.clear()

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import pbtlint.source
+from pbtlint import parallel
 from pbtlint.check import CheckOptions, run_check
 from pbtlint.findings import SYNTAX_ERROR
 
@@ -507,3 +508,26 @@ def test_a_front_end_stage_that_raises_costs_only_its_file(
     assert pbt0000(outcome, "app/src/Victim.Codeunit.al") == [
         "internal error in the parser: the code is nested too deeply; the file was not analyzed"]
     assert not demo_findings - {key(f) for f in outcome.findings}
+
+
+def test_generic_types_nested_thousands_deep_in_reached_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_findings: set[tuple]
+) -> None:
+    # a background task's procedures declare `List of [List of [... Integer]]` 3,000 deep: the
+    # demand-driven run summarizes those headers and sends them to a worker with the bodies to parse
+    app = demo_copy(tmp_path)
+    deep = "List of [" * 3000 + "Integer" + "]" * 3000
+    (app / "src" / "DeepTask.Codeunit.al").write_text(
+        'codeunit 50170 "Deep Task"\n{\n    trigger OnRun()\n    var\n        X: ' + deep + ';\n    begin\n'
+        '        Helper();\n    end;\n\n    local procedure Helper()\n    var\n        Y: ' + deep + ';\n'
+        '    begin\n        Commit();\n    end;\n}\n', encoding="utf-8")
+    (app / "src" / "DeepPage.Page.al").write_text(
+        'page 50170 "Deep Page"\n{\n    trigger OnAfterGetCurrRecord()\n    var\n        TaskId: Integer;\n'
+        '        P: Dictionary of [Text, Text];\n    begin\n'
+        '        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"Deep Task", P);\n    end;\n}\n', encoding="utf-8")
+    outcome, _, _ = check_both(tmp_path, monkeypatch)
+    assert_rest_analyzed(outcome, demo_findings)
+    assert any(f.rule_id == "PBT0002" and f.location.path == "app/src/DeepTask.Codeunit.al" for f in outcome.findings)
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 1)  # two processes even for this small app
+    two = run_check(CheckOptions(paths=("app",), fmt="json", use_cache=False, jobs=2))
+    assert {key(f) for f in two.findings} == {key(f) for f in outcome.findings}
