@@ -16,7 +16,7 @@ its children that has a place starts and ends where the last one ends, counting 
 drops (``(``, ``;``) and the extent of rules inlined into it (``_rule``, ``?rule``). So every entry
 on the value stack carries its extent beside it. In this grammar a ``?rule`` never passes a bare
 token or a placeholder up; if one ever did, Lark would use the token's own place, not the rule's
-extent, and the equality test would say so.
+extent; :func:`_check_handed_up` sends such text to the plain parser.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ class SpanMeta:
             (self.line, self.column, self.start_pos, self.end_line, self.end_column, self.end_pos) = extent
 
 
-_Reduction = tuple[int, Callable[[list[Any]], Any], str, bool]
+_Reduction = tuple[int, Callable[[list[Any]], Any], str, bool, int | None]
 """A rule to reduce by: its length, the callback building its value, its name, whether it passes its
-one child through."""
+one child through, and which child it may hand up after dropping others (see :func:`_hands_up`)."""
 
 
 class _Cursor:
@@ -108,7 +108,8 @@ class AstParser:
             callback = self._leaf(name, methods.get(name))
             for wrap in wrappers:  # the same child filtering and inlining Lark applies
                 callback = wrap(callback)
-            reductions[rule] = (len(rule.expansion), callback, rule.origin.name, _passes_through(rule, callback))
+            reductions[rule] = (len(rule.expansion), callback, rule.origin.name, _passes_through(rule, callback),
+                                _hands_up(rule, callback))
         # the table with each reduce action's rule replaced by what the driver needs of it
         self.actions: dict[int, dict[str, tuple[bool, Any]]] = {
             state: {symbol: (True, arg) if action is Shift else (False, reductions[arg])
@@ -151,7 +152,7 @@ class AstParser:
                         extents.append((token.line, token.column, token.start_pos,
                                         token.end_line, token.end_column, token.end_pos))
                         break
-                    size, callback, origin, passes_through = arg
+                    size, callback, origin, passes_through, hands_up = arg
                     if passes_through:  # `?rule: child`: the child is the value, its extent stays
                         state_stack[-1] = actions[state_stack[-2]][origin][1]
                     else:
@@ -172,7 +173,10 @@ class AstParser:
                         else:
                             children = []
                         context.extent = extent
-                        values.append(callback(children))
+                        value = callback(children)
+                        if hands_up is not None:
+                            _check_handed_up(hands_up, value, children, spans)
+                        values.append(value)
                         extents.append(extent)
                         state_stack.append(actions[state_stack[-1]][origin][1])
                     if token is _END and state_stack[-1] == end_state:
@@ -184,6 +188,32 @@ class AstParser:
             raise _NoParse from exc
         finally:
             context.builder = None
+
+
+def _hands_up(rule: Any, callback: Callable[[list[Any]], Any]) -> int | None:
+    """For a ``?rule`` of several symbols that may hand one child up after dropping the others
+    (``?primary: "(" expression ")"``): which child (tried on stand-ins), or -1 when the stand-ins
+    cannot tell (an inlined ``_rule`` among them). None for every other rule."""
+    if len(rule.expansion) < 2 or not rule.options.expand1 or rule.alias:
+        return None
+    stand_ins = [object() for _ in rule.expansion]
+    try:
+        value = callback(stand_ins)
+    except Exception:  # noqa: BLE001 - an inlined rule's stand-in has no children
+        return -1
+    return next((i for i, s in enumerate(stand_ins) if s is value), None)
+
+
+def _check_handed_up(index: int, value: Any, children: list[Any], spans: list[Extent | None]) -> None:
+    """Where Lark's positions would differ from the extent the driver gives a handed-up child, leave
+    the text to the plain parser: Lark places a handed-up token by itself, not by the dropped
+    ``(`` and ``)``, and gives a handed-up node without a place the place of the whole rule. This
+    grammar never does either; the check keeps it so if the grammar changes."""
+    if index < 0:
+        if value is None or isinstance(value, Token):
+            raise _NoParse
+    elif value is children[index] and (isinstance(value, Token) or spans[index] is None):
+        raise _NoParse
 
 
 def _passes_through(rule: Any, callback: Callable[[list[Any]], Any]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lark import Token
 
 from pbtlint import astparse
 from pbtlint.astparse import parse_to_ast
@@ -26,6 +27,12 @@ def _two_pass(text: str, source: str, start: str = "compilation_unit") -> tuple[
     return AstBuilder(source).transform(result.tree), result.findings
 
 
+def _one_pass(text: str, source: str, start: str = "compilation_unit") -> object:
+    """The driver alone: raises instead of handing the text to the plain parser, so a test that
+    compares its result knows the one-pass path built it."""
+    return astparse.get_ast_parser().parse(text, AstBuilder(source), start)
+
+
 def _preprocessed(path: Path) -> str | None:
     source = read_source(path, path.name)
     return None if source.text is None else preprocess(source.text, (), path.name).text
@@ -36,30 +43,33 @@ def test_whole_files_and_skeletons_give_the_two_pass_ast(path: Path) -> None:
     text = _preprocessed(path)
     if text is None:
         pytest.skip("the file cannot be read as text (an encoding fixture)")
-    assert parse_to_ast(text, "f.al") == _two_pass(text, text)
+    plain, errors = _two_pass(text, text)
+    assert parse_to_ast(text, "f.al") == (plain, errors)
+    if plain is not None:  # the fixtures of syntax errors go to the plain parser, on purpose
+        assert _one_pass(text, text) == plain
     skeleton = elide(text, [(a, b) for a, b in body_ranges(text) if not text[a:b].isspace()])
     skeleton = elide(skeleton, property_ranges(skeleton))
-    assert parse_to_ast(skeleton, "f.al", text) == _two_pass(skeleton, text)
+    plain, errors = _two_pass(skeleton, text)
+    assert parse_to_ast(skeleton, "f.al", text) == (plain, errors)
+    if plain is not None:
+        assert _one_pass(skeleton, text) == plain
 
 
 def test_every_start_symbol() -> None:
     for start, text in (("statements", "a := 1; if b then c() else d[1] := e.f(g, 'x')"),
                         ("expression", "-(a + b) * c div 2 in [1, 3..5] ? x : y"),
                         ("block", "begin repeat x += 1 until x > 10; exit(x) end")):
-        fast, errors = parse_to_ast(text, "f.al", start=start)
-        assert errors == ()
-        assert fast == _two_pass(text, text, start)[0]
+        assert _one_pass(text, text, start) == _two_pass(text, text, start)[0]
 
 
 def test_spans_reach_over_tokens_the_tree_drops() -> None:
-    unit, _ = parse_to_ast("codeunit 1 X\n{\n    procedure P()\n    begin\n        Y := (A + B);\n    end;\n}\n", "f.al")
+    text = "codeunit 1 X\n{\n    procedure P()\n    begin\n        Y := (A + B);\n    end;\n}\n"
+    unit = _one_pass(text, text)
     assign = unit.objects[0].procedures[0].body.statements[0]
     # the parenthesised value is the `+` node, which starts at `A`, while the assignment covers `)`
     assert (assign.span.column, assign.span.end_column) == (9, 21)
     assert (assign.value.span.column, assign.value.span.end_column) == (15, 20)
-    assert unit == to_ast(parse_source(
-        "codeunit 1 X\n{\n    procedure P()\n    begin\n        Y := (A + B);\n    end;\n}\n", "f.al").tree,
-        "codeunit 1 X\n{\n    procedure P()\n    begin\n        Y := (A + B);\n    end;\n}\n")
+    assert unit == to_ast(parse_source(text, "f.al").tree, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -74,6 +84,10 @@ def test_text_that_does_not_parse_gets_the_plain_parsers_errors(text: str) -> No
     assert fast == _two_pass(text, text)
     if text:
         assert fast[0] is None and fast[1]
+        with pytest.raises(astparse._NoParse):
+            _one_pass(text, text)
+    else:  # an empty file is an empty compilation unit
+        assert _one_pass(text, text) == fast[0]
 
 
 def test_a_builder_failure_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,3 +99,16 @@ def test_a_builder_failure_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(astparse, "get_ast_parser", lambda: patched)
     with pytest.raises(ValueError, match="boom"):
         parse_to_ast("codeunit 1 X\n{\n}\n", "f.al")
+
+
+def test_a_child_handed_up_where_lark_would_place_it_otherwise_goes_to_the_plain_parser() -> None:
+    token = Token("IDENT", "x", 5, 1, 6, 1, 7, 6)
+    node = object()
+    placed = (1, 5, 4, 1, 8, 7)
+    astparse._check_handed_up(1, node, [token, node, token], [placed, placed, placed])  # a node with a place
+    for value, spans in ((token, [placed, placed, placed]), (node, [placed, None, placed])):
+        with pytest.raises(astparse._NoParse):
+            astparse._check_handed_up(1, value, [token, value, token], spans)
+    with pytest.raises(astparse._NoParse):  # the stand-ins could not tell which child: a bare token
+        astparse._check_handed_up(-1, token, [token, token], [placed, placed])
+    astparse._check_handed_up(-1, node, [node, node], [placed, placed])
