@@ -1,6 +1,6 @@
 """The typed AST: frozen dataclasses, each with the span of the source it came from.
 
-The transformer (``pbtlint.transform``) builds these from Lark's parse tree. Later stages (project
+The builder (``pbtlint.transform``) makes these while parsing (``pbtlint.astparse``). Later stages (project
 model, call graph, rules) read only these classes, never Lark trees. Names are kept as written
 (quotes removed, ``""`` unescaped); compare them case-insensitively with :func:`norm`.
 

@@ -1,7 +1,9 @@
-"""Lark parse tree -> typed AST (``pbtlint.nodes``).
+"""Grammar rules -> typed AST (``pbtlint.nodes``).
 
-One method per grammar rule, run by Lark's non-recursive transformer so that very deep trees
-(thousands of nested parentheses) never reach Python's recursion limit. Rules whose result is only
+One method per grammar rule, given the node's position and its already built children. The front
+end calls them while parsing (:mod:`pbtlint.astparse`); they also run over a Lark parse tree with
+Lark's non-recursive transformer (:func:`to_ast`), so that very deep trees (thousands of nested
+parentheses) never reach Python's recursion limit either way. Rules whose result is only
 an intermediate value (a name, a qualified name, an argument list) return small private helpers
 that their parent unpacks; every public node gets the span of the source it came from.
 """

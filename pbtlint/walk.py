@@ -23,7 +23,7 @@ _NOT_A_CLASS = frozenset({"Literal", "None", "tuple"})
 def _may_hold_nodes(annotation: object) -> bool:
     """Whether a field so annotated can hold a walked node: its annotation names a node class, or
     something this cannot tell (then it is looked at)."""
-    if not isinstance(annotation, str):
+    if not isinstance(annotation, str) or annotation.strip() == "tuple":  # a bare tuple may hold anything
         return True
     for word in re.findall(r"[A-Za-z_]\w*", re.sub(r"'[^']*'", "", annotation)):
         if word in _NOT_A_CLASS:
@@ -31,7 +31,7 @@ def _may_hold_nodes(annotation: object) -> bool:
         cls = getattr(n, word, None) or getattr(builtins, word, None)
         if typing.get_origin(cls) is typing.Literal:  # an alias of words (ObjectKind, BinaryOp)
             continue
-        if not isinstance(cls, type) or issubclass(cls, _NODE_TYPES):
+        if not isinstance(cls, type) or cls is object or issubclass(cls, _NODE_TYPES):
             return True
     return False
 
