@@ -36,6 +36,8 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
             (label, proc.stdout)
     assert "findings identical across cold, warm, incremental (parsed), incremental (unparsed), full parse: yes" \
         in proc.stdout
+    assert re.search(r"^cold phases \(closure includes parse and bodies\): index [\d.]+ s, closure .*\bparse [\d.]+ s\b.*\bmodel [\d.]+ s\b.*\brules [\d.]+ s", proc.stdout,
+                     re.MULTILINE), proc.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["cold"]["findings"] == 5
     assert report["cold"]["stats"]["parsed"] < 9  # Unrelated*.al are indexed, not parsed
