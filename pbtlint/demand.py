@@ -21,7 +21,7 @@ import hashlib
 import os
 import pickle
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from pbtlint.parallel import gc_paused, run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.project import App, Workspace, discover
+from pbtlint.replay import Changed, Choice, same_choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes, parse_bodies, parse_skeleton
@@ -72,7 +73,7 @@ class Stats:
     parsed: int
     parsed_from_cache: int
     parsed_lines: int
-    path: str  # "warm", "unchanged-closure" or "closure"
+    path: str  # "warm", "unchanged-closure", "same-choice" (see pbtlint.replay) or "closure"
     bodies: int = 0  # bodies a skeleton left out, parsed on their own
     phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
 
@@ -274,7 +275,8 @@ def analyze_demand(
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(todo), 0, 0, 0, "unchanged-closure")
         return result
-    result, stored, counts = _analyze(workspace, files, cache, jobs)
+    choice = _same_choice(workspace, files, bundle, previous, cache) if isinstance(previous, dict) else None
+    result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
     if cache is not None:
         if todo:
             keys = {f.key for f in files}
@@ -282,8 +284,9 @@ def analyze_demand(
             cache.save_stats(stats)
         cache.put_run(run_key, stored)
         cache.prune()
-    last_stats = Stats(len(files), len(todo), counts["parsed"], counts["cached"], counts["lines"], "closure",
-                       counts["bodies"], tuple(sorted(_phases.items())))
+    last_stats = Stats(len(files), len(todo), counts["parsed"], counts["cached"], counts["lines"],
+                       "same-choice" if counts["replayed"] else "closure", counts["bodies"],
+                       tuple(sorted(_phases.items())))
     _worker_cache = None
     return result
 
@@ -302,20 +305,24 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int
+def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, choice: Choice | None = None
              ) -> tuple[RunResult, dict, dict[str, int]]:
     _worker_cache_set(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool:
-        return _analyze_in(workspace, files, cache, jobs, pool)
+        return _analyze_in(workspace, files, cache, jobs, pool, choice)
 
 
-def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, pool: object
-                ) -> tuple[RunResult, dict, dict[str, int]]:
+def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, pool: object,
+                choice: Choice | None = None) -> tuple[RunResult, dict, dict[str, int]]:
+    """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
+    previous run's files and bodies are loaded instead of running the closure, unless some of them
+    are missing from the cache."""
     global _worker_cache
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0}
+    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0}
+    parsed_whole: set[Path] = set()
 
     def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
         out: dict[Path, list[ObjectSummary]] = {}
@@ -325,6 +332,8 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
                 out[key] = summaries[key]
                 continue
             f = by_path[key]
+            if key in whole:
+                parsed_whole.add(key)
             ckey = _mode_key(f, key in whole)
             with _timed("cache-read"):
                 hit = cache.get_ast(ckey) if cache is not None and ckey else None
@@ -459,13 +468,19 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
     used: set[Path] = set()
     plans = project_plans(workspace)
+    chosen_by_plan: list[list[Path]] = []
+    bodied: set[Path] = set()
     for number, plan in enumerate(plans, 1):
         app, deps = plan.app, plan.dependencies
         universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
         used.update(universe)
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
-        with _timed("closure"):
-            chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch)
+        chosen = _replayed(choice, number, parse_batch, by_path, bodies, counts) if choice is not None else None
+        if chosen is None:
+            with _timed("closure"):
+                chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch)
+        chosen_by_plan.append(chosen)
+        bodied.update(p for p in chosen if p in bodies)
         for p in chosen:
             if p in broken:  # a body that does not parse: the whole file's parse reports it
                 f = by_path[p]
@@ -508,9 +523,32 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
               "parsed": sorted(str(p) for p in parsed), "used": sorted(str(p) for p in used),
               "structure": _structure(workspace),
               "keys": {str(f.path): f.key for f in files},
-              "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()}}
+              "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
+              "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
+              "bodied": sorted(str(p) for p in bodied)}
+    if choice is not None:  # what the closure did not look up again still holds (replay checked it)
+        stored["mentions"] = {**choice.mentions, **stored["mentions"]}
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
+
+
+def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path]], object],
+              by_path: dict[Path, _File], bodies: dict[Path, dict], counts: dict[str, int]) -> list[Path] | None:
+    """App ``number``'s files as the previous run chose them, loaded from the cache with their bodies;
+    None when one is missing there (the closure then runs, on what was loaded)."""
+    if number > len(choice.chosen):
+        return None
+    chosen = [Path(p) for p in choice.chosen[number - 1]]
+    if any(p not in by_path for p in chosen):
+        return None
+    before = counts["parsed"]
+    with _timed("cache-read"):
+        parse_batch(chosen, {p for p in chosen if str(p) in choice.whole})
+    members = set(chosen)
+    if counts["parsed"] != before or any(Path(p) in members and Path(p) not in bodies for p in choice.bodied):
+        return None
+    counts["replayed"] += 1
+    return chosen
 
 
 def _structure(workspace: Workspace) -> str:
@@ -566,6 +604,38 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
     stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines,
               "keys": {str(f.path): f.key for f in files}}
     return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
+
+
+def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, IndexEntry], previous: dict,
+                 cache: Cache | None) -> Choice | None:
+    """The previous run's choice of files and bodies when the changed files leave it as it was (see
+    :mod:`pbtlint.replay`)."""
+    if cache is None:
+        return None
+    try:
+        if previous.get("structure") != _structure(workspace):
+            return None
+        old_keys: dict[str, str] = previous["keys"]
+        if len(old_keys) != len(files):
+            return None
+        changed = []
+        for f in files:
+            old = old_keys.get(str(f.path))
+            if old is None:
+                return None
+            if old != f.key and f.key is not None:
+                before = bundle.get(old)
+                changed.append(Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
+                                       f.entry.index if f.entry else None))
+        mentions: dict = previous["mentions"]
+
+        def mentions_same(c: Changed) -> bool:
+            return all(_mentions((str(c.path), _needles(list(groups))), False) == (str(c.path) in hits)
+                       for groups, hits in mentions.items())
+
+        return same_choice(previous, changed, cache, mentions_same)
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _worker_cache_set(cache: Cache | None) -> None:

@@ -133,3 +133,58 @@ def test_a_cached_file_that_needs_more_bodies_keeps_the_earlier_ones(tmp_path: P
     third = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 0
     assert third.findings == second.findings
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "path"), [
+    # inside a reached body, keeping what it calls and writes: the previous choice holds
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); // why", "same-choice"),
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(true);", "same-choice"),
+    ("DemandTask.Codeunit.al", "Results.Add('Total', '1');", "Results.Add('Total', '2');", "same-choice"),
+    ("DemandPage.Page.al", "if CompletedTaskId <> TaskId then", "if TaskId <> CompletedTaskId then", "same-choice"),
+    # a reached body now writes something else, calls something new, or a line moves: the closure runs
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); Entry.Modify();", "closure"),
+    ("DemandHelper.Codeunit.al", "Commit();", "Commit(); NotCalled();", "closure"),
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "\n        Entry.DeleteAll();", "closure"),
+    # a file nothing reached declares something else: the closure runs
+    ("Unrelated.Codeunit.al", "procedure Busy()", "procedure Busier()", "closure"),
+])
+def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: str, old: str, new: str,
+                                                          path: str) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    _replace(copy / "src" / file, old, new)
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.path == path
+    assert after.findings == analyze([copy]).findings
+    if path == "same-choice":
+        assert demand.last_stats.parsed == 0  # the changed file was parsed while checking, then loaded
+    # and the run after that, with nothing changed, is warm and the same
+    again = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "warm" and again.findings == after.findings
+
+
+def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    # a procedure other code can call on the page: files whose text names the page and it are looked at
+    _replace(copy / "src" / "DemandPage.Page.al", "    trigger OnPageBackgroundTaskCompleted",
+             "    procedure Refresh()\n    begin\n    end;\n\n    trigger OnPageBackgroundTaskCompleted")
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    _replace(copy / "src" / "DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); // x")
+    demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "same-choice"
+    # an unparsed file whose text starts to name the page and its procedure: neither shortcut may keep
+    # the old result (the replayed run must have kept the previous run's mention lookups)
+    _replace(copy / "src" / "Unrelated.Codeunit.al", "'not a background task'", "'Demand Page Refresh'")
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "closure"
+    assert after.findings == analyze([copy]).findings
