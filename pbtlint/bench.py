@@ -94,14 +94,15 @@ def measure_demand(paths: list[str], roots: list[str], defines: list[str], cache
     return {"seconds": seconds, "findings": len(result.findings), "digest": _digest(result.findings),
             "files": result.files, "lines": result.lines,
             "stats": None if st is None else {k: getattr(st, k) for k in st.__slots__},
-            "parsed_files": _parsed_list(cache)}
+            "parsed_files": _parsed_list(cache), "whole_files": _parsed_list(cache, "whole")}
 
 
-def _parsed_list(cache: str) -> list[str]:
+def _parsed_list(cache: str, which: str = "parsed") -> list[str]:
+    """The files the latest run parsed (``parsed``), or parsed whole, every body (``whole``)."""
     from pbtlint.cache import Cache
 
     stored = Cache(Path(cache)).latest_run()
-    return list(stored.get("parsed", [])) if isinstance(stored, dict) else []
+    return list(stored.get(which, [])) if isinstance(stored, dict) else []
 
 
 def measure_full(paths: list[str], roots: list[str], defines: list[str], jobs: int) -> dict[str, object]:
@@ -261,18 +262,17 @@ def _mirror(sources: list[Path], top: Path) -> dict[Path, Path]:
 _BEGIN = re.compile(r"^[ \t]*begin[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
-def edit_file(path: Path) -> str:
-    """Rewrite ``path`` so that its first procedure body gets a comment appended to its ``begin`` line
-    (content changes, no line moves). Returns a description."""
-    target = path.resolve()
-    data = target.read_bytes()
+def edit_file(path: Path, addition: str = " // pbtlint bench edit") -> str:
+    """Rewrite ``path`` so that its first procedure body gets ``addition`` (a comment by default, or a
+    statement) appended to its ``begin`` line: content changes, no line moves. Returns a description."""
+    data = path.read_bytes()
     text = data.decode("utf-8-sig", errors="surrogateescape")
     m = _BEGIN.search(text)
     if m is None:
         text = text + "\n// pbtlint bench edit\n"
         where = "end of file"
     else:
-        text = text[:m.end()] + " // pbtlint bench edit" + text[m.end():]
+        text = text[:m.end()] + addition + text[m.end():]
         where = f"line {text.count(chr(10), 0, m.start()) + 1}"
     path.unlink()
     path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
@@ -288,12 +288,12 @@ def _pick_unparsed(files: list[Path], parsed: set[str]) -> Path | None:
 
 def _row(name: str, r: dict[str, object], floor: float | None, cold: float | None) -> str:
     if "error" in r:
-        return f"{name:<34} error: {r['error']}"
+        return f"{name:<36} error: {r['error']}"
     s = float(r["seconds"])  # type: ignore[arg-type]
     to_floor = f"{s / floor:8.3f}x" if floor else "       -"
     to_cold = f"{s / cold:8.3f}x" if cold else "       -"
     rss = f"{float(r['rss_mb']):8.0f}" if "rss_mb" in r else "       -"  # type: ignore[arg-type]
-    return f"{name:<34} {s:9.2f} s {to_floor} {to_cold} {rss} MB"
+    return f"{name:<36} {s:9.2f} s {to_floor} {to_cold} {rss} MB"
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             start = time.perf_counter()
             out = _run_child({**base, **spec})
             report[label] = out
-            shown = {k: v for k, v in out.items() if k != "parsed_files"}
+            shown = {k: v for k, v in out.items() if k not in ("parsed_files", "whole_files")}
             print(f"  {label}: {json.dumps(shown)} (wall {time.perf_counter() - start:.1f} s, "
                   f"load {os.getloadavg()[0]:.1f})", flush=True)
             return out
@@ -348,12 +348,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         own = [p for p in files if any(str(p).startswith(x + os.sep) for x in paths)]
         in_closure = next((p for p in own if str(p) in parsed and _BEGIN.search(
             p.read_text(encoding="utf-8-sig", errors="replace"))), None)
+        whole = set(cold.get("whole_files", []))  # type: ignore[arg-type]
+        in_reach = next((p for p in own if str(p) in whole and _BEGIN.search(
+            p.read_text(encoding="utf-8-sig", errors="replace"))), None)
         edits: list[str] = []
         inc1: dict[str, object] = {"error": "no file to edit"}
+        inc1b: dict[str, object] = {"error": "no file parsed whole to edit"}
         inc2: dict[str, object] = {"error": "no file to edit"}
         if in_closure is not None:
-            edits.append("parsed file: " + edit_file(in_closure))
+            edits.append("parsed file, comment: " + edit_file(in_closure))
             inc1 = run("incremental (parsed file)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+        if in_reach is not None:  # every body of a file parsed whole is read: a new call changes what it sees
+            edits.append("parsed file, new call: " + edit_file(in_reach, " PbtlintBenchEdit();"))
+            inc1b = run("incremental (parsed file, new call)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
         outside = _pick_unparsed(own, parsed)
         if outside is not None:
             edits.append("unparsed file: " + edit_file(outside))
@@ -370,16 +377,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         c_s = float(cold["seconds"]) if "seconds" in cold else None  # type: ignore[arg-type]
         print(f"files {floor.get('files')}, lines {floor.get('lines')}, tokens {floor.get('tokens')}, "
               f"jobs {args.jobs}, cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
-        print(f"{'':<34} {'time':>11} {'/floor':>9} {'/cold':>9} {'peak RSS':>11}")
+        print(f"{'':<36} {'time':>11} {'/floor':>9} {'/cold':>9} {'peak RSS':>11}")
         for label, r in (("tokenize floor (1 process)", floor), ("cold (empty cache)", cold),
-                         ("warm (nothing changed)", warm), ("incremental (parsed file edited)", inc1),
+                         ("warm (nothing changed)", warm), ("incremental (parsed file, comment)", inc1),
+                         ("incremental (parsed file, new call)", inc1b),
                          ("incremental (unparsed file edited)", inc2), ("full parse", full),
                          ("tree-sitter-al parse (1 process)", ts)):
             print(_row(label, r, f_s, c_s))
         st = cold.get("stats") or {}
         print(f"cold parsed {st.get('parsed')} of {st.get('files')} files "  # type: ignore[union-attr]
               f"({st.get('parsed_lines')} of {cold.get('lines')} lines)")  # type: ignore[union-attr]
-        for label, r in (("cold", cold), ("incremental (parsed file edited)", inc1)):
+        for label, r in (("cold", cold), ("incremental (parsed file, comment)", inc1),
+                         ("incremental (parsed file, new call)", inc1b)):
             phases = (r.get("stats") or {}).get("phases") or []  # type: ignore[union-attr]
             if phases:
                 order = ["index", "closure", "parse", "bodies", "model", "rules", "cache-read", "cache-write"]
@@ -389,6 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in edits:
             print(f"edit: {e}")
         digests = {k: r.get("digest") for k, r in (("cold", cold), ("warm", warm), ("incremental (parsed)", inc1),
+                                                     ("incremental (new call)", inc1b),
                                                      ("incremental (unparsed)", inc2), ("full parse", full))
                    if "digest" in r}
         counts = {k: r.get("findings") for k, r in (("cold", cold), ("full parse", full)) if "findings" in r}

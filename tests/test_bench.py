@@ -31,16 +31,19 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for label in ("tokenize floor (1 process)", "cold (empty cache)", "warm (nothing changed)",
-                  "incremental (parsed file edited)", "incremental (unparsed file edited)", "full parse"):
+                  "incremental (parsed file, comment)", "incremental (parsed file, new call)",
+                  "incremental (unparsed file edited)", "full parse"):
         assert re.search(rf"^{re.escape(label)}\s+[\d.]+ s\s+[\d.]+x\s+[\d.]+x\s+\d+ MB$", proc.stdout, re.MULTILINE), \
             (label, proc.stdout)
-    assert "findings identical across cold, warm, incremental (parsed), incremental (unparsed), full parse: yes" \
-        in proc.stdout
+    assert ("findings identical across cold, warm, incremental (parsed), incremental (new call), "
+            "incremental (unparsed), full parse: yes") in proc.stdout
     assert re.search(r"^cold phases \(closure includes parse and bodies\): index [\d.]+ s, closure .*\bparse [\d.]+ s\b.*\bmodel [\d.]+ s\b.*\brules [\d.]+ s", proc.stdout,
                      re.MULTILINE), proc.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["cold"]["findings"] == 5
     assert report["cold"]["stats"]["parsed"] < 9  # Unrelated*.al are indexed, not parsed
     assert report["warm"]["stats"]["path"] == "warm"
+    assert report["incremental (parsed file)"]["stats"]["path"] == "same-choice"  # a comment: same closure
+    assert report["incremental (parsed file, new call)"]["stats"]["path"] == "closure"
     assert report["incremental (unparsed file)"]["stats"]["path"] == "unchanged-closure"
     assert _digest(APP) == before
