@@ -25,33 +25,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import build_project
-from pbtlint.cache import Cache, content_hash, default_location, file_key, grammar_hash, tool_version
-from pbtlint.closure import ObjectSummary, ProcSummary, body_summary, closure, summarize
-from pbtlint.declindex import FileIndex, index_text
+from pbtlint.cache import Cache, default_location, file_key, grammar_hash, tool_version
+from pbtlint.closure import ObjectSummary, ProcSummary, closure
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.parallel import gc_paused, run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
-from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.project import App, Workspace, discover
 from pbtlint.replay import Changed, Choice, same_choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
-from pbtlint.skeleton import BodySpan, body_nodes, parse_bodies, parse_skeleton
-from pbtlint.source import read_source
-
-
-@dataclass(frozen=True, slots=True)
-class IndexEntry:
-    """What reading, preprocessing and indexing one file gave."""
-
-    index: FileIndex
-    findings: tuple[Finding, ...]
-    pragmas: tuple[PragmaWarning, ...]
-    lines: int
+from pbtlint.skeleton import BodySpan, body_nodes
 
 
 @dataclass(slots=True)
@@ -61,7 +49,7 @@ class _File:
     symbols: tuple[str, ...]
     digest: str | None = None
     key: str | None = None
-    entry: IndexEntry | None = None
+    entry: work.IndexEntry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,78 +81,6 @@ def _timed(phase: str) -> Iterator[None]:
 
 last_stats: Stats | None = None
 """Statistics of the latest :func:`analyze_demand` call in this process."""
-
-
-# --------------------------------------------------------------------------- per-file work (workers too)
-
-
-def _index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple[str, IndexEntry]:
-    path, shown, symbols = item
-    try:
-        with open(path, "rb") as f:
-            digest = content_hash(f.read())
-    except OSError:
-        digest = "unreadable"
-    source = read_source(path, shown)
-    if source.text is None:
-        return digest, IndexEntry(FileIndex((), (), (), False, 0), tuple(source.findings), (), 0)
-    pre = preprocess(source.text, symbols, shown)
-    lines = source.text.count("\n") + 1 if source.text else 0
-    return digest, IndexEntry(index_text(pre.text), tuple(source.findings) + tuple(pre.findings), pre.pragmas, lines)
-
-
-_worker_cache: Cache | None = None
-
-
-def _parse_one(item: tuple[str, str, tuple[str, ...], str, bool], in_worker: bool) -> tuple[bytes | None, object]:
-    path, shown, symbols, key, whole = item
-    if whole:
-        parsed, elided = parse_file(path, symbols, shown), frozenset()
-    else:
-        parsed, elided = parse_skeleton(path, shown, symbols)
-    summary = summarize(parsed.unit, elided) if parsed.unit is not None else []
-    return _ship((parsed, summary), key, in_worker)
-
-
-def _ship(value: object, key: str, in_worker: bool) -> tuple[bytes | None, object]:
-    """Cache ``value`` under ``key`` (when a cache is set) and hand it back: pickled from a worker."""
-    data: bytes | None = None
-    if _worker_cache is not None or in_worker:
-        try:
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except RecursionError:  # a very deeply nested expression: not cached, not sent
-            data = None
-    if _worker_cache is not None and data is not None and key:
-        _worker_cache.put_ast_bytes(key, data)
-    if in_worker:
-        return (data, None) if data is not None else (None, _AGAIN)
-    return None, value
-
-
-_AGAIN = "parse-in-parent"
-"""What a worker returns for a result that cannot be pickled: the parent computes it itself."""
-
-
-def _header(node: n.Procedure) -> n.Procedure:
-    """What a body's summary needs of its procedure besides the body: no body, no attributes (they
-    can nest deeply, and only say whether it publishes an event, which the skeleton's summary has)."""
-    return dataclasses.replace(node, body=None, attributes=(),
-                               variables=tuple(dataclasses.replace(v, attributes=()) for v in node.variables))
-
-
-BodyItem = tuple[str, str, tuple[str, ...], list[BodySpan], list[tuple[n.Procedure, str]]]
-"""A file's bodies to parse: path, shown path, symbols, the bodies' places, and each body's procedure
-(as the skeleton has it) with the element it sits on."""
-
-
-def _parse_bodies(item: BodyItem, in_worker: bool) -> tuple[tuple[bytes | None, object], list[object]]:
-    """The bodies (as :func:`_ship` hands them back) and what each adds to its procedure's summary
-    (None for a body that does not parse): summarized where they were parsed, on either core."""
-    path, shown, symbols, spans, procedures = item
-    blocks = parse_bodies(path, shown, symbols, spans)
-    facts = [None if block is None else body_summary(dataclasses.replace(node, body=block), element).body_facts()
-             for (node, element), block in zip(procedures, blocks, strict=True)]
-    return _ship(blocks, "", in_worker), facts
 
 
 # --------------------------------------------------------------------------- the run
@@ -224,7 +140,7 @@ def analyze_demand(
 ) -> RunResult:
     """Analyze every app under ``paths`` like :func:`pbtlint.runner.analyze`, parsing only what the
     analysis can reach; see the module doc."""
-    global last_stats, _worker_cache
+    global last_stats
     _phases.clear()
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
     files = _files_of(workspace)
@@ -247,7 +163,7 @@ def analyze_demand(
     if todo:
         weights = [_size(f.path) for f in todo]
         with _timed("index"):
-            results = run_parallel(_index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
+            results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
                                chunk_size=16, weights=weights)
         for f, (digest, entry) in zip(todo, results, strict=True):
             f.digest = digest
@@ -287,7 +203,7 @@ def analyze_demand(
     last_stats = Stats(len(files), len(todo), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
                        tuple(sorted(_phases.items())))
-    _worker_cache = None
+    work.set_worker_cache(None)
     return result
 
 
@@ -307,7 +223,7 @@ def _size(path: Path) -> int:
 
 def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, choice: Choice | None = None
              ) -> tuple[RunResult, dict, dict[str, int]]:
-    _worker_cache_set(cache)  # before the workers are forked: they write what they parse
+    work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool:
         return _analyze_in(workspace, files, cache, jobs, pool, choice)
 
@@ -317,7 +233,6 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
     previous run's files and bodies are loaded instead of running the closure, unless some of them
     are missing from the cache."""
-    global _worker_cache
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
@@ -346,17 +261,17 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
             else:
                 need.append(f)
         if need:
-            _worker_cache_set(cache)
+            work.set_worker_cache(cache)
             items = [(str(f.path), f.display, f.symbols, _mode_key(f, f.path in whole), f.path in whole)
                      for f in need]
             with _timed("parse"):
-                results = run_parallel(_parse_one, items, jobs, chunk_size=4,
+                results = run_parallel(work.parse_one, items, jobs, chunk_size=4,
                                        weights=[_size(f.path) for f in need], pool=pool)
             for f, item, (data, payload) in zip(need, items, results, strict=True):
                 if data is not None:
                     pf, summary = pickle.loads(data)
-                elif payload == _AGAIN:
-                    pf, summary = _parse_one(item, False)[1]  # type: ignore[misc]
+                elif payload == work.AGAIN:
+                    pf, summary = work.parse_one(item, False)[1]  # type: ignore[misc]
                 else:
                     pf, summary = payload  # type: ignore[misc]
                 parsed[f.path] = pf
@@ -417,21 +332,21 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         need = list(wanted.items())
         if not need:
             return
-        jobs_items: list[BodyItem] = [
+        jobs_items: list[work.BodyItem] = [
             (str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs],
-             [(_header(node), proc.element) for proc, node, _ in procs])
+             [(work.header(node), proc.element) for proc, node, _ in procs])
             for key, procs in need]
         weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
         with _timed("bodies"):
             try:
-                results = run_parallel(_parse_bodies, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
+                results = run_parallel(work.parse_body_item, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
             except RecursionError:  # a header too deeply nested to send to a worker: all here, then
-                results = [_parse_bodies(item, False) for item in jobs_items]
+                results = [work.parse_body_item(item, False) for item in jobs_items]
         for (key, procs), item, ((data, payload), body_facts) in zip(need, jobs_items, results, strict=True):
             if data is not None:
                 blocks = pickle.loads(data)
-            elif payload == _AGAIN:
-                (_, blocks), body_facts = _parse_bodies(item, False)
+            elif payload == work.AGAIN:
+                (_, blocks), body_facts = work.parse_body_item(item, False)
             else:
                 blocks = payload
             if cache is not None and None not in blocks:  # type: ignore[operator]
@@ -457,8 +372,8 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     def mentioned(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> set[Path]:
         key = tuple(groups)
         if key not in text_cache:
-            needles = _needles(groups)
-            found = run_parallel(_mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64, pool=pool)
+            needles = work.needles(groups)
+            found = run_parallel(work.mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64, pool=pool)
             text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
         return text_cache[key]
 
@@ -561,7 +476,7 @@ def _structure(workspace: Workspace) -> str:
     return h.hexdigest()
 
 
-def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[str, IndexEntry],
+def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[str, work.IndexEntry],
                        previous: dict) -> tuple[RunResult, dict] | None:
     """The previous result, when the files that changed since were not parsed, declare and mention the
     same as before: the closure, and so every rule's input, is then the same. Only the changed files'
@@ -581,7 +496,7 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
             if old.index.signature() != f.entry.index.signature():
                 return None
             for groups, hits in previous["mentions"].items():
-                if _mentions((str(f.path), _needles(list(groups))), False) != (str(f.path) in hits):
+                if work.mentions((str(f.path), work.needles(list(groups))), False) != (str(f.path) in hits):
                     return None
     except (KeyError, TypeError, AttributeError):
         return None
@@ -606,7 +521,7 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
     return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
 
 
-def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, IndexEntry], previous: dict,
+def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, work.IndexEntry], previous: dict,
                  cache: Cache | None) -> Choice | None:
     """The previous run's choice of files and bodies when the changed files leave it as it was (see
     :mod:`pbtlint.replay`)."""
@@ -630,42 +545,12 @@ def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, Ind
         mentions: dict = previous["mentions"]
 
         def mentions_same(c: Changed) -> bool:
-            return all(_mentions((str(c.path), _needles(list(groups))), False) == (str(c.path) in hits)
+            return all(work.mentions((str(c.path), work.needles(list(groups))), False) == (str(c.path) in hits)
                        for groups, hits in mentions.items())
 
         return same_choice(previous, changed, cache, mentions_same)
     except (KeyError, TypeError, AttributeError):
         return None
-
-
-def _worker_cache_set(cache: Cache | None) -> None:
-    global _worker_cache
-    _worker_cache = cache
-
-
-Needles = list[tuple[list[bytes], list[bytes]]]
-
-
-def _needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
-    def enc(xs: tuple[str, ...]) -> list[bytes]:
-        return [x.lower().encode("utf-8") for x in xs if x]
-
-    return [(enc(names), enc(procs)) for names, procs in groups]
-
-
-def _mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
-    path, needles = item
-    try:
-        with open(path, "rb") as f:
-            data = f.read().lower()
-    except OSError:
-        return False
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            data = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            return True
-    return any(any(n in data for n in names) and any(p in data for p in procs) for names, procs in needles)
 
 
 def _strip(pf: ParsedFile) -> ParsedFile:

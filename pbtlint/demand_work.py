@@ -1,0 +1,136 @@
+"""What a demand-driven run (:mod:`pbtlint.demand`) hands to its processes, one file at a time:
+index a file, parse it whole or as a skeleton and summarize it, parse and summarize some of its
+bodies, look for page names in its text. Each function runs in the parent or in a forked worker
+(``in_worker``); a worker's result travels back pickled, so a parsed tree is pickled once, for the
+cache and for the trip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from dataclasses import dataclass
+
+from pbtlint import nodes as n
+from pbtlint.cache import Cache, content_hash
+from pbtlint.closure import body_summary, summarize
+from pbtlint.declindex import FileIndex, index_text
+from pbtlint.findings import Finding
+from pbtlint.frontend import parse_file
+from pbtlint.pickling import fast_pickling
+from pbtlint.preprocessor import PragmaWarning, preprocess
+from pbtlint.skeleton import BodySpan, parse_bodies, parse_skeleton
+from pbtlint.source import read_source
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What reading, preprocessing and indexing one file gave."""
+
+    index: FileIndex
+    findings: tuple[Finding, ...]
+    pragmas: tuple[PragmaWarning, ...]
+    lines: int
+
+
+def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple[str, IndexEntry]:
+    path, shown, symbols = item
+    try:
+        with open(path, "rb") as f:
+            digest = content_hash(f.read())
+    except OSError:
+        digest = "unreadable"
+    source = read_source(path, shown)
+    if source.text is None:
+        return digest, IndexEntry(FileIndex((), (), (), False, 0), tuple(source.findings), (), 0)
+    pre = preprocess(source.text, symbols, shown)
+    lines = source.text.count("\n") + 1 if source.text else 0
+    return digest, IndexEntry(index_text(pre.text), tuple(source.findings) + tuple(pre.findings), pre.pragmas, lines)
+
+
+worker_cache: Cache | None = None
+
+
+def parse_one(item: tuple[str, str, tuple[str, ...], str, bool], in_worker: bool) -> tuple[bytes | None, object]:
+    path, shown, symbols, key, whole = item
+    if whole:
+        parsed, elided = parse_file(path, symbols, shown), frozenset()
+    else:
+        parsed, elided = parse_skeleton(path, shown, symbols)
+    summary = summarize(parsed.unit, elided) if parsed.unit is not None else []
+    return ship((parsed, summary), key, in_worker)
+
+
+def ship(value: object, key: str, in_worker: bool) -> tuple[bytes | None, object]:
+    """Cache ``value`` under ``key`` (when a cache is set) and hand it back: pickled from a worker."""
+    data: bytes | None = None
+    if worker_cache is not None or in_worker:
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except RecursionError:  # a very deeply nested expression: not cached, not sent
+            data = None
+    if worker_cache is not None and data is not None and key:
+        worker_cache.put_ast_bytes(key, data)
+    if in_worker:
+        return (data, None) if data is not None else (None, AGAIN)
+    return None, value
+
+
+AGAIN = "parse-in-parent"
+"""What a worker returns for a result that cannot be pickled: the parent computes it itself."""
+
+
+def header(node: n.Procedure) -> n.Procedure:
+    """What a body's summary needs of its procedure besides the body: no body, no attributes (they
+    can nest deeply, and only say whether it publishes an event, which the skeleton's summary has)."""
+    return dataclasses.replace(node, body=None, attributes=(),
+                               variables=tuple(dataclasses.replace(v, attributes=()) for v in node.variables))
+
+
+BodyItem = tuple[str, str, tuple[str, ...], list[BodySpan], list[tuple[n.Procedure, str]]]
+"""A file's bodies to parse: path, shown path, symbols, the bodies' places, and each body's procedure
+(as the skeleton has it) with the element it sits on."""
+
+
+def parse_body_item(item: BodyItem, in_worker: bool) -> tuple[tuple[bytes | None, object], list[object]]:
+    """The bodies (as :func:`ship` hands them back) and what each adds to its procedure's summary
+    (None for a body that does not parse): summarized where they were parsed, on either core."""
+    path, shown, symbols, spans, procedures = item
+    blocks = parse_bodies(path, shown, symbols, spans)
+    facts = [None if block is None else body_summary(dataclasses.replace(node, body=block), element).body_facts()
+             for (node, element), block in zip(procedures, blocks, strict=True)]
+    return ship(blocks, "", in_worker), facts
+
+
+def set_worker_cache(cache: Cache | None) -> None:
+    """The cache every process writes what it parses into (set before the workers are forked)."""
+    global worker_cache
+    worker_cache = cache
+
+
+Needles = list[tuple[list[bytes], list[bytes]]]
+
+
+def needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
+    def enc(xs: tuple[str, ...]) -> list[bytes]:
+        return [x.lower().encode("utf-8") for x in xs if x]
+
+    return [(enc(names), enc(procs)) for names, procs in groups]
+
+
+def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
+    path, needles = item
+    try:
+        with open(path, "rb") as f:
+            data = f.read().lower()
+    except OSError:
+        return False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return any(any(n in data for n in names) and any(p in data for p in procs) for names, procs in needles)
+
+
+fast_pickling(globals())
