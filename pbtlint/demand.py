@@ -457,7 +457,7 @@ def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], se
     if any(p not in by_path for p in chosen):
         return None
     before = counts["parsed"]
-    with _timed("cache-read"):
+    with _timed("closure"):  # what it stands in for: loading the files (cache-read) without the fixpoint
         parse_batch(chosen, {p for p in chosen if str(p) in choice.whole})
     members = set(chosen)
     if counts["parsed"] != before or any(Path(p) in members and Path(p) not in bodies for p in choice.bodied):
