@@ -536,9 +536,9 @@ def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, wor
         changed = []
         for f in files:
             old = old_keys.get(str(f.path))
-            if old is None:
+            if old is None or f.key is None:
                 return None
-            if old != f.key and f.key is not None:
+            if old != f.key:
                 before = bundle.get(old)
                 changed.append(Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
                                        f.entry.index if f.entry else None))
