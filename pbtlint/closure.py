@@ -468,7 +468,7 @@ class _Fixpoint:
             for item in table[0].pop(proc_name, ()):
                 self.reach(key, *item)
 
-    def seed_proc(self, key: Key, obj: ObjectSummary, proc: ProcSummary, page_names: frozenset[str]) -> bool:
+    def seed_proc(self, key: Key, proc: ProcSummary) -> bool:
         """The procedures of a background-task file that hold a marker (enqueue sites, completion and
         error triggers, parameter and result calls). Of its other procedures, those of codeunits and
         tables, and those of pages that call a marker procedure or share a global variable with one,
@@ -510,7 +510,7 @@ class _Fixpoint:
                 item = (obj, proc)
                 if key in st.all_procs and obj.kind in _PAGE_KINDS:
                     self.scoped(proc)
-                if self.seed_proc(key, obj, proc, page_names) or (key, proc.name) in st.forced:
+                if self.seed_proc(key, proc) or (key, proc.name) in st.forced:
                     self.reach(key, obj, proc)
                     continue
                 if (key in st.all_procs and (obj.kind not in _PAGE_KINDS or proc.names & page_names)) or (
@@ -543,11 +543,7 @@ class _Fixpoint:
         if id(proc) in st.callers or id(proc) in st.reached:
             return
         st.callers.add(id(proc))
-        if proc.pending is not None:
-            st.pending.append((key, proc))
-            self.waiting_callers.append((key, obj, proc))
-        else:
-            st.caller_work.append((key, obj, proc))
+        self._queue((key, obj, proc), self.waiting_callers, st.caller_work)
 
     def reach_body(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         """Parse a procedure's body without following it (what a page's caller calls directly)."""
@@ -600,11 +596,16 @@ class _Fixpoint:
         if id(proc) in st.reached:
             return
         st.reached.add(id(proc))
-        if proc.pending is not None:
-            st.pending.append((key, proc))
-            self.waiting.append((key, obj, proc))
+        self._queue((key, obj, proc), self.waiting, st.work)
+
+    def _queue(self, item: tuple[Key, ObjectSummary, ProcSummary], waiting: list, ready: list) -> None:
+        """``item`` to ``ready`` to be processed, or, while its body is still to be parsed, asked for
+        and to ``waiting``."""
+        if item[2].pending is not None:
+            self.st.pending.append((item[0], item[2]))
+            waiting.append(item)
         else:
-            st.work.append((key, obj, proc))
+            ready.append(item)
 
     # ------------------------------------------------------------------ the loop
 

@@ -36,7 +36,7 @@ from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.parallel import gc_paused, run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import App, Workspace, discover
-from pbtlint.replay import Changed, Choice, same_choice
+from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same_choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes
@@ -482,24 +482,14 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
     same as before: the closure, and so every rule's input, is then the same. Only the changed files'
     own front-end findings (read and preprocessor errors) are refreshed."""
     try:
-        if previous.get("structure") != _structure(workspace):
+        changes = _changes(workspace, files, bundle, previous)
+        parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)
+        if not changes or any(str(f.path) in parsed or not declares_and_mentions_the_same(c, same_mentions)
+                              for f, c in changes):
             return None
-        old_keys: dict[str, str] = previous["keys"]
-        parsed = set(previous["parsed"])
-        changed = [f for f in files if old_keys.get(str(f.path)) != f.key]
-        if len(old_keys) != len(files) or not changed:
-            return None
-        for f in changed:
-            old = bundle.get(old_keys.get(str(f.path), ""))
-            if str(f.path) in parsed or old is None or f.entry is None:
-                return None
-            if old.index.signature() != f.entry.index.signature():
-                return None
-            for groups, hits in previous["mentions"].items():
-                if work.mentions((str(f.path), work.needles(list(groups))), False) != (str(f.path) in hits):
-                    return None
     except (KeyError, TypeError, AttributeError):
         return None
+    changed = [f for f, _ in changes]
     shown = {f.display: f for f in changed}
     apps: list[AppResult] = []
     stored_apps = []
@@ -528,29 +518,43 @@ def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, wor
     if cache is None:
         return None
     try:
-        if previous.get("structure") != _structure(workspace):
+        changes = _changes(workspace, files, bundle, previous)
+        if not changes:
             return None
-        old_keys: dict[str, str] = previous["keys"]
-        if len(old_keys) != len(files):
-            return None
-        changed = []
-        for f in files:
-            old = old_keys.get(str(f.path))
-            if old is None or f.key is None:
-                return None
-            if old != f.key:
-                before = bundle.get(old)
-                changed.append(Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
-                                       f.entry.index if f.entry else None))
-        mentions: dict = previous["mentions"]
-
-        def mentions_same(c: Changed) -> bool:
-            return all(work.mentions((str(c.path), work.needles(list(groups))), False) == (str(c.path) in hits)
-                       for groups, hits in mentions.items())
-
-        return same_choice(previous, changed, cache, mentions_same)
+        return same_choice(previous, [c for _, c in changes], cache, _mentions_same(previous))
     except (KeyError, TypeError, AttributeError):
         return None
+
+
+def _changes(workspace: Workspace, files: list[_File], bundle: dict[str, work.IndexEntry], previous: dict
+             ) -> list[tuple[_File, Changed]] | None:
+    """The files whose content changed since the ``previous`` run, each with what it was then; None
+    when more than contents changed (the apps, their settings, which files there are)."""
+    if previous.get("structure") != _structure(workspace):
+        return None
+    old_keys: dict[str, str] = previous["keys"]
+    if len(old_keys) != len(files):
+        return None
+    out: list[tuple[_File, Changed]] = []
+    for f in files:
+        old = old_keys.get(str(f.path))
+        if old is None or f.key is None:
+            return None
+        if old != f.key:
+            before = bundle.get(old)
+            out.append((f, Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
+                                   f.entry.index if f.entry else None)))
+    return out
+
+
+def _mentions_same(previous: dict) -> Callable[[Changed], bool]:
+    """Whether a changed file's text still mentions exactly the page names the previous run found."""
+    groups_hits: dict = previous["mentions"]
+
+    def same(c: Changed) -> bool:
+        return all(work.mentions((str(c.path), work.needles(list(groups))), False) == (str(c.path) in hits)
+                   for groups, hits in groups_hits.items())
+    return same
 
 
 def _strip(pf: ParsedFile) -> ParsedFile:

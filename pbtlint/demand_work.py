@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from dataclasses import dataclass
+from pathlib import Path
 
 from pbtlint import nodes as n
 from pbtlint.cache import Cache, content_hash
-from pbtlint.closure import body_summary, summarize
+from pbtlint.closure import ObjectSummary, body_summary, summarize
 from pbtlint.declindex import FileIndex, index_text
+from pbtlint.elide import BodyKey
 from pbtlint.findings import Finding
-from pbtlint.frontend import parse_file
+from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.skeleton import BodySpan, parse_bodies, parse_skeleton
@@ -51,13 +53,19 @@ def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple
 worker_cache: Cache | None = None
 
 
-def parse_one(item: tuple[str, str, tuple[str, ...], str, bool], in_worker: bool) -> tuple[bytes | None, object]:
-    path, shown, symbols, key, whole = item
+def parse_summarized(path: str | Path, shown: str, symbols: tuple[str, ...], whole: bool
+                     ) -> tuple[ParsedFile, frozenset[BodyKey], list[ObjectSummary]]:
+    """The file parsed whole or as a skeleton, the bodies the skeleton left out, and its summaries."""
     if whole:
         parsed, elided = parse_file(path, symbols, shown), frozenset()
     else:
         parsed, elided = parse_skeleton(path, shown, symbols)
-    summary = summarize(parsed.unit, elided) if parsed.unit is not None else []
+    return parsed, elided, summarize(parsed.unit, elided) if parsed.unit is not None else []
+
+
+def parse_one(item: tuple[str, str, tuple[str, ...], str, bool], in_worker: bool) -> tuple[bytes | None, object]:
+    path, shown, symbols, key, whole = item
+    parsed, _, summary = parse_summarized(path, shown, symbols, whole)
     return ship((parsed, summary), key, in_worker)
 
 
@@ -96,10 +104,18 @@ def parse_body_item(item: BodyItem, in_worker: bool) -> tuple[tuple[bytes | None
     """The bodies (as :func:`ship` hands them back) and what each adds to its procedure's summary
     (None for a body that does not parse): summarized where they were parsed, on either core."""
     path, shown, symbols, spans, procedures = item
+    blocks, facts = bodies_with_facts(path, shown, symbols, spans, procedures)
+    return ship(blocks, "", in_worker), facts
+
+
+def bodies_with_facts(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan],
+                      procedures: list[tuple[n.Procedure, str]]) -> tuple[list[n.Block | None], list[object]]:
+    """The bodies at ``spans`` and what each adds to its procedure's summary (None for a body that
+    does not parse); ``procedures`` as in :data:`BodyItem`."""
     blocks = parse_bodies(path, shown, symbols, spans)
     facts = [None if block is None else body_summary(dataclasses.replace(node, body=block), element).body_facts()
              for (node, element), block in zip(procedures, blocks, strict=True)]
-    return ship(blocks, "", in_worker), facts
+    return blocks, facts
 
 
 def set_worker_cache(cache: Cache | None) -> None:

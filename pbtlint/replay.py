@@ -15,17 +15,17 @@ does not, and the closure runs as usual.
 
 from __future__ import annotations
 
-import dataclasses
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.cache import Cache
-from pbtlint.closure import ObjectSummary, body_summary, summarize
+from pbtlint.closure import ObjectSummary
 from pbtlint.declindex import FileIndex
-from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.skeleton import body_nodes, parse_bodies, parse_skeleton
+from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
+from pbtlint.frontend import ParsedFile
+from pbtlint.skeleton import body_nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +68,19 @@ def same_choice(previous: dict, changed: Sequence[Changed], cache: Cache,
         return None
     parsed = set(previous.get("parsed", ()))
     for f in changed:
-        if f.old_index is None or f.new_index is None or not mentions_same(f):
+        if not declares_and_mentions_the_same(f, mentions_same):
             return None
-        if str(f.path) not in parsed:
-            if f.old_index.signature() != f.new_index.signature():
-                return None
-        elif f.old_index != f.new_index or not _same_summaries(f, str(f.path) in choice.whole, cache):
+        if str(f.path) in parsed and (f.old_index != f.new_index
+                                      or not _same_summaries(f, str(f.path) in choice.whole, cache)):
             return None
     return choice
+
+
+def declares_and_mentions_the_same(f: Changed, mentions_same: Callable[[Changed], bool]) -> bool:
+    """Whether what the closure reads of ``f`` without parsing it, its declarations (as the index
+    has them, line ranges aside) and its page-name mentions, is as it was."""
+    return (f.old_index is not None and f.new_index is not None
+            and f.old_index.signature() == f.new_index.signature() and mentions_same(f))
 
 
 def _same_summaries(f: Changed, whole: bool, cache: Cache) -> bool:
@@ -86,55 +91,51 @@ def _same_summaries(f: Changed, whole: bool, cache: Cache) -> bool:
     if not (isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile)):
         return False
     old_summaries: list[ObjectSummary] = hit[1]
+    pf, elided, summaries = parse_summarized(f.path, f.display, f.symbols, whole)
+    new_mode = f.new_key if whole else f.new_key + "-s"
+    # cached as parsed, with its bodies still pending, the way the run caches a file
+    if pf.unit is None or not (whole or elided) or not _put(cache, new_mode, (pf, summaries)):
+        return False
     if whole:
-        pf = parse_file(f.path, f.symbols, f.display)
-        if pf.unit is None:
-            return False
-        summaries = summarize(pf.unit)
-        return _put(cache, f.new_key, (pf, summaries)) and summaries == old_summaries
-    pf, elided = parse_skeleton(f.path, f.display, f.symbols)
-    if pf.unit is None or not elided:
-        return False
-    summaries = summarize(pf.unit, elided)
-    new_mode = f.new_key + "-s"
-    if not _put(cache, new_mode, (pf, summaries)):  # written while its bodies are pending, as parsed
-        return False
+        return summaries == old_summaries
     entry = cache.get_ast(old_mode + "b")
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
         return False
-    nodes = body_nodes(pf.unit)
     keys = sorted(old_facts)
-    if any(k not in nodes or k not in elided for k in keys):
-        return False
-    procs = [nodes[k] for k in keys]
-    spans = [(p.body.span.line, p.body.span.column, p.body.span.end_line, p.body.span.end_column)
-             for p in procs if p.body is not None]
-    blocks = parse_bodies(f.path, f.display, f.symbols, spans) if spans else []
-    if len(blocks) != len(keys) or any(b is None for b in blocks):
-        return False
+    nodes = body_nodes(pf.unit)
     pending_new = {s.pending: s for obj in summaries for s in obj.procs if s.pending}
     pending_old = {s.pending: s for obj in old_summaries for s in obj.procs if s.pending}
-    facts = {}
-    for key, node, block in zip(keys, procs, blocks, strict=True):
-        if key not in pending_new or key not in pending_old:
-            return False
-        facts[key] = body_summary(dataclasses.replace(node, body=block), pending_new[key].element).body_facts()
-        pending_new[key].restore(facts[key])
+    if any(k not in nodes or k not in pending_new or k not in pending_old for k in keys):
+        return False
+    bodies = [nodes[k].body for k in keys]
+    spans = [(b.span.line, b.span.column, b.span.end_line, b.span.end_column) for b in bodies if b is not None]
+    blocks, added = bodies_with_facts(f.path, f.display, f.symbols, spans,
+                                      [(header(nodes[k]), pending_new[k].element) for k in keys])
+    if len(spans) != len(keys) or any(a is None for a in added):
+        return False
+    facts = dict(zip(keys, added, strict=True))
+    for key in keys:
+        pending_new[key].restore(facts[key])  # type: ignore[arg-type]
         pending_old[key].restore(old_facts[key])
     if keys:
         try:
-            data = pickle.dumps({"batches": [(spans, pickle.dumps(blocks, pickle.HIGHEST_PROTOCOL))],
-                                 "facts": facts}, pickle.HIGHEST_PROTOCOL)
-        except RecursionError:  # a body too deeply nested to cache: the closure runs as usual
+            batch = _pickled(blocks)  # the form the run caches bodies in: as the workers send them
+        except RecursionError:
             return False
-        cache.put_ast_bytes(new_mode + "b", data)
+        if not _put(cache, new_mode + "b", {"batches": [(spans, batch)], "facts": facts}):
+            return False
     return summaries == old_summaries
 
 
+def _pickled(value: object) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
 def _put(cache: Cache, key: str, value: object) -> bool:
+    """Cache ``value``; False when it is too deeply nested to pickle (the closure then runs as usual)."""
     try:
-        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        data = _pickled(value)
     except RecursionError:
         return False
     cache.put_ast_bytes(key, data)
