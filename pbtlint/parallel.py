@@ -1,6 +1,7 @@
 """Run a function over many items with every core: the calling process and ``jobs - 1`` forked workers
-share the work chunk by chunk, so that a slow chunk never leaves a core idle. Small inputs (and
-``jobs=1``, and platforms without ``fork``) run serially in the calling process.
+take the next items from one shared counter until none is left, so no process waits while another
+still has a queue of work (the end of a round costs at most one item). Small inputs (and ``jobs=1``,
+and platforms without ``fork``) run serially in the calling process.
 
 The function receives ``in_worker``: a worker's result travels back pickled, so a function may return
 something cheaper to send (already pickled bytes, for instance) when it runs in a worker.
@@ -20,12 +21,44 @@ SERIAL_BELOW = 8
 """Fewer items than this run serially: starting a worker costs more than it saves."""
 
 
-def _run_chunk(fn: Callable[[Any, bool], Any], chunk: Sequence[Any]) -> list[Any]:
-    return [fn(item, True) for item in chunk]
-
-
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
+
+
+_counter: Any = None
+"""The claim counter of the workers of this process (inherited when they are forked)."""
+
+
+def _forked_pool(workers: int) -> Any:
+    """A pool of forked workers sharing a new claim counter with the calling process."""
+    global _counter
+    context = mp.get_context("fork")
+    _counter = counter = context.Value("q", 0)
+    pool = context.Pool(workers)
+    pool.pbtlint_counter = counter
+    return pool
+
+
+def _claim(counter: Any, step: int) -> int:
+    with counter.get_lock():
+        first = counter.value
+        counter.value = first + step
+    return first
+
+
+def _take_share(fn: Callable[[Any, bool], Any], items: Sequence[Any], order: Sequence[int], step: int,
+                counter: Any, in_worker: bool) -> list[tuple[int, Any]]:
+    """Claim ``step`` items of ``order`` at a time from ``counter`` and run them, until none is left."""
+    out: list[tuple[int, Any]] = []
+    while (first := _claim(counter, step)) < len(order):
+        for index in order[first:first + step]:
+            out.append((index, fn(items[index], in_worker)))
+    return out
+
+
+def _worker_share(fn: Callable[[Any, bool], Any], items: Sequence[Any], order: Sequence[int], step: int
+                  ) -> list[tuple[int, Any]]:
+    return _take_share(fn, items, order, step, _counter, True)
 
 
 @contextlib.contextmanager
@@ -36,7 +69,7 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     if jobs <= 1 or not can_fork():
         yield None
         return
-    pool = mp.get_context("fork").Pool(jobs - 1)
+    pool = _forked_pool(jobs - 1)
     try:
         yield pool
     finally:
@@ -49,54 +82,39 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
     """``[fn(item, in_worker) for item in items]``, in order, with ``jobs`` processes (those of
     ``pool`` when given, see :func:`worker_pool`).
 
-    ``weights`` (e.g. file sizes) make chunks of similar cost: items are chunked so that each chunk
-    holds about ``chunk_size`` average items' weight.
+    With ``weights`` (e.g. file sizes) the items are taken one at a time, heaviest first, so that the
+    last ones to finish are small; without, ``chunk_size`` at a time in their order.
     """
     if jobs <= 1 or len(items) < SERIAL_BELOW or not can_fork():
         return [fn(item, False) for item in items]
-    chunks = _chunks(len(items), chunk_size, weights)
-    results: list[list[Any] | None] = [None] * len(chunks)
-    workers = jobs - 1
+    if weights is None:
+        order: list[int] = list(range(len(items)))
+        step = max(1, chunk_size)
+    else:
+        order = sorted(range(len(items)), key=lambda i: -weights[i])
+        step = 1
+    results: list[Any] = [None] * len(items)
     with contextlib.ExitStack() as stack:
         if pool is None:
-            pool = stack.enter_context(mp.get_context("fork").Pool(workers))
-        pending: dict[int, Any] = {}
-        nxt = 0
-        while nxt < len(chunks) or pending:
-            while nxt < len(chunks) and len(pending) < 2 * workers:
-                lo, hi = chunks[nxt]
-                pending[nxt] = pool.apply_async(_run_chunk, (fn, items[lo:hi]))
-                nxt += 1
-            if nxt < len(chunks):
-                lo, hi = chunks[nxt]
-                results[nxt] = [fn(item, False) for item in items[lo:hi]]
-                nxt += 1
-            else:
-                first = min(pending)
-                pending[first].wait()
-            for i in [i for i, r in pending.items() if r.ready()]:
-                results[i] = pending.pop(i).get()
-    out: list[Any] = []
-    for r in results:
-        assert r is not None
-        out.extend(r)
-    return out
-
-
-def _chunks(count: int, chunk_size: int, weights: Sequence[int] | None) -> list[tuple[int, int]]:
-    if weights is None:
-        return [(i, min(i + chunk_size, count)) for i in range(0, count, chunk_size)]
-    target = max(1, sum(weights) * chunk_size // max(count, 1))
-    out: list[tuple[int, int]] = []
-    lo = acc = 0
-    for i, w in enumerate(weights):
-        acc += w
-        if acc >= target:
-            out.append((lo, i + 1))
-            lo, acc = i + 1, 0
-    if lo < count:
-        out.append((lo, count))
-    return out
+            pool = _forked_pool(jobs - 1)
+            stack.callback(pool.join)
+            stack.callback(pool.terminate)
+        counter = pool.pbtlint_counter
+        counter.value = 0  # every task of the previous round has finished
+        tasks = [pool.apply_async(_worker_share, (fn, items, order, step)) for _ in range(jobs - 1)]
+        try:
+            mine = _take_share(fn, items, order, step, counter, False)
+        except BaseException:  # let the workers stop before the error goes up
+            counter.value = len(order)
+            for task in tasks:
+                task.wait()
+            raise
+        for index, result in mine:
+            results[index] = result
+        for task in tasks:
+            for index, result in task.get():
+                results[index] = result
+    return results
 
 
 @contextlib.contextmanager
