@@ -34,21 +34,9 @@ from pbtlint.findings import Finding
 from pbtlint.parser import ALLexer, get_parser, parse_source
 from pbtlint.transform import AstBuilder, rule_methods
 
-Extent = tuple[int, int, int, int, int, int]
-"""line, column, offset of the start; line, column, offset of the end (exclusive)."""
-
-
-class SpanMeta:
-    """The part of Lark's ``Meta`` the builder reads."""
-
-    __slots__ = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos")
-
-    def __init__(self, extent: Extent | None) -> None:
-        if extent is None:
-            self.empty = True
-        else:
-            self.empty = False
-            (self.line, self.column, self.start_pos, self.end_line, self.end_column, self.end_pos) = extent
+Extent = tuple[int, int, int, int]
+"""line and column of the start, line and column of the end (exclusive): what
+:func:`pbtlint.transform.meta_span` turns into the node's span."""
 
 
 _Reduction = tuple[int, Callable[[list[Any]], Any], str, bool, int | None]
@@ -123,11 +111,11 @@ class AstParser:
             # inlined rules stay trees for their parent to unpack; a rule with no method stays a tree
             # as in Lark's transformer
             def tree(children: list[Any]) -> Any:
-                return Tree(name, children, SpanMeta(context.extent))
+                return Tree(name, children)
             return tree
 
         def build(children: list[Any]) -> Any:
-            return method(context.builder, SpanMeta(context.extent), children)
+            return method(context.builder, context.extent, children)
         return build
 
     def parse(self, text: str, builder: AstBuilder, start: str) -> Any:
@@ -149,8 +137,7 @@ class AstParser:
                             raise _NoParse
                         state_stack.append(arg)
                         values.append(token)
-                        extents.append((token.line, token.column, token.start_pos,
-                                        token.end_line, token.end_column, token.end_pos))
+                        extents.append((token.line, token.column, token.end_line, token.end_column))
                         break
                     size, callback, origin, passes_through, hands_up = arg
                     if passes_through:  # `?rule: child`: the child is the value, its extent stays
@@ -167,7 +154,7 @@ class AstParser:
                                 if first is not None:
                                     for last in reversed(spans):
                                         if last is not None:
-                                            extent = (first[0], first[1], first[2], last[3], last[4], last[5])
+                                            extent = (first[0], first[1], last[2], last[3])
                                             break
                                     break
                         else:

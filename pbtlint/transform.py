@@ -29,6 +29,10 @@ def token_span(tok: Token) -> Span:
 
 
 def meta_span(meta: Any) -> Span:
+    """The span of a node from the one-pass parser's extent (a tuple, or None for a node without
+    text) or from a Lark tree's ``Meta``."""
+    if meta.__class__ is tuple:
+        return Span(meta[0], meta[1], meta[2], meta[3])
     if getattr(meta, "empty", True):
         return Span(0, 0, 0, 0)
     return Span(meta.line, meta.column, meta.end_line, meta.end_column)
