@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lark import Lark, Token, Tree
-from lark.parse_tree_builder import ParseTreeBuilder
+from lark.parse_tree_builder import ChildFilterLALR, ChildFilterLALR_NoPlaceholders, ExpandSingleChild, ParseTreeBuilder
 from lark.parsers.lalr_analysis import Shift
 
 from pbtlint.findings import Finding
@@ -90,12 +90,18 @@ class AstParser:
         methods = rule_methods()
         tree_builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, ambiguous=False,
                                         maybe_placeholders=lark.options.maybe_placeholders)
+        plans = {rule: _plan(wrappers) for rule, wrappers in tree_builder.rule_builders}
+        own = all(plan is not None for plan in plans.values())  # else Lark's wrappers, over trees
         reductions: dict[Any, _Reduction] = {}
         for rule, wrappers in tree_builder.rule_builders:
             name = rule.alias or rule.options.template_source or rule.origin.name
-            callback = self._leaf(name, methods.get(name))
-            for wrap in wrappers:  # the same child filtering and inlining Lark applies
-                callback = wrap(callback)
+            plan = plans[rule]
+            if own and plan is not None:
+                callback = self._callback(name, methods.get(name), *plan)
+            else:
+                callback = self._leaf(name, methods.get(name))
+                for wrap in wrappers:
+                    callback = wrap(callback)
             reductions[rule] = (len(rule.expansion), callback, rule.origin.name, _passes_through(rule, callback),
                                 _hands_up(rule, callback))
         # the table with each reduce action's rule replaced by what the driver needs of it
@@ -104,6 +110,49 @@ class AstParser:
                     for symbol, (action, arg) in row.items()}
             for state, row in table.states.items()
         }
+        self.gotos: dict[int, dict[str, int]] = {
+            state: {symbol: arg for symbol, (action, arg) in row.items() if action is Shift}
+            for state, row in table.states.items()
+        }
+
+    def _callback(self, name: str, method: Callable[..., Any] | None, expand_single: bool,
+                  include: list[tuple[int, bool, int]] | None, trailing: int) -> Callable[[list[Any]], Any]:
+        """The reduction of a rule as one function: Lark's child filtering and inlining (``include``,
+        ``trailing`` Nones for missing optionals, ``expand_single`` for a ``?rule``), then the rule's
+        builder method. An inlined ``_rule`` is the list of its kept children, which the parent
+        splices in; a rule without a method stays a Lark tree, as under Lark's transformer."""
+        context = self.context
+        pick = _picker(include, trailing)
+        if name.startswith("_"):
+            leaf: Callable[[list[Any]], Any] | None = None
+        elif method is None:
+            def leaf(children: list[Any]) -> Any:
+                return Tree(name, children)
+        elif not expand_single:
+            if pick is None:
+                def build(children: list[Any]) -> Any:
+                    return method(context.builder, context.extent, children)
+            else:
+                def build(children: list[Any]) -> Any:
+                    return method(context.builder, context.extent, pick(children))
+            return build
+        else:
+            def leaf(children: list[Any]) -> Any:
+                return method(context.builder, context.extent, children)
+        if not expand_single:
+            if leaf is None:
+                return pick or _same
+            if pick is None:
+                return leaf
+            tree_leaf = leaf
+            return lambda children: tree_leaf(pick(children))
+        single_leaf = leaf or _same
+        kept = pick or _same
+
+        def single(children: list[Any]) -> Any:
+            children = kept(children)
+            return children[0] if len(children) == 1 else single_leaf(children)
+        return single
 
     def _leaf(self, name: str, method: Callable[..., Any] | None) -> Callable[[list[Any]], Any]:
         context = self.context
@@ -122,7 +171,7 @@ class AstParser:
         """The node for ``text`` from ``start``; raises _NoParse when the text does not parse."""
         context = self.context
         context.builder = builder
-        actions = self.actions
+        actions, gotos = self.actions, self.gotos
         state_stack = [self.start_states[start]]
         end_state = self.end_states[start]
         values: list[Any] = []
@@ -141,7 +190,7 @@ class AstParser:
                         break
                     size, callback, origin, passes_through, hands_up = arg
                     if passes_through:  # `?rule: child`: the child is the value, its extent stays
-                        state_stack[-1] = actions[state_stack[-2]][origin][1]
+                        state_stack[-1] = gotos[state_stack[-2]][origin]
                     else:
                         extent: Extent | None = None
                         if size:
@@ -150,13 +199,11 @@ class AstParser:
                             del state_stack[-size:]
                             del values[-size:]
                             del extents[-size:]
-                            for first in spans:  # the first and last children that have a place
-                                if first is not None:
-                                    for last in reversed(spans):
-                                        if last is not None:
-                                            extent = (first[0], first[1], last[2], last[3])
-                                            break
-                                    break
+                            first, last = spans[0], spans[-1]
+                            if first is not None and last is not None:
+                                extent = (first[0], first[1], last[2], last[3])
+                            else:
+                                extent = _extent_of(spans)
                         else:
                             children = []
                         context.extent = extent
@@ -165,7 +212,7 @@ class AstParser:
                             _check_handed_up(hands_up, value, children, spans)
                         values.append(value)
                         extents.append(extent)
-                        state_stack.append(actions[state_stack[-1]][origin][1])
+                        state_stack.append(gotos[state_stack[-1]][origin])
                     if token is _END and state_stack[-1] == end_state:
                         return values[-1]
             raise _NoParse  # pragma: no cover - the table always ends the parse at $END
@@ -175,6 +222,65 @@ class AstParser:
             raise _NoParse from exc
         finally:
             context.builder = None
+
+
+def _same(children: list[Any]) -> list[Any]:
+    return children
+
+
+def _extent_of(spans: list[Extent | None]) -> Extent | None:
+    """From the first to the last of ``spans`` that have a place (None when none has)."""
+    placed = [span for span in spans if span is not None]
+    return (placed[0][0], placed[0][1], placed[-1][2], placed[-1][3]) if placed else None
+
+
+def _plan(wrappers: list[Any]) -> tuple[bool, list[tuple[int, bool, int]] | None, int] | None:
+    """What Lark's wrappers of a rule do, read off them: whether a single child is handed up (``?rule``),
+    which children are kept, each with whether it is an inlined ``_rule`` and how many Nones (missing
+    ``[optional]`` parts) go before it, and how many Nones go after. None for a wrapper this module
+    does not know."""
+    expand_single = False
+    include: list[tuple[int, bool, int]] | None = None
+    trailing = 0
+    for wrap in wrappers:
+        func = getattr(wrap, "func", None)
+        if wrap is ExpandSingleChild and include is None:
+            expand_single = True
+        elif func is ChildFilterLALR_NoPlaceholders:
+            include = [(i, expand, 0) for i, expand in wrap.args[0]]
+        elif func is ChildFilterLALR:
+            include, trailing = list(wrap.args[0]), wrap.args[1]
+        else:
+            return None
+    return expand_single, include, trailing
+
+
+def _picker(include: list[tuple[int, bool, int]] | None, trailing: int) -> Callable[[list[Any]], list[Any]] | None:
+    """The children a rule keeps, as Lark's LALR child filter gives them (None: all, as they are)."""
+    if include is None:
+        return None
+    if not trailing and not any(expand or nones for _, expand, nones in include):
+        keep = tuple(i for i, _, _ in include)
+        if len(keep) == 1:
+            only = keep[0]
+            return lambda children: [children[only]]
+        return lambda children: [children[i] for i in keep]
+
+    def pick(children: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for i, expand, nones in include:
+            if nones:
+                out += [None] * nones
+            if not expand:
+                out.append(children[i])
+            elif out:
+                out += children[i]
+            else:  # a left-recursive list: go on with the inlined rule's own list
+                out = children[i]
+        if trailing:
+            out += [None] * trailing
+        return out
+    return pick
 
 
 def _hands_up(rule: Any, callback: Callable[[list[Any]], Any]) -> int | None:
