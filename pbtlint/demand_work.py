@@ -22,7 +22,7 @@ from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.skeleton import BodySpan, parse_bodies, parse_skeleton
-from pbtlint.source import read_source
+from pbtlint.source import read_source_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +37,15 @@ class IndexEntry:
 
 def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple[str, IndexEntry]:
     path, shown, symbols = item
-    try:
-        with open(path, "rb") as f:
-            digest = content_hash(f.read())
-    except OSError:
-        digest = "unreadable"
-    source = read_source(path, shown)
+    source, data = read_source_bytes(path, shown)
+    if data is not None:
+        digest = content_hash(data)
+    else:  # unreadable or too large: what is there, if anything, tells when that changes
+        try:
+            with open(path, "rb") as f:
+                digest = content_hash(f.read())
+        except (OSError, ValueError):
+            digest = "unreadable"
     if source.text is None:
         return digest, IndexEntry(FileIndex((), (), (), False, 0), tuple(source.findings), (), 0)
     pre = preprocess(source.text, symbols, shown)

@@ -101,21 +101,29 @@ def read_source(
     path: str | Path, display_path: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> SourceText:
     """Read and decode ``path``; findings name it as ``display_path`` (default: ``path`` as given)."""
+    return read_source_bytes(path, display_path, max_bytes)[0]
+
+
+def read_source_bytes(
+    path: str | Path, display_path: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[SourceText, bytes | None]:
+    """:func:`read_source`, with the bytes the text was decoded from (None when the file could not be
+    read or is over the limit), read once: a digest of them is a digest of that very text."""
     shown = display_path if display_path is not None else str(path)
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > max_bytes:
-                return _unreadable(shown, f"file is {size} bytes, larger than the limit of {max_bytes} bytes")
+                return _unreadable(shown, f"file is {size} bytes, larger than the limit of {max_bytes} bytes"), None
             data = f.read(max_bytes + 1)
     except IsADirectoryError:
-        return _unreadable(shown, "cannot read file: it is a directory")
+        return _unreadable(shown, "cannot read file: it is a directory"), None
     except OSError as e:
         reason = e.strerror or e.__class__.__name__
-        return _unreadable(shown, f"cannot read file: {reason}")
+        return _unreadable(shown, f"cannot read file: {reason}"), None
     except ValueError as e:  # e.g. an embedded NUL in the path
-        return _unreadable(shown, f"cannot read file: {e}")
+        return _unreadable(shown, f"cannot read file: {e}"), None
     if len(data) > max_bytes:  # grew while we read it
-        return _unreadable(shown, f"file is more than {max_bytes} bytes, larger than the limit")
+        return _unreadable(shown, f"file is more than {max_bytes} bytes, larger than the limit"), None
     encoding, text, findings = _decode(data, shown)
-    return SourceText(shown, text, encoding, tuple(findings))
+    return SourceText(shown, text, encoding, tuple(findings)), data
