@@ -18,269 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pbtlint import nodes as n
 from pbtlint.declindex import FileIndex
-from pbtlint.model import property_text
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
-from pbtlint.walk import iter_nodes
+from pbtlint.summaries import EXTENSION_KINDS, ObjectSummary, ProcSummary
 
 Key = str  # a file, as the caller names it
-_EXTENSION_KINDS = {"tableextension", "pageextension", "reportextension", "enumextension",
-                    "permissionsetextension", "pagecustomization", "profileextension"}
+_PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
 _EVENT_TYPES = {"table": "table", "tableextension": "table", "page": "page", "pageextension": "page",
                 "codeunit": "codeunit", "report": "report", "reportextension": "report", "xmlport": "xmlport",
                 "query": "query"}
 _RUN_TRIGGER_KINDS = {"codeunit", "report", "reportextension", "xmlport", "query"}
-_TABLE_OPS = {"insert": "insert", "modify": "modify", "modifyall": "modify", "delete": "delete",
-              "deleteall": "delete", "rename": "rename", "validate": "validate"}
-# Calls that run an object's triggers: Codeunit.Run, Report.RunModal, XmlPort.Import, page background tasks.
-_RUN_NAMES = frozenset({"run", "runmodal", "execute", "print", "saveas", "saveasexcel", "saveashtml", "saveaspdf",
-                        "saveasword", "saveasxml", "runrequestpage", "import", "export", "enqueuebackgroundtask",
-                        "open"})
 _TRIGGER_OPS = {f"on{when}{op}": op for op in ("insert", "modify", "delete", "rename")
                 for when in ("", "before", "after")}
-
-
-# --------------------------------------------------------------------------- summaries of parsed files
-
-
-@dataclass(slots=True)
-class ProcSummary:
-    """A procedure or trigger: the names and integers its code and declarations use; ``element`` is the
-    field (or control) a trigger sits on; ``returns`` the object names of its return type."""
-
-    name: str
-    trigger: bool
-    publisher: bool
-    names: frozenset[str]
-    ints: frozenset[int]
-    element: str = ""
-    returns: frozenset[str] = frozenset()
-    effects: dict[str, frozenset[str]] = field(default_factory=dict)
-    lines: tuple[int, int] = (0, 0)
-    scoped: frozenset[str] = frozenset()
-    assigned: frozenset[int] = frozenset()
-    loose: frozenset[str] = frozenset()
-    """``names`` but those only ever used as a member of a plain variable (``Customer.Find``): the names
-    that may call into any object the procedure names."""
-    members: dict[str, frozenset[str]] = field(default_factory=dict)
-    """Variable -> the members used on it (``customer -> {find, name}``)."""
-    local_types: dict[str, frozenset[str]] = field(default_factory=dict)
-    """Parameter or local variable -> the object names of its type."""
-    pending: tuple[int, int] | None = None
-    """Where the body begins (line, column) when it was left out of a skeleton parse: the names,
-    effects and literals above then come from the declarations alone until :meth:`restore` is given
-    what the body adds."""
-
-    def body_facts(self) -> tuple[object, ...]:
-        """What a body adds to a summary (for caching it beside the body)."""
-        return self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose, self.members
-
-    def restore(self, facts: tuple[object, ...]) -> None:
-        """Complete a skeleton's summary with what its body adds (``body_facts`` of the summary of the
-        procedure with its body)."""
-        (self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose,  # type: ignore[assignment]
-         self.members) = facts
-        self.pending = None
-
-
-@dataclass(slots=True)
-class ObjectSummary:
-    kind: str
-    name: str
-    id: int | None
-    base: list[str]
-    table: list[str]
-    globals: dict[str, frozenset[str]]
-    procs: list[ProcSummary]
-
-
-def _names_of(name: str) -> list[str]:
-    """An object name as the AST holds it (quotes removed, maybe namespace-qualified) and each of its
-    suffixes after a dot: ``Microsoft.Sales.Customer`` may name ``Customer``, ``Gen. Jnl.-Post Line``
-    is one name. Like :meth:`pbtlint.model.Model.object_by_name`, every split is a candidate."""
-    out: list[str] = []
-    for key in {norm(name), norm(name).replace('""', "\0").replace('"', "").replace("\0", '"')}:
-        out.append(key)  # as written, and with the quotes of a qualified name's segments removed
-        i = key.find(".")
-        while i >= 0:
-            out.append(key[i + 1:].strip())
-            i = key.find(".", i + 1)
-    return sorted(set(out))
-
-
-def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
-    return {int(e.value) for e in exprs
-            if isinstance(e, n.LiteralValue) and e.kind == "integer" and e.value.isdigit()}
-
-
-def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
-    """The object names a type mentions, its type arguments' included (``List of [Record X]``);
-    iterative, since hostile code nests generic types thousands deep."""
-    stack = [t]
-    while stack:
-        t = stack.pop()
-        if t is None:
-            continue
-        if t.object_name:
-            out.update(_names_of(t.object_name))
-        stack.extend(t.args)
-
-
-_PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
-_STATIC_RECEIVERS = frozenset({"codeunit", "report", "xmlport", "page", "query", "currpage", "currreport",
-                               "taskscheduler", "session"})
-
-
-def _effect(op: str) -> str | None:
-    """``modify`` for Modify/ModifyAll..., ``run`` for Run/RunModal/EnqueueBackgroundTask..., else None."""
-    return _TABLE_OPS.get(op) or ("run" if op in _RUN_NAMES else None)
-
-
-def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[int, int]] = frozenset()
-                  ) -> ProcSummary:
-    names: set[str] = set()
-    ints: set[int] = set()
-    members: dict[str, set[str]] = {}
-    member_names: set[str] = set()  # seen as a member of a plain variable
-    local_types: dict[str, set[str]] = {}
-    for v in (*proc.parameters, *proc.variables):
-        types: set[str] = set()
-        _type_names(v.type, types)
-        local_types[norm(v.name)] = types
-        names |= types
-    _type_names(proc.return_type, names)
-    other = set(names)  # declared types
-    effects: dict[str, set[str]] = {}
-    scoped: set[str] = set()
-    assigned: set[int] = set()
-    if proc.body is not None:
-        for node in iter_nodes(proc.body):
-            if isinstance(node, n.Identifier):
-                key = norm(node.name)
-                names.add(key)
-                other.add(key)
-                op = _effect(key)
-                if op is not None:
-                    effects.setdefault(op, set()).add("@rec")
-            elif isinstance(node, n.MemberAccess):
-                key = norm(node.member)
-                names.add(key)
-                if isinstance(node.receiver, n.Identifier):
-                    members.setdefault(norm(node.receiver.name), set()).add(key)
-                    member_names.add(key)
-                else:
-                    other.add(key)
-                op = _effect(key)
-                if op is not None:
-                    recv = node.receiver
-                    if isinstance(recv, n.Identifier):
-                        r = norm(recv.name)
-                        if r in local_types:
-                            effects.setdefault(op, set()).update(local_types[r] or {"*"})
-                        elif r not in _STATIC_RECEIVERS:
-                            effects.setdefault(op, set()).add("@" + r)
-                    else:
-                        effects.setdefault(op, set()).add("*")
-            elif isinstance(node, n.ScopeAccess):
-                names.add(norm(node.right))
-                other.add(norm(node.right))
-                scoped.add(norm(node.right))
-            elif isinstance(node, n.TypeTest):
-                names.update(_names_of(node.type_name))
-                other.update(_names_of(node.type_name))
-            elif isinstance(node, n.With):
-                effects.setdefault("with", set()).add("*")
-            elif isinstance(node, n.Call):
-                callee = node.callee
-                called = norm(callee.member if isinstance(callee, n.MemberAccess) else getattr(callee, "name", ""))
-                if called in _RUN_NAMES:  # Codeunit.Run(50100), Report.RunModal(206)...
-                    ints.update(_int_literals(node.args))
-                op = _effect(called)
-                if op is not None and isinstance(callee, n.MemberAccess) and isinstance(callee.receiver, n.Identifier) \
-                        and norm(callee.receiver.name) in _STATIC_RECEIVERS:  # Codeunit.Run(Codeunit::X)
-                    found = {norm(x.right) for a in node.args for x in iter_nodes(a) if isinstance(x, n.ScopeAccess)}
-                    found |= {norm(x.name) for a in node.args for x in iter_nodes(a) if isinstance(x, n.Identifier)}
-                    effects.setdefault(op, set()).update({"@" + x for x in found} or {"*"})
-            elif isinstance(node, n.Assign | n.Exit):  # CodeunitId := 50100; exit(50100)
-                value = node.value
-                assigned.update(_int_literals((value,) if value is not None else ()))
-        if names & _RUN_NAMES:
-            ints |= assigned
-    if "with" in effects:  # inside `with X do`, an unqualified Modify may be X's
-        effects.pop("with")
-        for refs in effects.values():
-            refs.add("*")
-    publisher = any(norm(a.name) in ("integrationevent", "businessevent", "internalevent") for a in proc.attributes)
-    returns: set[str] = set()
-    _type_names(proc.return_type, returns)
-    used_otherwise = (names - member_names) | other  # loose: used other than as a member of a plain variable
-    pending = None
-    if elided and proc.body is not None and (proc.body.span.line, proc.body.span.column) in elided:
-        pending = (proc.body.span.line, proc.body.span.column)
-    return ProcSummary(norm(proc.name), proc.kind == "trigger", publisher, frozenset(names), frozenset(ints),
-                       element, frozenset(returns), {k: frozenset(v) for k, v in effects.items()},
-                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned),
-                       frozenset(used_otherwise), {k: frozenset(v) for k, v in members.items()},
-                       {k: frozenset(v) for k, v in local_types.items()}, pending)
-
-
-def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
-    """The summary of a procedure whose body has been parsed (its ``body_facts`` go to :meth:`ProcSummary.restore`)."""
-    return _proc_summary(proc, element)
-
-
-def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: list[ProcSummary],
-                     elided: frozenset[tuple[int, int]]) -> None:
-    stack = list(obj.sections)
-    while stack:
-        el = stack.pop()
-        refs: set[str] = set()
-        _type_names(el.type, refs)
-        if el.source is not None:
-            for node in iter_nodes(el.source):
-                if isinstance(node, n.Identifier):
-                    refs.add(norm(node.name))
-                elif isinstance(node, n.MemberAccess):
-                    refs.add(norm(node.member))
-        refs.update(norm(a.strip().strip('"').replace('""', '"')) for a in el.args[1:2])
-        if el.name and refs:
-            out[norm(el.name)] = frozenset(refs) | out.get(norm(el.name), frozenset())
-        for v in el.variables:
-            names: set[str] = set()
-            _type_names(v.type, names)
-            out[norm(v.name)] = frozenset(names)
-        procs.extend(_proc_summary(t, norm(el.name or ""), elided) for t in el.triggers)
-        stack.extend(el.children)
-
-
-def summarize(unit: n.CompilationUnit, elided: frozenset[tuple[int, int]] = frozenset()) -> list[ObjectSummary]:
-    """What the fixpoint needs of each object of a parsed file; ``elided`` are the bodies (by the line
-    and column of their ``begin``) a skeleton parse left out."""
-    out: list[ObjectSummary] = []
-    for obj in unit.objects:
-        globals_: dict[str, frozenset[str]] = {}
-        for v in obj.variables:
-            names: set[str] = set()
-            _type_names(v.type, names)
-            globals_[norm(v.name)] = frozenset(names)
-        procs = [_proc_summary(p, "", elided) for p in (*obj.triggers, *obj.procedures)]
-        _element_globals(obj, globals_, procs, elided)
-        props = {norm(p.name): p for p in obj.properties}
-        table: str | None = None
-        if obj.kind == "table":
-            table = obj.name
-        elif obj.kind == "tableextension":
-            table = obj.extends
-        elif "sourcetable" in props:
-            table = property_text(props["sourcetable"])
-        elif "tableno" in props:
-            table = property_text(props["tableno"])
-        base = obj.extends if obj.kind in _EXTENSION_KINDS and obj.extends else obj.name
-        out.append(ObjectSummary(obj.kind, obj.name, obj.id, _names_of(base), _names_of(table) if table else [],
-                                 globals_, procs))
-    return out
 
 
 # --------------------------------------------------------------------------- lookups over the index
@@ -304,13 +54,13 @@ class Lookups:
         for key, ix in indexes.items():
             for o in ix.objects:
                 name = norm(o.name)
-                base = o.extends if o.kind in _EXTENSION_KINDS and o.extends else o.name
+                base = o.extends if o.kind in EXTENSION_KINDS and o.extends else o.name
                 self.bases.setdefault(key, set()).add(norm(base))
                 self.decl.setdefault(name, set()).add(key)
                 if o.id is not None:
                     self.ids.setdefault(o.id, set()).add(key)
                     self.ids_of.setdefault(name, set()).add(o.id)
-                if o.extends and (o.kind in _EXTENSION_KINDS):
+                if o.extends and (o.kind in EXTENSION_KINDS):
                     self.ext.setdefault(norm(o.extends), set()).add(key)
                 if o.kind == "interface":
                     self.interfaces.add(name)

@@ -29,7 +29,7 @@ from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import build_project
 from pbtlint.cache import Cache, default_location, file_key, grammar_hash, tool_version
-from pbtlint.closure import ObjectSummary, ProcSummary, closure
+from pbtlint.closure import closure
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
@@ -40,6 +40,7 @@ from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes
+from pbtlint.summaries import ObjectSummary, ProcSummary
 
 
 @dataclass(slots=True)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from pbtlint import nodes as n
 from pbtlint.cache import Cache, content_hash
-from pbtlint.closure import ObjectSummary, body_summary, summarize
 from pbtlint.declindex import FileIndex, index_text
 from pbtlint.elide import BodyKey
 from pbtlint.findings import Finding
@@ -23,6 +22,7 @@ from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.skeleton import BodySpan, parse_bodies, parse_skeleton
 from pbtlint.source import read_source_bytes
+from pbtlint.summaries import ObjectSummary, body_summary, summarize
 
 
 @dataclass(frozen=True, slots=True)

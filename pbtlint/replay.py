@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.cache import Cache
-from pbtlint.closure import ObjectSummary
 from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
 from pbtlint.skeleton import body_nodes
+from pbtlint.summaries import ObjectSummary
 
 
 @dataclass(frozen=True, slots=True)
