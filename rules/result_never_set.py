@@ -89,10 +89,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pbtlint.dictionaries import codeunit_location, enqueue_location, results_reads, site_id_vars
+from pbtlint.dictionaries import codeunit_location, enqueue_location
 from pbtlint.dictionary_keys import ResultInfo, result_info
 from pbtlint.findings import Finding, Location, Severity
 from pbtlint.rule import Rule, RuleMeta
+from pbtlint.task_filters import results_reads, site_id_vars
 
 
 class ResultNeverSet(Rule):

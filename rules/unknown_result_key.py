@@ -91,21 +91,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from pbtlint.dictionaries import (
-    TaskFilter,
     codeunit_location,
     describe_get,
     keys_read,
     lookups,
     passing_path,
     quote_keys,
-    site_id_vars,
-    task_filter,
     track_results,
 )
 from pbtlint.dictionary_keys import ResultInfo, result_info
 from pbtlint.findings import Finding, Location, Severity
 from pbtlint.model import ObjectInfo
 from pbtlint.rule import Rule, RuleMeta
+from pbtlint.task_filters import TaskFilter, site_id_vars, task_filter
 
 
 class UnknownResultKey(Rule):

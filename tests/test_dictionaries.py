@@ -15,9 +15,7 @@ from pbtlint.dictionaries import (
     constant_keys,
     keys_read,
     lookups,
-    results_reads,
     same_expr,
-    task_filter,
     track_parameters,
     track_results,
 )
@@ -25,6 +23,7 @@ from pbtlint.dictionary_keys import result_info, site_parameter_keys
 from pbtlint.findings import Location
 from pbtlint.frontend import parse_file
 from pbtlint.scope import Scope
+from pbtlint.task_filters import results_reads, task_filter
 
 PAGE = """
 page 50100 "Stock Card"

@@ -21,15 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.dictionaries import (
-    TaskFilter,
-    keys_read,
-    lookups,
-    site_id_vars,
-    task_filter,
-    track_parameters,
-    track_results,
-)
+from pbtlint.dictionaries import keys_read, lookups, track_parameters, track_results
 from pbtlint.dictionary_keys import site_parameter_keys
 from pbtlint.enqueue import EnqueueSite, TaskCodeunit
 from pbtlint.model import ObjectInfo
@@ -37,6 +29,7 @@ from pbtlint.project import AppManifest, Dependency, discover
 from pbtlint.runner import analyze_projects, display_path
 from pbtlint.shim.manifest import SourceLocation
 from pbtlint.span import Span
+from pbtlint.task_filters import TaskFilter, site_id_vars, task_filter
 
 DEFAULT_ID_RANGE = (99900, 99999)
 """The top of the per-tenant extension range (50000-99999): unlikely to clash with the analyzed app."""
