@@ -118,6 +118,19 @@ TRIGGER_OPERATIONS: dict[str, tuple[str, int]] = {
     "rename": ("Rename", -1),
 }
 
+def constant_bool_arg(args: tuple[n.Expr, ...], index: int) -> bool | None:
+    """The constant boolean argument at ``index`` (False when absent, True for index -1, as for the
+    RunTrigger of ``TRIGGER_OPERATIONS``), or None when it is not a constant."""
+    if index < 0:
+        return True
+    if index >= len(args):
+        return False
+    a = args[index]
+    if isinstance(a, n.LiteralValue) and a.kind == "boolean":
+        return a.value.casefold() == "true"
+    return None
+
+
 WRITE_METHODS = frozenset({"insert", "modify", "modifyall", "delete", "deleteall", "rename", "truncate"})
 UI_GLOBALS = frozenset({"message", "confirm", "strmenu", "hyperlink", "download", "downloadfromstream", "upload",
                         "uploadintostream", "runhyperlink"})

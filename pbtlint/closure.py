@@ -6,8 +6,9 @@ code and declarations name (variables' types, ``Codeunit::X``, ``Database::X``, 
 objects' extensions, the implementers of interfaces named, and the subscribers of the events that
 reachable code raises (publisher procedures called, table operations on tables named). A procedure
 of a parsed file is reachable when its name is called by reachable code, when it is a trigger that
-the call graph may enter (``OnRun`` of a codeunit named, table triggers of a table written to), or
-when it subscribes to a raised event. Callers of the background-task objects' procedures are found
+the call graph may enter (``OnRun`` of a codeunit named, table triggers of a table written to with
+its triggers run: ``Modify(true)`` or ``Modify(X)``, not ``Modify()``), or when it subscribes to a
+raised event. Callers of the background-task objects' procedures are found
 through a text scan for the objects' names (:func:`mentions`). Everything is over-approximated by
 name, so that the project built from the chosen files resolves the reachable code exactly as the
 whole project does.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pbtlint.declindex import FileIndex
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
-from pbtlint.summaries import EXTENSION_KINDS, ObjectSummary, ProcSummary
+from pbtlint.summaries import EXTENSION_KINDS, TRIGGERS, ObjectSummary, ProcSummary
 
 Key = str  # a file, as the caller names it
 _PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
@@ -442,11 +443,15 @@ class _Fixpoint:
                         named.add(r[1:])  # a dataitem, a name used as its own type, Codeunit::X
                 hit = self.files_named(named)
                 self.include(sorted(hit))
+            if op.endswith(TRIGGERS):  # the table triggers of a write (its events come with the plain op)
+                ops = {op[:-len(TRIGGERS)]}
+            else:
+                ops = {op} if op == "validate" else set()
+                if op != "run":
+                    written_tables |= {(name, op) for name in named & look.tables}  # type: ignore[arg-type]
             for t in hit:
                 for f in look.file_family(t):
-                    self.want(f, called.get(t, loose), op == "run", set() if op == "run" else {op})
-            if op != "run":
-                written_tables |= {(name, op) for name in named & look.tables}  # type: ignore[arg-type]
+                    self.want(f, called.get(t, loose), op == "run", ops)
         if proc.returns:  # X.Get().Member(): what callers call on the result
             returned = self.files_named(proc.returns)
             self.include(sorted(returned))

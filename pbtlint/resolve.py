@@ -156,18 +156,6 @@ def _pick(procs: list[ProcInfo], nargs: int) -> list[ProcInfo]:
     return exact or procs
 
 
-def _bool_arg(args: tuple[n.Expr, ...], index: int) -> bool | None:
-    """A constant boolean argument (False when absent), or None when it is not constant."""
-    if index < 0:
-        return True
-    if index >= len(args):
-        return False
-    a = args[index]
-    if isinstance(a, n.LiteralValue) and a.kind == "boolean":
-        return a.value.casefold() == "true"
-    return None
-
-
 def field_name(expr: n.Expr) -> str | None:
     """The field an argument names: ``"No."``, ``Rec."No."``, ``FieldNo("No.")``."""
     if isinstance(expr, n.Identifier):
@@ -240,8 +228,8 @@ class _Resolver:
         if var is None or var.type_name != "recordref":
             return
         if m == "open":
-            temp = PERSISTENT if _bool_arg(call.args, 1) is False else (
-                Temp("temporary") if _bool_arg(call.args, 1) else UNKNOWN)
+            temp = PERSISTENT if b.constant_bool_arg(call.args, 1) is False else (
+                Temp("temporary") if b.constant_bool_arg(call.args, 1) else UNKNOWN)
         else:
             temp = scope.receiver(call.args[0]).temp or UNKNOWN if call.args else UNKNOWN
         observed.setdefault(var, []).append(temp)
@@ -394,7 +382,7 @@ class _Resolver:
         """Triggers and trigger events run by a record operation (``Modify(true)``, ``Validate(F)``...)."""
         if m in b.TRIGGER_OPERATIONS:
             suffix, index = b.TRIGGER_OPERATIONS[m]
-            run = _bool_arg(args, index)
+            run = b.constant_bool_arg(args, index)
             if table is None:
                 if run is False:
                     return ()
@@ -542,7 +530,7 @@ class _Resolver:
         builtin = f"recordref.{m}"
         if m in b.TRIGGER_OPERATIONS:
             suffix, index = b.TRIGGER_OPERATIONS[m]
-            if _bool_arg(args, index) is not False:
+            if b.constant_bool_arg(args, index) is not False:
                 return self._opaque_site(scope, node, member, args, recv, "recordref-trigger",
                                          f"RecordRef/On{suffix}",
                                          f"RecordRef.{member}: On{suffix} of a table known only at run time",

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pbtlint import nodes as n
+from pbtlint.al_builtins import TRIGGER_OPERATIONS, constant_bool_arg
 from pbtlint.model import property_text
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
@@ -115,6 +116,23 @@ _STATIC_RECEIVERS = frozenset({"codeunit", "report", "xmlport", "page", "query",
                                "taskscheduler", "session"})
 
 
+TRIGGERS = "!"
+"""Suffix of an effect whose table triggers may run: ``modify!`` for ``Modify(true)`` or ``Modify(X)``,
+beside the ``modify`` every ``Modify`` has (the table's trigger events run either way)."""
+
+
+def _receivers(recv: n.Expr, local_types: dict[str, set[str]]) -> set[str]:
+    """What an operation's receiver may be: the object names of a variable's type, ``@name`` for
+    another name (``@rec``, a global, a data item), ``*`` for anything; nothing for ``Codeunit``,
+    ``Page``... (the call's arguments say what runs)."""
+    if isinstance(recv, n.Identifier):
+        r = norm(recv.name)
+        if r in local_types:
+            return local_types[r] or {"*"}
+        return set() if r in _STATIC_RECEIVERS else {"@" + r}
+    return {"*"}
+
+
 def _effect(op: str) -> str | None:
     """``modify`` for Modify/ModifyAll..., ``run`` for Run/RunModal/EnqueueBackgroundTask..., else None."""
     return _TABLE_OPS.get(op) or ("run" if op in _RUN_NAMES else None)
@@ -156,15 +174,7 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                     other.add(key)
                 op = _effect(key)
                 if op is not None:
-                    recv = node.receiver
-                    if isinstance(recv, n.Identifier):
-                        r = norm(recv.name)
-                        if r in local_types:
-                            effects.setdefault(op, set()).update(local_types[r] or {"*"})
-                        elif r not in _STATIC_RECEIVERS:
-                            effects.setdefault(op, set()).add("@" + r)
-                    else:
-                        effects.setdefault(op, set()).add("*")
+                    effects.setdefault(op, set()).update(_receivers(node.receiver, local_types))
             elif isinstance(node, n.ScopeAccess):
                 names.add(norm(node.right))
                 other.add(norm(node.right))
@@ -179,6 +189,12 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                 called = norm(callee.member if isinstance(callee, n.MemberAccess) else getattr(callee, "name", ""))
                 if called in _RUN_NAMES:  # Codeunit.Run(50100), Report.RunModal(206)...
                     ints.update(_int_literals(node.args))
+                operation = TRIGGER_OPERATIONS.get(called)
+                if operation is not None and constant_bool_arg(node.args, operation[1]) is not False:
+                    # Modify(true), Rename(...): the table's triggers run (Modify() runs only its events)
+                    runs = effects.setdefault(_TABLE_OPS[called] + TRIGGERS, set())
+                    runs.update(_receivers(callee.receiver, local_types) if isinstance(callee, n.MemberAccess)
+                                else {"@rec"})
                 op = _effect(called)
                 if op is not None and isinstance(callee, n.MemberAccess) and isinstance(callee.receiver, n.Identifier) \
                         and norm(callee.receiver.name) in _STATIC_RECEIVERS:  # Codeunit.Run(Codeunit::X)

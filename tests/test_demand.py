@@ -144,11 +144,12 @@ def _replace(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(("file", "old", "new", "path"), [
     # inside a reached body, keeping what it calls and writes: the previous choice holds
     ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); // why", "same-choice"),
-    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(true);", "same-choice"),
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);", "same-choice"),
     ("DemandTask.Codeunit.al", "Results.Add('Total', '1');", "Results.Add('Total', '2');", "same-choice"),
     ("DemandPage.Page.al", "if CompletedTaskId <> TaskId then", "if TaskId <> CompletedTaskId then", "same-choice"),
     # a reached body now writes something else, calls something new, or a line moves: the closure runs
     ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); Entry.Modify();", "closure"),
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(true);", "closure"),  # OnDelete runs
     ("DemandHelper.Codeunit.al", "Commit();", "Commit(); NotCalled();", "closure"),
     ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "\n        Entry.DeleteAll();", "closure"),
     # a file nothing reached declares something else: the closure runs
