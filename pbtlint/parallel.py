@@ -132,4 +132,9 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # everything allocated meanwhile sits in the youngest generation: turned back on, the
+            # collector would walk it all at the next allocation (2 s after a Base Application run).
+            # Moved to the oldest generation, it waits for a full collection like any long-lived data.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
