@@ -225,7 +225,7 @@ def _size(path: Path) -> int:
 def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, choice: Choice | None = None
              ) -> tuple[RunResult, dict, dict[str, int]]:
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
-    with worker_pool(jobs) as pool:
+    with worker_pool(jobs) as pool, cache.deferred_writes() if cache is not None else contextlib.nullcontext():
         return _analyze_in(workspace, files, cache, jobs, pool, choice)
 
 
