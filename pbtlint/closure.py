@@ -130,6 +130,9 @@ class _State:
     shallow: dict[Key, set[str]] = field(default_factory=dict)  # names whose bodies callers need
     caller_wants: dict[Key, set[str]] = field(default_factory=dict)  # names callers call in their objects
     bodies_only: set[int] = field(default_factory=set)
+    # object base names -> the family's files, and (how many of them were parsed, their globals) then
+    family_globals: dict[tuple[str, ...], tuple[frozenset[Key], tuple[int, dict[str, frozenset[str]]]]] = \
+        field(default_factory=dict)
 
 
 Group = tuple[tuple[str, ...], tuple[str, ...]]
@@ -539,12 +542,23 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
 
 
 def _family_globals(st: _State, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:
+    """The global variables of ``obj``'s family (its base and extensions) parsed so far, with the object
+    names of their types; remembered until another file of the family is parsed."""
+    base = tuple(obj.base)
+    files, known = st.family_globals.get(base, (None, None))
+    if files is None:
+        files = frozenset(f for b in base for f in look.family(b))
+    parsed = sum(1 for f in files if f in st.parsed)
+    if known is not None and known[0] == parsed:
+        return known[1]
     out: dict[str, frozenset[str]] = {}
-    for f in {f for base in obj.base for f in look.family(base)}:
+    bases = set(base)
+    for f in files:
         for o in st.parsed.get(f, ()):
-            if set(o.base) & set(obj.base):
+            if bases.intersection(o.base):
                 for k, v in o.globals.items():
                     out[k] = out.get(k, frozenset()) | v
+    st.family_globals[base] = (files, (parsed, out))
     return out
 
 
