@@ -46,19 +46,15 @@ def _claim(counter: Any, step: int) -> int:
     return first
 
 
-def _take_share(fn: Callable[[Any, bool], Any], items: Sequence[Any], order: Sequence[int], step: int,
-                counter: Any, in_worker: bool) -> list[tuple[int, Any]]:
-    """Claim ``step`` items of ``order`` at a time from ``counter`` and run them, until none is left."""
+def _worker_share(fn: Callable[[Any, bool], Any], items: Sequence[Any], order: Sequence[int], step: int,
+                  limit: int) -> list[tuple[int, Any]]:
+    """In a worker: claim ``step`` items of ``order`` at a time and run them, until none is left or
+    ``limit`` are done (their results then travel back while the next share goes on)."""
     out: list[tuple[int, Any]] = []
-    while (first := _claim(counter, step)) < len(order):
+    while len(out) < limit and (first := _claim(_counter, step)) < len(order):
         for index in order[first:first + step]:
-            out.append((index, fn(items[index], in_worker)))
+            out.append((index, fn(items[index], True)))
     return out
-
-
-def _worker_share(fn: Callable[[Any, bool], Any], items: Sequence[Any], order: Sequence[int], step: int
-                  ) -> list[tuple[int, Any]]:
-    return _take_share(fn, items, order, step, _counter, True)
 
 
 @contextlib.contextmanager
@@ -94,26 +90,37 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
         order = sorted(range(len(items)), key=lambda i: -weights[i])
         step = 1
     results: list[Any] = [None] * len(items)
+    workers = jobs - 1
+    limit = max(16, len(items) // (8 * workers))  # a worker's results come back in about eight parts
     with contextlib.ExitStack() as stack:
         if pool is None:
-            pool = _forked_pool(jobs - 1)
+            pool = _forked_pool(workers)
             stack.callback(pool.join)
             stack.callback(pool.terminate)
         counter = pool.pbtlint_counter
         counter.value = 0  # every task of the previous round has finished
-        tasks = [pool.apply_async(_worker_share, (fn, items, order, step)) for _ in range(jobs - 1)]
+        shares: list[Any] = []
+
+        def collect(block: bool) -> None:
+            for share in [s for s in shares if block or s.ready()]:
+                shares.remove(share)
+                for index, result in share.get():
+                    results[index] = result
+            while len(shares) < 2 * workers and counter.value < len(order):  # two shares queued per worker
+                shares.append(pool.apply_async(_worker_share, (fn, items, order, step, limit)))
+
         try:
-            mine = _take_share(fn, items, order, step, counter, False)
+            collect(False)
+            while (first := _claim(counter, step)) < len(order):
+                for index in order[first:first + step]:
+                    results[index] = fn(items[index], False)
+                collect(False)
         except BaseException:  # let the workers stop before the error goes up
             counter.value = len(order)
-            for task in tasks:
-                task.wait()
+            for share in shares:
+                share.wait()
             raise
-        for index, result in mine:
-            results[index] = result
-        for task in tasks:
-            for index, result in task.get():
-                results[index] = result
+        collect(True)
     return results
 
 
