@@ -313,10 +313,29 @@ def _loop_key(scope: Scope, key: n.Expr, loop_vars: list[VarInfo] | None) -> boo
     return bool(loop_vars) and isinstance(key, n.Identifier) and scope.var(key.name) in loop_vars
 
 
+def held_check(scope: Scope, expr: n.Expr) -> n.Expr:
+    """What a Boolean local variable holds when it is assigned once in its procedure and never passed
+    to a call (``Found := Params.ContainsKey(K); if Found then ...`` tests ``Params.ContainsKey(K)``);
+    ``expr`` itself otherwise."""
+    if not isinstance(expr, n.Identifier) or scope.proc.node.body is None:
+        return expr
+    var = scope.var(expr.name)
+    if var is None or var.scope != "local" or var.type_name != "boolean":
+        return expr
+    values: list[n.Expr] = []
+    for node in iter_nodes(scope.proc.node.body):
+        if isinstance(node, n.Assign) and isinstance(node.target, n.Identifier) and scope.var(node.target.name) is var:
+            values.append(node.value)
+        elif isinstance(node, n.Call) and any(isinstance(a, n.Identifier) and scope.var(a.name) is var
+                                              for a in node.args):
+            return expr  # maybe a var argument: the callee may set it
+    return values[0] if len(values) == 1 and isinstance(values[0], n.Call) else expr
+
+
 def _dominated_by_check(tracking: Tracking, scope: Scope, facts: tuple[Fact, ...], key: n.Expr,
                         texts: tuple[str, ...] | None) -> bool:
     for fact in facts:
-        e = fact.expr
+        e = held_check(scope, fact.expr) if fact.holds else fact.expr
         if not fact.holds or not isinstance(e, n.Call) or not isinstance(e.callee, n.MemberAccess):
             continue
         m = norm(e.callee.member)

@@ -3,8 +3,9 @@
 ## What it does
 Finds `Get(Key)` calls on the `Results` dictionary of `OnPageBackgroundTaskCompleted` (matched by
 position, and followed into the procedures it is passed to) that nothing protects: no true
-`ContainsKey(Key)` (or `Get(Key, Value)`) on the same dictionary and key before them, no loop over
-its `Keys`, no `[TryFunction]` around them (the procedure itself, or every caller of it). A
+`ContainsKey(Key)` (or `Get(Key, Value)`) on the same dictionary and key before them (also held in
+a Boolean local that is assigned once and never passed to a call), no loop over its `Keys`, no
+`[TryFunction]` around them (the procedure itself, or every caller of it). A
 `Get(Key, Value)` whose result is ignored (a statement of its own) is reported too, and so is
 `Evaluate(X, Results.Get(Key))`: `Get` fails before `Evaluate` can return false.
 
