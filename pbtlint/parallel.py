@@ -1,7 +1,8 @@
-"""Run a function over many items with every core: the calling process and ``jobs - 1`` forked workers
-take the next items from one shared counter until none is left, so no process waits while another
-still has a queue of work (the end of a round costs at most one item). Small inputs (and ``jobs=1``,
-and platforms without ``fork``) run serially in the calling process.
+"""Run a function over many items with every core: ``jobs - 1`` forked workers take chunks of items from
+the front of the list while the calling process takes items one at a time from the back, until they
+meet. Chunks shrink as the work left does (each about a quarter of a process's share of what is left,
+by weight), so the calling process never waits long for a worker's last chunk. Small inputs (and
+``jobs=1``, and platforms without ``fork``) run serially in the calling process.
 
 The function receives ``in_worker``: a worker's result travels back pickled, so a function may return
 something cheaper to send (already pickled bytes, for instance) when it runs in a worker.
@@ -9,8 +10,10 @@ something cheaper to send (already pickled bytes, for instance) when it runs in 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
+import itertools
 import multiprocessing as mp
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -21,40 +24,12 @@ SERIAL_BELOW = 8
 """Fewer items than this run serially: starting a worker costs more than it saves."""
 
 
+def _run_chunk(fn: Callable[[Any, bool], Any], chunk: Sequence[Any]) -> list[Any]:
+    return [fn(item, True) for item in chunk]
+
+
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
-
-
-_counter: Any = None
-"""The claim counter of the workers of this process (inherited when they are forked)."""
-
-
-def _forked_pool(workers: int) -> Any:
-    """A pool of forked workers sharing a new claim counter with the calling process."""
-    global _counter
-    context = mp.get_context("fork")
-    _counter = counter = context.Value("q", 0)
-    pool = context.Pool(workers)
-    pool.pbtlint_counter = counter
-    return pool
-
-
-def _claim(counter: Any, step: int) -> int:
-    with counter.get_lock():
-        first = counter.value
-        counter.value = first + step
-    return first
-
-
-def _worker_share(fn: Callable[[Any, bool], Any], items: Sequence[Any], order: Sequence[int], step: int,
-                  limit: int) -> list[tuple[int, Any]]:
-    """In a worker: claim ``step`` items of ``order`` at a time and run them, until none is left or
-    ``limit`` are done (their results then travel back while the next share goes on)."""
-    out: list[tuple[int, Any]] = []
-    while len(out) < limit and (first := _claim(_counter, step)) < len(order):
-        for index in order[first:first + step]:
-            out.append((index, fn(items[index], True)))
-    return out
 
 
 @contextlib.contextmanager
@@ -65,7 +40,7 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     if jobs <= 1 or not can_fork():
         yield None
         return
-    pool = _forked_pool(jobs - 1)
+    pool = mp.get_context("fork").Pool(jobs - 1)
     try:
         yield pool
     finally:
@@ -78,49 +53,57 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
     """``[fn(item, in_worker) for item in items]``, in order, with ``jobs`` processes (those of
     ``pool`` when given, see :func:`worker_pool`).
 
-    With ``weights`` (e.g. file sizes) the items are taken one at a time, heaviest first, so that the
-    last ones to finish are small; without, ``chunk_size`` at a time in their order.
+    With ``weights`` (e.g. file sizes) the heaviest items go first (to the workers) and chunks are sized
+    by weight; without, every item weighs the same and a chunk holds at most ``chunk_size`` of them.
     """
     if jobs <= 1 or len(items) < SERIAL_BELOW or not can_fork():
         return [fn(item, False) for item in items]
     if weights is None:
         order: list[int] = list(range(len(items)))
-        step = max(1, chunk_size)
+        cost = [1] * len(items)
+        most = max(1, chunk_size)
     else:
         order = sorted(range(len(items)), key=lambda i: -weights[i])
-        step = 1
+        cost = [max(1, weights[i]) for i in order]
+        most = len(items)
+    before = [0, *itertools.accumulate(cost)]  # the weight of order[:k] is before[k]
     results: list[Any] = [None] * len(items)
     workers = jobs - 1
-    limit = max(16, len(items) // (8 * workers))  # a worker's results come back in about eight parts
+    front, back = 0, len(order)  # workers' chunks come from the front, the calling process's items from the back
+    pending: dict[Any, tuple[int, int]] = {}
     with contextlib.ExitStack() as stack:
         if pool is None:
-            pool = _forked_pool(workers)
+            pool = mp.get_context("fork").Pool(workers)
             stack.callback(pool.join)
             stack.callback(pool.terminate)
-        counter = pool.pbtlint_counter
-        counter.value = 0  # every task of the previous round has finished
-        shares: list[Any] = []
+
+        def submit() -> None:
+            nonlocal front
+            while len(pending) < 2 * workers and front < back:
+                share = (before[back] - before[front]) // (4 * jobs)  # a quarter of a process's share of what is left
+                end = bisect.bisect_right(before, before[front] + share, front + 1, back + 1) - 1
+                end = min(max(end, front + 1), front + most, back)
+                pending[pool.apply_async(_run_chunk, (fn, [items[i] for i in order[front:end]]))] = (front, end)
+                front = end
 
         def collect(block: bool) -> None:
-            for share in [s for s in shares if block or s.ready()]:
-                shares.remove(share)
-                for index, result in share.get():
+            for task in [t for t in pending if block or t.ready()]:
+                lo, hi = pending.pop(task)
+                for index, result in zip(order[lo:hi], task.get(), strict=True):
                     results[index] = result
-            while len(shares) < 2 * workers and counter.value < len(order):  # two shares queued per worker
-                shares.append(pool.apply_async(_worker_share, (fn, items, order, step, limit)))
 
         try:
-            collect(False)
-            while (first := _claim(counter, step)) < len(order):
-                for index in order[first:first + step]:
-                    results[index] = fn(items[index], False)
+            submit()
+            while back > front:
+                back -= 1
+                results[order[back]] = fn(items[order[back]], False)
                 collect(False)
-        except BaseException:  # let the workers stop before the error goes up
-            counter.value = len(order)
-            for share in shares:
-                share.wait()
+                submit()
+            collect(True)
+        except Exception:  # let the workers finish what they hold before the error goes up
+            for task in pending:
+                task.wait()
             raise
-        collect(True)
     return results
 
 
@@ -141,7 +124,9 @@ def gc_paused() -> Iterator[None]:
         if was_enabled:
             # everything allocated meanwhile sits in the youngest generation: turned back on, the
             # collector would walk it all at the next allocation (2 s after a Base Application run).
-            # Moved to the oldest generation, it waits for a full collection like any long-lived data.
-            gc.freeze()
-            gc.unfreeze()
+            # Moved to the oldest generation, it waits for a full collection like any long-lived data
+            # (not when the host froze objects itself: unfreezing would release those too).
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
