@@ -146,6 +146,7 @@ class Cache:
         self._queue: queue.SimpleQueue[tuple[Path, bytes] | None] | None = None
         self._pending: dict[Path, bytes] = {}
         self._writer_pid = 0
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def deferred_writes(self) -> Iterator[None]:
@@ -157,9 +158,11 @@ class Cache:
         def drain() -> None:
             while (item := pending.get()) is not None:
                 path, data = item
-                self._write_now(path, data)
-                if self._pending.get(path) is data:
-                    del self._pending[path]
+                with contextlib.suppress(Exception):  # an entry that cannot be written is only not cached
+                    self._write_now(path, data)
+                with self._lock:  # a newer entry for the same path stays waiting until it is written
+                    if self._pending.get(path) is data:
+                        del self._pending[path]
 
         writer = threading.Thread(target=drain, name="pbtlint-cache-writer", daemon=True)
         writer.start()
@@ -197,7 +200,8 @@ class Cache:
 
     def _write_bytes(self, path: Path, data: bytes) -> None:
         if self._queue is not None and os.getpid() == self._writer_pid:
-            self._pending[path] = data
+            with self._lock:
+                self._pending[path] = data
             self._queue.put((path, data))
         else:
             self._write_now(path, data)

@@ -314,9 +314,10 @@ def _loop_key(scope: Scope, key: n.Expr, loop_vars: list[VarInfo] | None) -> boo
 
 
 def held_check(scope: Scope, expr: n.Expr) -> n.Expr:
-    """What a Boolean local variable holds when it is assigned once in its procedure and never passed
-    to a call (``Found := Params.ContainsKey(K); if Found then ...`` tests ``Params.ContainsKey(K)``);
-    ``expr`` itself otherwise."""
+    """What a Boolean local variable holds when it is assigned once in its procedure, is no loop
+    variable and is never passed to a call (``Found := Params.ContainsKey(K); if Found then ...`` tests
+    ``Params.ContainsKey(K)``); ``expr`` itself otherwise. Like the facts themselves, this does not
+    notice the key or the dictionary changing between the check and the ``Get``."""
     if not isinstance(expr, n.Identifier) or scope.proc.node.body is None:
         return expr
     var = scope.var(expr.name)
@@ -326,6 +327,9 @@ def held_check(scope: Scope, expr: n.Expr) -> n.Expr:
     for node in iter_nodes(scope.proc.node.body):
         if isinstance(node, n.Assign) and isinstance(node.target, n.Identifier) and scope.var(node.target.name) is var:
             values.append(node.value)
+        elif isinstance(node, n.Foreach | n.For) and isinstance(node.variable, n.Identifier) \
+                and scope.var(node.variable.name) is var:
+            return expr  # a loop variable: assigned on every iteration
         elif isinstance(node, n.Call) and any(isinstance(a, n.Identifier) and scope.var(a.name) is var
                                               for a in node.args):
             return expr  # maybe a var argument: the callee may set it
