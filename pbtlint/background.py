@@ -149,6 +149,7 @@ class _Walker:
         self.guards = Guards(project)
         enq = project.enqueue
         self.parent_session = {t.proc.key for t in enq.completion_triggers} | {t.proc.key for t in enq.error_triggers}
+        self._binders: set[str] | None = None
 
     def roots(self) -> list[BackgroundRoot]:
         out: dict[str, BackgroundRoot] = {}
@@ -163,10 +164,27 @@ class _Walker:
     def _binds_subscriptions(self, root: BackgroundRoot) -> bool:
         """Does code reachable from ``root`` (without manual subscribers) call ``BindSubscription``?
         Only then can a subscriber of an ``EventSubscriberInstance = Manual`` codeunit run there."""
-        reached = self.graph.reachable_from(
-            root.key, lambda e: not e.manual and e.target not in self.parent_session and self.guards.follow(e))
+        if self._binders is None:
+            self._binders = self._reaching_bind_subscription()
+        return root.key in self._binders
+
+    def _reaching_bind_subscription(self) -> set[str]:
+        """Every node from which a call of ``BindSubscription`` is reachable along the edges background
+        code follows without manual subscribers: one walk backwards from those calls for all roots,
+        instead of a walk forwards from each root (which had to work out the guards of every
+        procedure it passed)."""
+        g = self.graph.graph
         res = self.project.resolution
-        return any(s.builtin in BIND_SUBSCRIPTION for key in reached for s in res.sites_in(key))
+        seen = {key for key in g if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key))}
+        queue = deque(seen)
+        while queue:
+            node = queue.popleft()
+            for pred, data in g.pred[node].items():
+                if pred not in seen and any(not e.manual and e.target not in self.parent_session
+                                            and self.guards.follow(e) for e in data["edges"]):
+                    seen.add(pred)
+                    queue.append(pred)
+        return seen
 
     def walk(self, root: BackgroundRoot, result: BackgroundAnalysis, best: dict[int, Offense]) -> None:
         """Reach everything ``root`` runs (in every frame) and record its offences and opaque calls."""
