@@ -118,6 +118,7 @@ TRIGGER_OPERATIONS: dict[str, tuple[str, int]] = {
     "rename": ("Rename", -1),
 }
 
+
 def constant_bool_arg(args: tuple[n.Expr, ...], index: int) -> bool | None:
     """The constant boolean argument at ``index`` (False when absent, True for index -1, as for the
     RunTrigger of ``TRIGGER_OPERATIONS``), or None when it is not a constant."""

@@ -123,36 +123,27 @@ class AstParser:
         splices in; a rule without a method stays a Lark tree, as under Lark's transformer."""
         context = self.context
         pick = _picker(include, trailing)
+        kept = pick or _same
+        leaf: Callable[[list[Any]], Any] | None
         if name.startswith("_"):
-            leaf: Callable[[list[Any]], Any] | None = None
+            leaf = None  # the kept children themselves
         elif method is None:
             def leaf(children: list[Any]) -> Any:
                 return Tree(name, children)
-        elif not expand_single:
-            if pick is None:
-                def build(children: list[Any]) -> Any:
-                    return method(context.builder, context.extent, children)
-            else:
-                def build(children: list[Any]) -> Any:
-                    return method(context.builder, context.extent, pick(children))
-            return build
         else:
             def leaf(children: list[Any]) -> Any:
                 return method(context.builder, context.extent, children)
-        if not expand_single:
-            if leaf is None:
-                return pick or _same
-            if pick is None:
-                return leaf
-            tree_leaf = leaf
-            return lambda children: tree_leaf(pick(children))
-        single_leaf = leaf or _same
-        kept = pick or _same
+        if expand_single:
+            whole = leaf or _same
 
-        def single(children: list[Any]) -> Any:
-            children = kept(children)
-            return children[0] if len(children) == 1 else single_leaf(children)
-        return single
+            def single(children: list[Any]) -> Any:
+                children = kept(children)
+                return children[0] if len(children) == 1 else whole(children)
+            return single
+        if leaf is None or pick is None:
+            return leaf or kept
+        build = leaf
+        return lambda children: build(pick(children))
 
     def _leaf(self, name: str, method: Callable[..., Any] | None) -> Callable[[list[Any]], Any]:
         context = self.context

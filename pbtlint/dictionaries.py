@@ -63,6 +63,7 @@ class Tracking:
         self.returns: set[str] = set()
         self.via: dict[str, CallSite] = {}
         self._scopes: dict[str, Scope] = {}
+        self._held: dict[tuple[str, int], n.Expr | None] = {}
 
     def scope(self, proc: ProcInfo) -> Scope:
         found = self._scopes.get(proc.key)
@@ -313,33 +314,42 @@ def _loop_key(scope: Scope, key: n.Expr, loop_vars: list[VarInfo] | None) -> boo
     return bool(loop_vars) and isinstance(key, n.Identifier) and scope.var(key.name) in loop_vars
 
 
-def held_check(scope: Scope, expr: n.Expr) -> n.Expr:
+def _held_check(tracking: Tracking, scope: Scope, expr: n.Expr) -> n.Expr:
     """What a Boolean local variable holds when it is assigned once in its procedure, is no loop
     variable and is never passed to a call (``Found := Params.ContainsKey(K); if Found then ...`` tests
     ``Params.ContainsKey(K)``); ``expr`` itself otherwise. Like the facts themselves, this does not
-    notice the key or the dictionary changing between the check and the ``Get``."""
+    notice the key or the dictionary changing between the check and the ``Get``. (Background guards
+    have their own Boolean aliases, :class:`pbtlint.background_guards._BoolAliases`, for a value that
+    every assignment gives.) One walk of the body per procedure and variable."""
     if not isinstance(expr, n.Identifier) or scope.proc.node.body is None:
         return expr
     var = scope.var(expr.name)
     if var is None or var.scope != "local" or var.type_name != "boolean":
         return expr
+    key = (scope.proc.key, id(var))
+    if key not in tracking._held:
+        tracking._held[key] = _single_call_assigned(scope, var)
+    return tracking._held[key] or expr
+
+
+def _single_call_assigned(scope: Scope, var: VarInfo) -> n.Expr | None:
     values: list[n.Expr] = []
     for node in iter_nodes(scope.proc.node.body):
         if isinstance(node, n.Assign) and isinstance(node.target, n.Identifier) and scope.var(node.target.name) is var:
             values.append(node.value)
         elif isinstance(node, n.Foreach | n.For) and isinstance(node.variable, n.Identifier) \
                 and scope.var(node.variable.name) is var:
-            return expr  # a loop variable: assigned on every iteration
+            return None  # a loop variable: assigned on every iteration
         elif isinstance(node, n.Call) and any(isinstance(a, n.Identifier) and scope.var(a.name) is var
                                               for a in node.args):
-            return expr  # maybe a var argument: the callee may set it
-    return values[0] if len(values) == 1 and isinstance(values[0], n.Call) else expr
+            return None  # maybe a var argument: the callee may set it
+    return values[0] if len(values) == 1 and isinstance(values[0], n.Call) else None
 
 
 def _dominated_by_check(tracking: Tracking, scope: Scope, facts: tuple[Fact, ...], key: n.Expr,
                         texts: tuple[str, ...] | None) -> bool:
     for fact in facts:
-        e = held_check(scope, fact.expr) if fact.holds else fact.expr
+        e = _held_check(tracking, scope, fact.expr) if fact.holds else fact.expr
         if not fact.holds or not isinstance(e, n.Call) or not isinstance(e.callee, n.MemberAccess):
             continue
         m = norm(e.callee.member)

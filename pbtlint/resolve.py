@@ -228,8 +228,8 @@ class _Resolver:
         if var is None or var.type_name != "recordref":
             return
         if m == "open":
-            temp = PERSISTENT if b.constant_bool_arg(call.args, 1) is False else (
-                Temp("temporary") if b.constant_bool_arg(call.args, 1) else UNKNOWN)
+            temporary = b.constant_bool_arg(call.args, 1)
+            temp = PERSISTENT if temporary is False else Temp("temporary") if temporary else UNKNOWN
         else:
             temp = scope.receiver(call.args[0]).temp or UNKNOWN if call.args else UNKNOWN
         observed.setdefault(var, []).append(temp)
