@@ -175,13 +175,18 @@ class _Walker:
         procedure it passed)."""
         g = self.graph.graph
         res = self.project.resolution
-        seen = {key for key in g if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key))}
+        # Only nodes that some root reaches at all can be on such a path: working out the guards of the
+        # others (callers of BindSubscription elsewhere in the project) would be wasted.
+        live = self.graph.reachable_from([r.key for r in self.roots()],
+                                         lambda e: not e.manual and e.target not in self.parent_session)
+        seen = {key for key in live if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key))}
         queue = deque(seen)
         while queue:
             node = queue.popleft()
             for pred, data in g.pred[node].items():
-                if pred not in seen and any(not e.manual and e.target not in self.parent_session
-                                            and self.guards.follow(e) for e in data["edges"]):
+                if pred not in seen and pred in live and any(
+                        not e.manual and e.target not in self.parent_session and self.guards.follow(e)
+                        for e in data["edges"]):
                     seen.add(pred)
                     queue.append(pred)
         return seen
