@@ -208,6 +208,18 @@ def analyze_demand(
     return result
 
 
+def _unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, object]:
+    """A parse result as :func:`pbtlint.demand_work.ship` hands it back, with a worker's pickle loaded
+    (the bytes are kept: the bodies' cache entries are made of them)."""
+    data, payload = result
+    return (data, pickle.loads(data)) if data is not None and payload is None else result
+
+
+def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]
+                      ) -> tuple[tuple[bytes | None, object], list[object]]:
+    return _unpickled(result[0]), result[1]
+
+
 def _mode_key(f: _File, whole: bool) -> str:
     """The cache key of a file's parse: whole, or as a skeleton."""
     if not f.key:
@@ -267,11 +279,9 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
                      for f in need]
             with _timed("parse"):
                 results = run_parallel(work.parse_one, items, jobs, chunk_size=4,
-                                       weights=[_size(f.path) for f in need], pool=pool)
-            for f, item, (data, payload) in zip(need, items, results, strict=True):
-                if data is not None:
-                    pf, summary = pickle.loads(data)
-                elif payload == work.AGAIN:
+                                       weights=[_size(f.path) for f in need], pool=pool, receive=_unpickled)
+            for f, item, (_, payload) in zip(need, items, results, strict=True):
+                if payload == work.AGAIN:
                     pf, summary = work.parse_one(item, False)[1]  # type: ignore[misc]
                 else:
                     pf, summary = payload  # type: ignore[misc]
@@ -340,13 +350,12 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
         with _timed("bodies"):
             try:
-                results = run_parallel(work.parse_body_item, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool)
+                results = run_parallel(work.parse_body_item, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool,
+                                       receive=_bodies_unpickled)
             except RecursionError:  # a header too deeply nested to send to a worker: all here, then
                 results = [work.parse_body_item(item, False) for item in jobs_items]
         for (key, procs), item, ((data, payload), body_facts) in zip(need, jobs_items, results, strict=True):
-            if data is not None:
-                blocks = pickle.loads(data)
-            elif payload == work.AGAIN:
+            if payload == work.AGAIN:
                 (_, blocks), body_facts = work.parse_body_item(item, False)
             else:
                 blocks = payload

@@ -49,15 +49,19 @@ def worker_pool(jobs: int) -> Iterator[Any]:
 
 
 def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1,
-                 chunk_size: int = 8, weights: Sequence[int] | None = None, pool: Any = None) -> list[Any]:
+                 chunk_size: int = 8, weights: Sequence[int] | None = None, pool: Any = None,
+                 receive: Callable[[Any], Any] | None = None) -> list[Any]:
     """``[fn(item, in_worker) for item in items]``, in order, with ``jobs`` processes (those of
     ``pool`` when given, see :func:`worker_pool`).
 
     With ``weights`` (e.g. file sizes) the heaviest items go first (to the workers) and chunks are sized
     by weight; without, every item weighs the same and a chunk holds at most ``chunk_size`` of them.
+    ``receive`` turns each result, a worker's as soon as its chunk is back, into what is returned (to
+    unpickle what a worker sent while the workers still have work, not after the last chunk).
     """
     if jobs <= 1 or len(items) < SERIAL_BELOW or not can_fork():
-        return [fn(item, False) for item in items]
+        out = [fn(item, False) for item in items]
+        return out if receive is None else [receive(r) for r in out]
     if weights is None:
         order: list[int] = list(range(len(items)))
         cost = [1] * len(items)
@@ -90,13 +94,14 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
             for task in [t for t in pending if block or t.ready()]:
                 lo, hi = pending.pop(task)
                 for index, result in zip(order[lo:hi], task.get(), strict=True):
-                    results[index] = result
+                    results[index] = result if receive is None else receive(result)
 
         try:
             submit()
             while back > front:
                 back -= 1
-                results[order[back]] = fn(items[order[back]], False)
+                mine = fn(items[order[back]], False)
+                results[order[back]] = mine if receive is None else receive(mine)
                 collect(False)
                 submit()
             collect(True)
