@@ -33,18 +33,31 @@ def real_dir(directory: str) -> str:
     return os.path.realpath(directory)
 
 
+_found_files: dict[str, str] = {}
+"""Files discovery found as plain files (no symbolic link) -> their real paths, until :func:`forget_real_paths`."""
+
+
 def real_path(path: str | os.PathLike[str]) -> str:
     """``os.path.realpath(path)``, resolving each folder once per run instead of once per file (a
     Base Application file sits ten folders deep: ten ``lstat`` calls each)."""
+    found = _found_files.get(os.fspath(path))
+    if found is not None:
+        return found
     head, name = os.path.split(os.path.abspath(path))
     if not name or name in (".", "..") or os.path.islink(path):
         return os.path.realpath(path)
     return os.path.join(real_dir(head), name)
 
 
+def found_real_path(path: str | os.PathLike[str]) -> str | None:
+    """The real path of a file this run's discovery found as a plain file (so it exists), else None."""
+    return _found_files.get(os.fspath(path))
+
+
 def forget_real_paths() -> None:
-    """Drop the folders :func:`real_path` remembers (a new run may see a changed tree)."""
+    """Drop the folders and files :func:`real_path` remembers (a new run may see a changed tree)."""
     real_dir.cache_clear()
+    _found_files.clear()
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".alpackages", ".snapshots", ".output", ".pbtlint-cache"})
 """Folder names (compared case-insensitively) that discovery never enters."""
@@ -367,13 +380,19 @@ class _Collector:
                 current = self.app(directory, anonymous=False)
                 nested = True
             subdirs: list[Path] = []
+            here: str | None = None  # the folder's real path, when a file needs it
             for entry in entries:
                 if entry.name.lower() in SKIP_DIRS:
                     continue
                 if _is_dir(entry):
                     subdirs.append(Path(entry.path))
                 elif entry.name.lower().endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
-                    self.add_file(current, Path(entry.path))  # a broken link: reading it says why
+                    path = Path(entry.path)
+                    if not _is_link(entry):  # its folder's real path and its name: no lstat of its own
+                        if here is None:
+                            here = real_dir(os.path.abspath(directory))
+                        _found_files[os.fspath(path)] = os.path.join(here, entry.name)
+                    self.add_file(current, path)  # a broken link: reading it says why
             stack.extend((d, current) for d in reversed(subdirs))
         return nested
 
@@ -383,6 +402,13 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True
 
 
 def _is_bad_link(entry: os.DirEntry[str]) -> bool:

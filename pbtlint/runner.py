@@ -22,7 +22,7 @@ from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.packages import PackageLimits, read_package
 from pbtlint.parallel import gc_paused
 from pbtlint.pickling import fast_pickling
-from pbtlint.project import MANIFEST_NAME, App, Workspace, discover, real_dir, real_path
+from pbtlint.project import MANIFEST_NAME, App, Workspace, discover, found_real_path, real_dir, real_path
 from pbtlint.rule import Rule, all_rules
 from pbtlint.span import Span
 
@@ -67,7 +67,9 @@ def display_path(path: Path, base: Path | None = None) -> str:
     # realpath, unlike resolve(), accepts symlink loops; the folder is resolved once per run
     root = real_path(base) if base is not None else real_dir(os.getcwd())
     # a broken link (dangling, or a loop) is shown as itself, not as where it leads
-    real = real_path(path) if os.path.exists(path) else os.path.abspath(path)
+    real = found_real_path(path)
+    if real is None:
+        real = real_path(path) if os.path.exists(path) else os.path.abspath(path)
     if real == root:
         return "."
     prefix = root if root.endswith(os.sep) else root + os.sep
