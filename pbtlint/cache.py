@@ -143,6 +143,7 @@ class Cache:
         self.max_bytes = max_bytes
         self.version = version or tool_version()
         self.writable = True
+        self.index_delta: set[str] = set()  # keys that load_indexes found in the delta, not the bundle
         self._queue: queue.SimpleQueue[tuple[Path, bytes] | None] | None = None
         self._pending: dict[Path, bytes] = {}
         self._writer_pid = 0
@@ -239,15 +240,32 @@ class Cache:
     # ------------------------------------------------------------------ declaration indexes
 
     def load_indexes(self) -> dict[str, Any]:
-        """file key -> cached index entry (one bundle, read once per run)."""
-        value = self._read(self.base / "index.pickle")
+        """file key -> cached index entry: the bundle, read once per run, with the delta written since
+        (:meth:`save_index_delta`); the delta's keys are kept in :attr:`index_delta`."""
+        entries = self._entries(self.base / "index.pickle")
+        delta = self._entries(self.base / "index-delta.pickle") if entries else {}
+        self.index_delta = set(delta)
+        entries.update(delta)
+        return entries
+
+    def _entries(self, path: Path) -> dict[str, Any]:
+        value = self._read(path)
         if not isinstance(value, dict) or value.get("version") != self.version:
             return {}
         entries = value.get("entries")
         return entries if isinstance(entries, dict) else {}
 
     def save_indexes(self, entries: dict[str, Any]) -> None:
+        """Write the whole bundle (and drop the delta)."""
         self._write(self.base / "index.pickle", {"version": self.version, "entries": entries})
+        self._write(self.base / "index-delta.pickle", {"version": self.version, "entries": {}})
+        self.index_delta = set()
+
+    def save_index_delta(self, entries: dict[str, Any]) -> None:
+        """Write only ``entries`` (the few files indexed since the bundle was), beside the bundle: a
+        later :meth:`load_indexes` reads both."""
+        self._write(self.base / "index-delta.pickle", {"version": self.version, "entries": entries})
+        self.index_delta = set(entries)
 
     # ------------------------------------------------------------------ parsed files
 

@@ -186,8 +186,7 @@ def analyze_demand(
     kept = _unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if kept is not None and cache is not None:
         result, stored = kept
-        keys = {f.key for f in files}
-        cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+        _save_indexes(cache, bundle, files, todo)
         cache.save_stats(stats)
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(todo), 0, 0, 0, "unchanged-closure")
@@ -196,8 +195,7 @@ def analyze_demand(
     result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
     if cache is not None:
         if todo:
-            keys = {f.key for f in files}
-            cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+            _save_indexes(cache, bundle, files, todo)
             cache.save_stats(stats)
         cache.put_run(run_key, stored)
         cache.prune()
@@ -218,6 +216,23 @@ def _unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, objec
 def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]
                       ) -> tuple[tuple[bytes | None, object], list[object]]:
     return _unpickled(result[0]), result[1]
+
+
+def _save_indexes(cache: Cache, bundle: dict[str, work.IndexEntry], files: list[_File], indexed: list[_File]
+                  ) -> None:
+    """Write the entries of the files this run indexed. While the files indexed since the bundle was last
+    written are few, only they go to the delta beside it (rewriting ten thousand entries for one edited
+    file cost more than the edit's analysis saved); beyond that, or when there was no bundle (a first
+    run), the whole bundle is written again, with today's files only."""
+    delta = cache.index_delta | {f.key for f in indexed if f.key}
+    if len(indexed) < len(files) and len(delta) <= max(_FEW_INDEXED, len(files) // 100):
+        cache.save_index_delta({k: bundle[k] for k in delta if k in bundle})
+        return
+    keys = {f.key for f in files}
+    cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+
+
+_FEW_INDEXED = 16
 
 
 def _mode_key(f: _File, whole: bool) -> str:

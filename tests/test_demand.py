@@ -189,3 +189,50 @@ def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> 
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure"
     assert after.findings == analyze([copy]).findings
+
+
+def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    bundle = cache / "v1" / "index.pickle"
+    assert bundle.is_file()
+    written = bundle.stat().st_mtime_ns
+    files = sorted(copy.rglob("*.al"))
+    originals = [p.read_bytes() for p in files[:2]]
+    for number, path in enumerate(files[:2], 1):  # two edits, one file each, no line added
+        text = originals[number - 1]
+        end = text.rindex(b"}") + 1
+        path.write_bytes(text[:end] + f" // edit {number}".encode() + text[end:])
+        after = demand.analyze_demand([copy], cache_dir=cache)
+        assert demand.last_stats is not None and demand.last_stats.indexed == 1  # the delta holds the earlier edit
+        assert after.findings == analyze([copy]).findings
+    assert bundle.stat().st_mtime_ns == written  # a few files indexed: only the delta was written
+    store = Cache(cache)
+    assert len(store.load_indexes()) == len(files) + 2 and len(store.index_delta) == 2  # bundle + delta
+    files[0].write_bytes(originals[0])  # back to what the first run saw
+    reverted = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path in ("unchanged-closure", "same-choice")  # not the whole fixpoint again
+    assert reverted.findings == analyze([copy]).findings
+    demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "warm"
+
+
+def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demand, "_FEW_INDEXED", 1)
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    files = sorted(copy.rglob("*.al"))
+    keys_before = set(Cache(cache).load_indexes())
+    for path in files[:2]:
+        path.write_text(path.read_text(encoding="utf-8-sig") + "\n// edited\n", encoding="utf-8")
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.indexed == 2
+    store = Cache(cache)
+    keys_after = set(store.load_indexes())
+    assert not store.index_delta  # rewritten whole: no delta left
+    assert len(keys_after) == len(keys_before) and keys_after != keys_before  # today's files only
+    assert after.findings == analyze([copy]).findings
