@@ -143,7 +143,7 @@ class Cache:
         self.max_bytes = max_bytes
         self.version = version or tool_version()
         self.writable = True
-        self.index_delta: set[str] = set()  # keys that load_indexes found in the delta, not the bundle
+        self.index_delta: set[str] = set()  # the keys load_indexes found in the delta (maybe in the bundle too)
         self._queue: queue.SimpleQueue[tuple[Path, bytes] | None] | None = None
         self._pending: dict[Path, bytes] = {}
         self._writer_pid = 0

@@ -213,6 +213,12 @@ def _unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, objec
     return (data, pickle.loads(data)) if data is not None and payload is None else result
 
 
+def _tree_unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, object]:
+    """Like :func:`_unpickled`, without the bytes (the worker has cached them already)."""
+    data, payload = result
+    return (None, pickle.loads(data)) if data is not None and payload is None else result
+
+
 def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]
                       ) -> tuple[tuple[bytes | None, object], list[object]]:
     return _unpickled(result[0]), result[1]
@@ -294,7 +300,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
                      for f in need]
             with _timed("parse"):
                 results = run_parallel(work.parse_one, items, jobs, chunk_size=4,
-                                       weights=[_size(f.path) for f in need], pool=pool, receive=_unpickled)
+                                       weights=[_size(f.path) for f in need], pool=pool, receive=_tree_unpickled)
             for f, item, (_, payload) in zip(need, items, results, strict=True):
                 if payload == work.AGAIN:
                     pf, summary = work.parse_one(item, False)[1]  # type: ignore[misc]

@@ -34,16 +34,18 @@ def real_dir(directory: str) -> str:
 
 
 _found_files: dict[str, str] = {}
-"""Files discovery found as plain files (no symbolic link) -> their real paths, until :func:`forget_real_paths`."""
+"""Files discovery found as plain files (no symbolic link), by absolute path -> their real paths, until
+:func:`forget_real_paths`."""
 
 
 def real_path(path: str | os.PathLike[str]) -> str:
     """``os.path.realpath(path)``, resolving each folder once per run instead of once per file (a
     Base Application file sits ten folders deep: ten ``lstat`` calls each)."""
-    found = _found_files.get(os.fspath(path))
+    absolute = os.path.abspath(path)
+    found = _found_files.get(absolute)
     if found is not None:
         return found
-    head, name = os.path.split(os.path.abspath(path))
+    head, name = os.path.split(absolute)
     if not name or name in (".", "..") or os.path.islink(path):
         return os.path.realpath(path)
     return os.path.join(real_dir(head), name)
@@ -51,7 +53,7 @@ def real_path(path: str | os.PathLike[str]) -> str:
 
 def found_real_path(path: str | os.PathLike[str]) -> str | None:
     """The real path of a file this run's discovery found as a plain file (so it exists), else None."""
-    return _found_files.get(os.fspath(path))
+    return _found_files.get(os.path.abspath(path))
 
 
 def forget_real_paths() -> None:
@@ -380,7 +382,6 @@ class _Collector:
                 current = self.app(directory, anonymous=False)
                 nested = True
             subdirs: list[Path] = []
-            here: str | None = None  # the folder's real path, when a file needs it
             for entry in entries:
                 if entry.name.lower() in SKIP_DIRS:
                     continue
@@ -389,9 +390,7 @@ class _Collector:
                 elif entry.name.lower().endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
                     path = Path(entry.path)
                     if not _is_link(entry):  # its folder's real path and its name: no lstat of its own
-                        if here is None:
-                            here = real_dir(os.path.abspath(directory))
-                        _found_files[os.fspath(path)] = os.path.join(here, entry.name)
+                        _found_files[os.path.abspath(path)] = os.path.join(real, entry.name)
                     self.add_file(current, path)  # a broken link: reading it says why
             stack.extend((d, current) for d in reversed(subdirs))
         return nested

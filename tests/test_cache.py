@@ -35,7 +35,7 @@ def test_corrupt_cache_files_are_ignored_and_rewritten(app: Path, tmp_path: Path
     expected = analyze([app]).findings
     assert demand.analyze_demand([app], cache_dir=store).findings == expected
     base = store / "v1"
-    corrupted = [base / "index.pickle", base / "stats.pickle", *base.glob("run/*.pickle"), *base.glob("ast/*/*.pickle")]
+    corrupted = [base / "index.pickle", base / "index-delta.pickle", base / "stats.pickle", *base.glob("run/*.pickle"), *base.glob("ast/*/*.pickle")]
     assert len(corrupted) > 4
     for path in corrupted:
         _garble(path)
@@ -123,7 +123,7 @@ def test_entries_not_signed_with_the_users_key_are_never_unpickled(app: Path, tm
     marker = tmp_path / "planted-code-ran"
     planted = pickle.dumps(_Planted(marker))
     base = store / "v1"
-    entries = [base / "index.pickle", base / "stats.pickle", *base.glob("run/*.pickle"), *base.glob("ast/*/*.pickle")]
+    entries = [base / "index.pickle", base / "index-delta.pickle", base / "stats.pickle", *base.glob("run/*.pickle"), *base.glob("ast/*/*.pickle")]
     assert len(entries) > 4
     for path in entries:
         path.write_bytes(planted)  # a plain pickle, as a repository could carry it

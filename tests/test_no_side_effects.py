@@ -71,6 +71,7 @@ def plant_traps(tree: Path, markers: Path) -> list[Path]:
                 "conftest.py", "setup.py", "app/lark.py", "app/src/click.py", "pbtlint.py", "rules/__init__.py"):
         python_trap(rel)
     for rel in (".pbtlint-cache/v1/stats.pickle", ".pbtlint-cache/v1/index.pickle",
+                ".pbtlint-cache/v1/index-delta.pickle", "app/.pbtlint-cache/v1/index-delta.pickle",
                 ".pbtlint-cache/v1/run/0123.pickle", ".pbtlint-cache/v1/ast/01/0123.pickle",
                 "app/.pbtlint-cache/v1/stats.pickle", "app/.pbtlint-cache/v1/index.pickle",
                 "app/.pbtlint-cache/v1/run/0123.pickle", "app/.pbtlint-cache/v1/ast/01/0123.pickle"):
@@ -172,4 +173,4 @@ def test_traps_are_live(repo: Path, tmp_path: Path) -> None:
     with open(repo / ".pbtlint-cache" / "v1" / "stats.pickle", "rb") as f:
         pickle.load(f)  # noqa: S301 - the point: this is what a pickle cache in the tree would do
     assert (markers / ".pbtlint-cache_v1_stats.pickle").exists()
-    assert len(traps) == 20
+    assert len(traps) == 22

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pbtlint.findings import SYNTAX_ERROR
-from pbtlint.project import AppManifest, Dependency, discover, parse_manifest
+from pbtlint.project import AppManifest, Dependency, discover, parse_manifest, real_path
+from pbtlint.runner import display_path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "apps" / "discovery"
 
@@ -287,3 +288,16 @@ def test_bad_id_ranges():
     manifest, findings = parse_manifest(data, "app.json")
     assert manifest.id_ranges == ()
     assert len(findings) == 2 and all("idRanges" in f.message for f in findings)
+
+
+def test_real_paths_remembered_by_discovery_follow_the_working_directory(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name / "src").mkdir(parents=True)
+        (tmp_path / name / "src" / "X.Codeunit.al").write_text("codeunit 50100 X { }\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "a")
+    discover([Path("src")])
+    assert real_path(Path("src/X.Codeunit.al")) == os.path.realpath(tmp_path / "a" / "src" / "X.Codeunit.al")
+    monkeypatch.chdir(tmp_path / "b")  # the same relative path now names another file
+    assert real_path(Path("src/X.Codeunit.al")) == os.path.realpath(tmp_path / "b" / "src" / "X.Codeunit.al")
+    assert display_path(Path("src/X.Codeunit.al")) == "src/X.Codeunit.al"
