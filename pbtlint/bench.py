@@ -386,7 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_row(label, r, f_s, c_s))
         st = cold.get("stats") or {}
         print(f"cold parsed {st.get('parsed')} of {st.get('files')} files "  # type: ignore[union-attr]
-              f"({st.get('parsed_lines')} of {cold.get('lines')} lines)")  # type: ignore[union-attr]
+              f"({st.get('parsed_lines')} of {cold.get('lines')} lines) and {st.get('bodies')} bodies "  # type: ignore[union-attr]
+              f"on their own; the background walk reached {st.get('walked')} procedures")  # type: ignore[union-attr]
         for label, r in (("cold", cold), ("incremental (parsed file, comment)", inc1),
                          ("incremental (parsed file, new call)", inc1b)):
             phases = (r.get("stats") or {}).get("phases") or []  # type: ignore[union-attr]

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from pbtlint import demand_work as work
 from pbtlint import nodes as n
-from pbtlint.analysis import build_project
+from pbtlint.analysis import AnalyzedProject, build_project
+from pbtlint.background import background_analysis
 from pbtlint.cache import Cache, default_location, file_key, grammar_hash, tool_version
 from pbtlint.closure import closure
 from pbtlint.elide import BodyKey, splice
@@ -65,6 +66,7 @@ class Stats:
     path: str  # "warm", "unchanged-closure", "same-choice" (see pbtlint.replay) or "closure"
     bodies: int = 0  # bodies a skeleton left out, parsed on their own
     phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
+    walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read), beside what was parsed
 
 
 _phases: dict[str, float] = {}
@@ -201,7 +203,7 @@ def analyze_demand(
         cache.prune()
     last_stats = Stats(len(files), len(todo), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
-                       tuple(sorted(_phases.items())))
+                       tuple(sorted(_phases.items())), counts["walked"])
     work.set_worker_cache(None)
     return result
 
@@ -270,7 +272,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0}
+    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0}
     parsed_whole: set[Path] = set()
 
     def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
@@ -460,6 +462,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         context = RuleContext(project, front, own_files)
         with _timed("rules"):
             findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
+        counts["walked"] += _walked(project)
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
         stored_apps.append((tuple(_strip(pf) for pf in own_files), tuple(findings)))
@@ -476,6 +479,14 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
+
+
+def _walked(project: AnalyzedProject) -> int:
+    """How many procedures the background walk reached (a statistic: how much of what the fixpoint
+    parsed the rules' main walk used; the walk is the one the rules ran, cached on the project)."""
+    reached = background_analysis(project).reachable.values()
+    procs = project.model.procs
+    return len({key for keys in reached for key in keys if key in procs})
 
 
 def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path]], object],
