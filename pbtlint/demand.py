@@ -165,43 +165,60 @@ def analyze_demand(
             todo.append(f)
     if todo:
         weights = [_size(f.path) for f in todo]
-        with _timed("index"):
-            results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
-                               chunk_size=16, weights=weights)
+        work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
+        try:
+            with _timed("index"):
+                results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
+                                       chunk_size=16, weights=weights)
+        finally:
+            work.set_known_keys(frozenset())
+        read_only: set[int] = set()  # ids of the files whose content was known: read and hashed only
         for f, (digest, entry) in zip(todo, results, strict=True):
             f.digest = digest
             f.key = file_key(digest, f.display, f.symbols)
+            if entry is None:
+                entry = bundle.get(f.key)
+                if entry is None:  # not there after all: index it here
+                    entry = work.index_file((str(f.path), f.display, f.symbols), False)[1]
+                else:
+                    read_only.add(id(f))
             f.entry = entry
-            bundle[f.key] = entry
+            bundle[f.key] = entry  # type: ignore[assignment]
             try:
                 st = os.stat(f.path)
                 stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
             except OSError:
                 pass
+        indexed = [f for f in todo if id(f) not in read_only]
+    else:
+        indexed = []
     run_key = _run_key(workspace, files)
     if cache is not None:
         warm = cache.get_run(run_key)
         if warm is not None:
-            last_stats = Stats(len(files), len(todo), 0, 0, 0, "warm")
+            if todo:  # files touched, not changed: next time their modification times are known
+                _save_indexes(cache, bundle, files, indexed)
+                cache.save_stats(stats)
+            last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
             return _from_stored(workspace, warm)
     previous = cache.latest_run() if cache is not None and todo else None
     kept = _unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if kept is not None and cache is not None:
         result, stored = kept
-        _save_indexes(cache, bundle, files, todo)
+        _save_indexes(cache, bundle, files, indexed)
         cache.save_stats(stats)
         cache.put_run(run_key, stored)
-        last_stats = Stats(len(files), len(todo), 0, 0, 0, "unchanged-closure")
+        last_stats = Stats(len(files), len(indexed), 0, 0, 0, "unchanged-closure")
         return result
     choice = _same_choice(workspace, files, bundle, previous, cache) if isinstance(previous, dict) else None
     result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
     if cache is not None:
         if todo:
-            _save_indexes(cache, bundle, files, todo)
+            _save_indexes(cache, bundle, files, indexed)
             cache.save_stats(stats)
         cache.put_run(run_key, stored)
         cache.prune()
-    last_stats = Stats(len(files), len(todo), counts["parsed"], counts["cached"], counts["lines"],
+    last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
                        tuple(sorted(_phases.items())), counts["walked"])
     work.set_worker_cache(None)
@@ -232,6 +249,8 @@ def _save_indexes(cache: Cache, bundle: dict[str, work.IndexEntry], files: list[
     written are few, only they go to the delta beside it (rewriting ten thousand entries for one edited
     file cost more than the edit's analysis saved); beyond that, or when there was no bundle (a first
     run), the whole bundle is written again, with today's files only."""
+    if not indexed:
+        return
     delta = cache.index_delta | {f.key for f in indexed if f.key}
     if len(indexed) < len(files) and len(delta) <= max(_FEW_INDEXED, len(files) // 100):
         cache.save_index_delta({k: bundle[k] for k in delta if k in bundle})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint import nodes as n
-from pbtlint.cache import Cache, content_hash
+from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.declindex import FileIndex, index_text
 from pbtlint.elide import BodyKey
 from pbtlint.findings import Finding
@@ -35,7 +35,15 @@ class IndexEntry:
     lines: int
 
 
-def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple[str, IndexEntry]:
+known_keys: frozenset[str] = frozenset()
+"""Keys (:func:`pbtlint.cache.file_key`) of the contents whose index entries the parent already holds;
+set before the workers are forked."""
+
+
+def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple[str, IndexEntry | None]:
+    """The file's content hash and index entry; no entry (None) when :data:`known_keys` says the parent
+    has the entry of that content already (a file whose modification time changed, not its text:
+    a checkout, a branch switch and back)."""
     path, shown, symbols = item
     source, data = read_source_bytes(path, shown)
     if data is not None:
@@ -46,6 +54,8 @@ def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple
                 digest = content_hash(f.read())
         except (OSError, ValueError):
             digest = "unreadable"
+    if known_keys and file_key(digest, shown, symbols) in known_keys:
+        return digest, None
     if source.text is None:
         return digest, IndexEntry(FileIndex((), (), (), False, 0), tuple(source.findings), (), 0)
     pre = preprocess(source.text, symbols, shown)
@@ -119,6 +129,12 @@ def bodies_with_facts(path: str | Path, shown: str, symbols: tuple[str, ...], sp
     facts = [None if block is None else body_summary(dataclasses.replace(node, body=block), element).body_facts()
              for (node, element), block in zip(procedures, blocks, strict=True)]
     return blocks, facts
+
+
+def set_known_keys(keys: frozenset[str]) -> None:
+    """The contents :func:`index_file` need not index (set before the workers are forked)."""
+    global known_keys
+    known_keys = keys
 
 
 def set_worker_cache(cache: Cache | None) -> None:

@@ -3,6 +3,7 @@ one process or two, on every fixture app."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -236,3 +237,28 @@ def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch:
     assert not store.index_delta  # rewritten whole: no delta left
     assert len(keys_after) == len(keys_before) and keys_after != keys_before  # today's files only
     assert after.findings == analyze([copy]).findings
+
+
+def test_touched_files_are_read_and_hashed_not_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    cache = tmp_path / "cache"
+    first = demand.analyze_demand([copy], cache_dir=cache)
+    for path in copy.rglob("*.al"):  # a checkout or a branch switch and back: new times, same text
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    indexed: list[str] = []
+    real_index = demand.work.index_text if hasattr(demand.work, "index_text") else None
+    assert real_index is not None
+
+    def counting(text: str) -> object:
+        indexed.append(text[:20])
+        return real_index(text)
+
+    monkeypatch.setattr(demand.work, "index_text", counting)
+    again = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.path == "warm" and demand.last_stats.indexed == 0
+    assert indexed == []  # read and hashed only
+    assert again.findings == first.findings
+    demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "warm"
