@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import os
 import pickle
 import time
@@ -25,12 +24,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbtlint import demand_files
 from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.background import background_analysis
-from pbtlint.cache import Cache, default_location, file_key, grammar_hash, tool_version
+from pbtlint.cache import Cache, file_key
 from pbtlint.closure import closure
+from pbtlint.demand_files import SourceFile
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
@@ -39,19 +40,9 @@ from pbtlint.pickling import fast_pickling
 from pbtlint.project import App, Workspace, discover
 from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same_choice
 from pbtlint.rule import all_rules
-from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, display_path, project_plans, run_rules
+from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes
 from pbtlint.summaries import ObjectSummary, ProcSummary
-
-
-@dataclass(slots=True)
-class _File:
-    path: Path
-    display: str
-    symbols: tuple[str, ...]
-    digest: str | None = None
-    key: str | None = None
-    entry: work.IndexEntry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,49 +80,6 @@ last_stats: Stats | None = None
 # --------------------------------------------------------------------------- the run
 
 
-def _files_of(workspace: Workspace) -> list[_File]:
-    seen: dict[Path, _File] = {}
-    for app in (*workspace.apps, *workspace.extra_roots):
-        for path in app.source_files:
-            if path not in seen:
-                seen[path] = _File(path, display_path(path), app.preprocessor_symbols)
-    return list(seen.values())
-
-
-def _hash_files(files: list[_File], cache: Cache | None) -> dict[str, tuple[int, int, str]]:
-    old = cache.load_stats() if cache is not None else {}
-    new: dict[str, tuple[int, int, str]] = {}
-    for f in files:
-        try:
-            st = os.stat(f.path)
-        except OSError:
-            continue
-        known = old.get(str(f.path))
-        if known is not None and known[0] == st.st_mtime_ns and known[1] == st.st_size:
-            f.digest = known[2]
-            new[str(f.path)] = known
-    return new
-
-
-def _run_key(workspace: Workspace, files: list[_File]) -> str:
-    h = hashlib.blake2b(digest_size=20)
-    for part in (tool_version(), grammar_hash(), str(Path.cwd()), repr(workspace.findings)):
-        h.update(part.encode("utf-8"))
-    for app in (*workspace.apps, ("extra",), *workspace.extra_roots):
-        h.update(repr(app if isinstance(app, tuple) else (app.root, app.manifest, app.findings,
-                                                          app.preprocessor_symbols)).encode("utf-8"))
-    for f in files:
-        h.update(f"{f.path}\0{f.digest}\0".encode())
-    return h.hexdigest()
-
-
-def _cache_for(workspace: Workspace, cache_dir: str | Path | None) -> Cache | None:
-    if cache_dir is not None:
-        return Cache(Path(cache_dir))
-    roots = [a.root for a in workspace.apps]
-    return Cache(default_location(roots[0])) if roots else None
-
-
 @gc_paused()
 def analyze_demand(
     paths: Sequence[str | Path],
@@ -146,11 +94,11 @@ def analyze_demand(
     global last_stats
     _phases.clear()
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
-    files = _files_of(workspace)
-    cache = _cache_for(workspace, cache_dir) if use_cache else None
-    stats = _hash_files(files, cache)
+    files = demand_files.files_of(workspace)
+    cache = demand_files.cache_for(workspace, cache_dir) if use_cache else None
+    stats = demand_files.hash_files(files, cache)
     if cache is not None and all(f.digest is not None for f in files):
-        warm = cache.get_run(_run_key(workspace, files))  # nothing changed: no index needs loading
+        warm = cache.get_run(demand_files.run_key(workspace, files))  # nothing changed: no index needs loading
         if warm is not None:
             last_stats = Stats(len(files), 0, 0, 0, 0, "warm")
             return _from_stored(workspace, warm)
@@ -192,12 +140,12 @@ def analyze_demand(
         indexed = [f for f in todo if id(f) not in read_only]
     else:
         indexed = []
-    run_key = _run_key(workspace, files)
+    run_key = demand_files.run_key(workspace, files)
     if cache is not None:
         warm = cache.get_run(run_key)
         if warm is not None:
             if todo:  # files touched, not changed: next time their modification times are known
-                _save_indexes(cache, bundle, files, indexed)
+                demand_files.save_indexes(cache, bundle, files, indexed)
                 cache.save_stats(stats)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
             return _from_stored(workspace, warm)
@@ -205,7 +153,7 @@ def analyze_demand(
     kept = _unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if kept is not None and cache is not None:
         result, stored = kept
-        _save_indexes(cache, bundle, files, indexed)
+        demand_files.save_indexes(cache, bundle, files, indexed)
         cache.save_stats(stats)
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(indexed), 0, 0, 0, "unchanged-closure")
@@ -214,7 +162,7 @@ def analyze_demand(
     result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
     if cache is not None:
         if todo:
-            _save_indexes(cache, bundle, files, indexed)
+            demand_files.save_indexes(cache, bundle, files, indexed)
             cache.save_stats(stats)
         cache.put_run(run_key, stored)
         cache.prune()
@@ -243,26 +191,7 @@ def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]
     return _unpickled(result[0]), result[1]
 
 
-def _save_indexes(cache: Cache, bundle: dict[str, work.IndexEntry], files: list[_File], indexed: list[_File]
-                  ) -> None:
-    """Write the entries of the files this run indexed. While the files indexed since the bundle was last
-    written are few, only they go to the delta beside it (rewriting ten thousand entries for one edited
-    file cost more than the edit's analysis saved); beyond that, or when there was no bundle (a first
-    run), the whole bundle is written again, with today's files only."""
-    if not indexed:
-        return
-    delta = cache.index_delta | {f.key for f in indexed if f.key}
-    if len(indexed) < len(files) and len(delta) <= max(_FEW_INDEXED, len(files) // 100):
-        cache.save_index_delta({k: bundle[k] for k in delta if k in bundle})
-        return
-    keys = {f.key for f in files}
-    cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
-
-
-_FEW_INDEXED = 16
-
-
-def _mode_key(f: _File, whole: bool) -> str:
+def _mode_key(f: SourceFile, whole: bool) -> str:
     """The cache key of a file's parse: whole, or as a skeleton."""
     if not f.key:
         return ""
@@ -276,14 +205,14 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _analyze(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, choice: Choice | None = None
+def _analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, choice: Choice | None = None
              ) -> tuple[RunResult, dict, dict[str, int]]:
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool, cache.deferred_writes() if cache is not None else contextlib.nullcontext():
         return _analyze_in(workspace, files, cache, jobs, pool, choice)
 
 
-def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, jobs: int, pool: object,
+def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, pool: object,
                 choice: Choice | None = None) -> tuple[RunResult, dict, dict[str, int]]:
     """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
     previous run's files and bodies are loaded instead of running the closure, unless some of them
@@ -296,7 +225,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
 
     def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
         out: dict[Path, list[ObjectSummary]] = {}
-        need: list[_File] = []
+        need: list[SourceFile] = []
         for key in keys:
             if key in summaries:
                 out[key] = summaries[key]
@@ -475,7 +404,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
         chosen_deps = [parsed[p] for p in chosen if p not in own_set]
         with _timed("model"):
             project = build_project([*chosen_own, *chosen_deps])
-        own_files = tuple(parsed[p] if p in parsed else _lite(by_path[p]) for p in plan.source_files)
+        own_files = tuple(parsed[p] if p in parsed else demand_files.lite(by_path[p]) for p in plan.source_files)
         own_paths = {f.path for f in own_files}
         front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
         context = RuleContext(project, front, own_files)
@@ -489,7 +418,7 @@ def _analyze_in(workspace: Workspace, files: list[_File], cache: Cache | None, j
     lines = sum(by_path[p].entry.lines for p in used if by_path[p].entry is not None)  # type: ignore[union-attr]
     stored = {"apps": stored_apps, "findings": unique, "files": len(used), "lines": lines,
               "parsed": sorted(str(p) for p in parsed), "used": sorted(str(p) for p in used),
-              "structure": _structure(workspace),
+              "structure": demand_files.structure(workspace),
               "keys": {str(f.path): f.key for f in files},
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
@@ -509,7 +438,7 @@ def _walked(project: AnalyzedProject) -> int:
 
 
 def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path]], object],
-              by_path: dict[Path, _File], bodies: dict[Path, dict], counts: dict[str, int]) -> list[Path] | None:
+              by_path: dict[Path, SourceFile], bodies: dict[Path, dict], counts: dict[str, int]) -> list[Path] | None:
     """App ``number``'s files as the previous run chose them, loaded from the cache with their bodies;
     None when one is missing there (the closure then runs, on what was loaded)."""
     if number > len(choice.chosen):
@@ -527,17 +456,7 @@ def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], se
     return chosen
 
 
-def _structure(workspace: Workspace) -> str:
-    """Everything about the workspace but the files' contents."""
-    h = hashlib.blake2b(digest_size=20)
-    h.update(repr((str(Path.cwd()), workspace.findings)).encode("utf-8"))
-    for app in (*workspace.apps, None, *workspace.extra_roots):
-        h.update(repr(None if app is None else (app.root, app.manifest, app.findings, app.preprocessor_symbols,
-                                                 app.source_files)).encode("utf-8"))
-    return h.hexdigest()
-
-
-def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[str, work.IndexEntry],
+def _unchanged_closure(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
                        previous: dict) -> tuple[RunResult, dict] | None:
     """The previous result, when the files that changed since were not parsed, declare and mention the
     same as before: the closure, and so every rule's input, is then the same. Only the changed files'
@@ -557,7 +476,7 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
     everything: list[Finding] = list(workspace.findings)
     top_apps = [plan.app for plan in project_plans(workspace)]
     for app, (old_files, old_findings) in zip(top_apps, previous["apps"], strict=True):
-        own = tuple(_lite(shown[pf.path]) if pf.path in shown else pf for pf in old_files)
+        own = tuple(demand_files.lite(shown[pf.path]) if pf.path in shown else pf for pf in old_files)
         findings = [f for f in old_findings if not (f.rule_id == "PBT0000" and f.location.path in shown)]
         findings.extend(f for pf in own if pf.path in shown for f in pf.findings)
         findings.sort(key=Finding.sort_key)
@@ -572,7 +491,7 @@ def _unchanged_closure(workspace: Workspace, files: list[_File], bundle: dict[st
     return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
 
 
-def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, work.IndexEntry], previous: dict,
+def _same_choice(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
                  cache: Cache | None) -> Choice | None:
     """The previous run's choice of files and bodies when the changed files leave it as it was (see
     :mod:`pbtlint.replay`)."""
@@ -587,16 +506,16 @@ def _same_choice(workspace: Workspace, files: list[_File], bundle: dict[str, wor
         return None
 
 
-def _changes(workspace: Workspace, files: list[_File], bundle: dict[str, work.IndexEntry], previous: dict
-             ) -> list[tuple[_File, Changed]] | None:
+def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict
+             ) -> list[tuple[SourceFile, Changed]] | None:
     """The files whose content changed since the ``previous`` run, each with what it was then; None
     when more than contents changed (the apps, their settings, which files there are)."""
-    if previous.get("structure") != _structure(workspace):
+    if previous.get("structure") != demand_files.structure(workspace):
         return None
     old_keys: dict[str, str] = previous["keys"]
     if len(old_keys) != len(files):
         return None
-    out: list[tuple[_File, Changed]] = []
+    out: list[tuple[SourceFile, Changed]] = []
     for f in files:
         old = old_keys.get(str(f.path))
         if old is None or f.key is None:
@@ -620,13 +539,6 @@ def _mentions_same(previous: dict) -> Callable[[Changed], bool]:
 
 def _strip(pf: ParsedFile) -> ParsedFile:
     return pf if pf.unit is None else ParsedFile(pf.path, None, pf.pragmas, pf.findings, pf.lines)
-
-
-def _lite(f: _File) -> ParsedFile:
-    entry = f.entry
-    if entry is None:
-        return ParsedFile(f.display, None, (), (), 0)
-    return ParsedFile(f.display, None, entry.pragmas, entry.findings, entry.lines)
 
 
 def _from_stored(workspace: Workspace, stored: dict) -> RunResult:

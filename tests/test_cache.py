@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pbtlint import cache as cache_mod
-from pbtlint import demand
+from pbtlint import demand, demand_files
 from pbtlint.cache import Cache, file_key
 from pbtlint.runner import analyze
 
@@ -64,7 +64,7 @@ def test_tool_version_change_invalidates(app: Path, tmp_path: Path, monkeypatch:
     demand.analyze_demand([app], cache_dir=store)
     assert demand.last_stats is not None and demand.last_stats.path == "warm"
     monkeypatch.setattr(cache_mod, "tool_version", lambda: "another version")
-    monkeypatch.setattr(demand, "tool_version", lambda: "another version")
+    monkeypatch.setattr(demand_files, "tool_version", lambda: "another version")
     result = demand.analyze_demand([app], cache_dir=store)
     assert demand.last_stats.path == "closure"
     assert demand.last_stats.indexed == demand.last_stats.files

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pbtlint import demand, parallel
+from pbtlint import demand, demand_files, parallel
 from pbtlint.cache import Cache
 from pbtlint.runner import analyze
 
@@ -221,7 +221,7 @@ def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Pat
 
 
 def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demand, "_FEW_INDEXED", 1)
+    monkeypatch.setattr(demand_files, "FEW_INDEXED", 1)
     copy = tmp_path / "src"
     shutil.copytree(FIXTURES / "demand" / "app", copy)
     cache = tmp_path / "cache"

@@ -1,0 +1,118 @@
+"""The files of a demand-driven run (:mod:`pbtlint.demand`) and what the cache records about them: the
+content hashes the stat table still vouches for, the key of a whole run, the workspace's structure, and
+the index bundle with its delta."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pbtlint import demand_work as work
+from pbtlint.cache import Cache, default_location, grammar_hash, tool_version
+from pbtlint.frontend import ParsedFile
+from pbtlint.pickling import fast_pickling
+from pbtlint.project import Workspace
+from pbtlint.runner import display_path
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """A source file of the run: where it is, how it is shown, its preprocessor symbols, and once known
+    its content hash, its cache key and its index entry."""
+
+    path: Path
+    display: str
+    symbols: tuple[str, ...]
+    digest: str | None = None
+    key: str | None = None
+    entry: work.IndexEntry | None = None
+
+
+def files_of(workspace: Workspace) -> list[SourceFile]:
+    """Every source file of the workspace's apps and extra roots, once each."""
+    seen: dict[Path, SourceFile] = {}
+    for app in (*workspace.apps, *workspace.extra_roots):
+        for path in app.source_files:
+            if path not in seen:
+                seen[path] = SourceFile(path, display_path(path), app.preprocessor_symbols)
+    return list(seen.values())
+
+
+def hash_files(files: list[SourceFile], cache: Cache | None) -> dict[str, tuple[int, int, str]]:
+    """Give each file whose size and modification time the stat table knows its recorded content hash;
+    the table's entries still true are returned."""
+    old = cache.load_stats() if cache is not None else {}
+    new: dict[str, tuple[int, int, str]] = {}
+    for f in files:
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        known = old.get(str(f.path))
+        if known is not None and known[0] == st.st_mtime_ns and known[1] == st.st_size:
+            f.digest = known[2]
+            new[str(f.path)] = known
+    return new
+
+
+def run_key(workspace: Workspace, files: list[SourceFile]) -> str:
+    """The key of a whole run's result: the tool, the workspace and every file's content."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in (tool_version(), grammar_hash(), str(Path.cwd()), repr(workspace.findings)):
+        h.update(part.encode("utf-8"))
+    for app in (*workspace.apps, ("extra",), *workspace.extra_roots):
+        h.update(repr(app if isinstance(app, tuple) else (app.root, app.manifest, app.findings,
+                                                          app.preprocessor_symbols)).encode("utf-8"))
+    for f in files:
+        h.update(f"{f.path}\0{f.digest}\0".encode())
+    return h.hexdigest()
+
+
+def cache_for(workspace: Workspace, cache_dir: str | Path | None) -> Cache | None:
+    """The cache at ``cache_dir``, or at the default location of the first app's root."""
+    if cache_dir is not None:
+        return Cache(Path(cache_dir))
+    roots = [a.root for a in workspace.apps]
+    return Cache(default_location(roots[0])) if roots else None
+
+
+def save_indexes(cache: Cache, bundle: dict[str, work.IndexEntry], files: list[SourceFile],
+                 indexed: list[SourceFile]) -> None:
+    """Write the entries of the files this run indexed. While the files indexed since the bundle was last
+    written are few, only they go to the delta beside it (rewriting ten thousand entries for one edited
+    file cost more than the edit's analysis saved); beyond that, or when there was no bundle (a first
+    run), the whole bundle is written again, with today's files only."""
+    if not indexed:
+        return
+    delta = cache.index_delta | {f.key for f in indexed if f.key}
+    if len(indexed) < len(files) and len(delta) <= max(FEW_INDEXED, len(files) // 100):
+        cache.save_index_delta({k: bundle[k] for k in delta if k in bundle})
+        return
+    keys = {f.key for f in files}
+    cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+
+
+FEW_INDEXED = 16
+
+
+def structure(workspace: Workspace) -> str:
+    """Everything about the workspace but the files' contents."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((str(Path.cwd()), workspace.findings)).encode("utf-8"))
+    for app in (*workspace.apps, None, *workspace.extra_roots):
+        h.update(repr(None if app is None else (app.root, app.manifest, app.findings, app.preprocessor_symbols,
+                                                 app.source_files)).encode("utf-8"))
+    return h.hexdigest()
+
+
+def lite(f: SourceFile) -> ParsedFile:
+    """A file the run did not parse, with what reading and indexing it gave."""
+    entry = f.entry
+    if entry is None:
+        return ParsedFile(f.display, None, (), (), 0)
+    return ParsedFile(f.display, None, entry.pragmas, entry.findings, entry.lines)
+
+
+fast_pickling(globals())
