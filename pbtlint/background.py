@@ -312,6 +312,11 @@ def _final_label(cand: Candidate) -> str:
 _CACHE: list[tuple[AnalyzedProject, BackgroundAnalysis]] = []
 
 
+def cached_background_analysis(project: AnalyzedProject) -> BackgroundAnalysis | None:
+    """The analysis of ``project`` if :func:`background_analysis` has computed it, without computing it."""
+    return next((cached for cached_project, cached in _CACHE if cached_project is project), None)
+
+
 def background_analysis(project: AnalyzedProject) -> BackgroundAnalysis:
     """Background roots, offending statements and opaque calls of ``project`` (computed once)."""
     for cached_project, cached in _CACHE:

@@ -28,7 +28,7 @@ from pbtlint import demand_files
 from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject, build_project
-from pbtlint.background import background_analysis
+from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, file_key
 from pbtlint.closure import closure
 from pbtlint.demand_files import SourceFile
@@ -57,7 +57,7 @@ class Stats:
     path: str  # "warm", "unchanged-closure", "same-choice" (see pbtlint.replay) or "closure"
     bodies: int = 0  # bodies a skeleton left out, parsed on their own
     phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
-    walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read), beside what was parsed
+    walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read; summed over apps)
 
 
 _phases: dict[str, float] = {}
@@ -111,6 +111,7 @@ def analyze_demand(
             f.entry = bundle.get(f.key)
         if f.entry is None:
             todo.append(f)
+    restated = False  # a file re-read has a new entry in the stat table
     if todo:
         weights = [_size(f.path) for f in todo]
         work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
@@ -135,6 +136,7 @@ def analyze_demand(
             try:
                 st = os.stat(f.path)
                 stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
+                restated = True
             except OSError:
                 pass
         indexed = [f for f in todo if id(f) not in read_only]
@@ -144,8 +146,8 @@ def analyze_demand(
     if cache is not None:
         warm = cache.get_run(run_key)
         if warm is not None:
-            if todo:  # files touched, not changed: next time their modification times are known
-                demand_files.save_indexes(cache, bundle, files, indexed)
+            demand_files.save_indexes(cache, bundle, files, indexed)
+            if restated:  # files touched, not changed: next time their modification times are known
                 cache.save_stats(stats)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
             return _from_stored(workspace, warm)
@@ -431,10 +433,13 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
 def _walked(project: AnalyzedProject) -> int:
     """How many procedures the background walk reached (a statistic: how much of what the fixpoint
-    parsed the rules' main walk used; the walk is the one the rules ran, cached on the project)."""
-    reached = background_analysis(project).reachable.values()
+    parsed the rules' main walk used). Only the walk the rules already ran is read: when it failed
+    (its rules then reported PBT0000), the statistic is 0, never a second attempt or an error."""
+    analysis = cached_background_analysis(project)
+    if analysis is None:
+        return 0
     procs = project.model.procs
-    return len({key for keys in reached for key in keys if key in procs})
+    return len({key for keys in analysis.reachable.values() for key in keys if key in procs})
 
 
 def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path]], object],

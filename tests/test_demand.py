@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,34 @@ def test_touched_files_are_read_and_hashed_not_indexed_again(tmp_path: Path, mon
     assert again.findings == first.findings
     demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "warm"
+
+
+def test_a_failing_background_analysis_is_reported_not_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pbtlint import background
+
+    def boom(project: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(background, "_analyze", boom)
+    app = FIXTURES / "demand" / "app"
+    result = demand.analyze_demand([app], cache_dir=tmp_path / "cache")  # no traceback
+    internal = {f.message.split(" (")[0] for f in result.findings if "internal error in rule" in f.message}
+    assert {"internal error in rule PBT0001", "internal error in rule PBT0004"} <= internal
+    assert demand.last_stats is not None and demand.last_stats.walked == 0
+    assert result.findings == analyze([app]).findings
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="needs symbolic links")
+def test_a_file_that_cannot_be_stated_does_not_rewrite_the_stat_table_every_run(tmp_path: Path) -> None:
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    os.symlink(tmp_path / "nowhere.al", copy / "src" / "Dangling.Codeunit.al")  # read every time, never stated
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    demand.analyze_demand([copy], cache_dir=cache)
+    table = cache / "v1" / "stats.pickle"
+    written = table.stat().st_mtime_ns
+    result = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.path == "warm"
+    assert table.stat().st_mtime_ns == written
+    assert result.findings == analyze([copy]).findings
