@@ -175,18 +175,20 @@ class _Walker:
         procedure it passed)."""
         g = self.graph.graph
         res = self.project.resolution
+
+        def unbound(e: Edge) -> bool:  # an edge such a walk may take, guards aside
+            return not e.manual and e.target not in self.parent_session
+
         # Only nodes that some root reaches at all can be on such a path: working out the guards of the
         # others (callers of BindSubscription elsewhere in the project) would be wasted.
-        live = self.graph.reachable_from([r.key for r in self.roots()],
-                                         lambda e: not e.manual and e.target not in self.parent_session)
+        live = self.graph.reachable_from([r.key for r in self.roots()], unbound)
         seen = {key for key in live if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key))}
         queue = deque(seen)
         while queue:
             node = queue.popleft()
             for pred, data in g.pred[node].items():
                 if pred not in seen and pred in live and any(
-                        not e.manual and e.target not in self.parent_session and self.guards.follow(e)
-                        for e in data["edges"]):
+                        unbound(e) and self.guards.follow(e) for e in data["edges"]):
                     seen.add(pred)
                     queue.append(pred)
         return seen
@@ -319,9 +321,9 @@ def cached_background_analysis(project: AnalyzedProject) -> BackgroundAnalysis |
 
 def background_analysis(project: AnalyzedProject) -> BackgroundAnalysis:
     """Background roots, offending statements and opaque calls of ``project`` (computed once)."""
-    for cached_project, cached in _CACHE:
-        if cached_project is project:
-            return cached
+    cached = cached_background_analysis(project)
+    if cached is not None:
+        return cached
     result = _analyze(project)
     _CACHE.append((project, result))
     del _CACHE[:-1]

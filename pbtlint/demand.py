@@ -111,61 +111,34 @@ def analyze_demand(
             f.entry = bundle.get(f.key)
         if f.entry is None:
             todo.append(f)
-    restated = False  # a file re-read has a new entry in the stat table
-    if todo:
-        weights = [_size(f.path) for f in todo]
-        work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
-        try:
-            with _timed("index"):
-                results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
-                                       chunk_size=16, weights=weights)
-        finally:
-            work.set_known_keys(frozenset())
-        read_only: set[int] = set()  # ids of the files whose content was known: read and hashed only
-        for f, (digest, entry) in zip(todo, results, strict=True):
-            f.digest = digest
-            f.key = file_key(digest, f.display, f.symbols)
-            if entry is None:
-                entry = bundle.get(f.key)
-                if entry is None:  # not there after all: index it here
-                    entry = work.index_file((str(f.path), f.display, f.symbols), False)[1]
-                else:
-                    read_only.add(id(f))
-            f.entry = entry
-            bundle[f.key] = entry  # type: ignore[assignment]
-            try:
-                st = os.stat(f.path)
-                stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
-                restated = True
-            except OSError:
-                pass
-        indexed = [f for f in todo if id(f) not in read_only]
-    else:
-        indexed = []
+    indexed, restated = _index_files(todo, bundle, stats, jobs)
+
+    def remember(cache: Cache) -> None:
+        """What this run learnt of the files: new index entries, new times (also for files touched,
+        not changed: next time their modification times are known)."""
+        demand_files.save_indexes(cache, bundle, files, indexed)
+        if restated:
+            cache.save_stats(stats)
+
     run_key = demand_files.run_key(workspace, files)
     if cache is not None:
         warm = cache.get_run(run_key)
         if warm is not None:
-            demand_files.save_indexes(cache, bundle, files, indexed)
-            if restated:  # files touched, not changed: next time their modification times are known
-                cache.save_stats(stats)
+            remember(cache)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
             return _from_stored(workspace, warm)
     previous = cache.latest_run() if cache is not None and todo else None
     kept = _unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if kept is not None and cache is not None:
         result, stored = kept
-        demand_files.save_indexes(cache, bundle, files, indexed)
-        cache.save_stats(stats)
+        remember(cache)
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(indexed), 0, 0, 0, "unchanged-closure")
         return result
     choice = _same_choice(workspace, files, bundle, previous, cache) if isinstance(previous, dict) else None
     result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
     if cache is not None:
-        if todo:
-            demand_files.save_indexes(cache, bundle, files, indexed)
-            cache.save_stats(stats)
+        remember(cache)
         cache.put_run(run_key, stored)
         cache.prune()
     last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],
@@ -175,17 +148,48 @@ def analyze_demand(
     return result
 
 
-def _unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, object]:
-    """A parse result as :func:`pbtlint.demand_work.ship` hands it back, with a worker's pickle loaded
-    (the bytes are kept: the bodies' cache entries are made of them)."""
+def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], stats: dict[str, tuple[int, int, str]],
+                 jobs: int) -> tuple[list[SourceFile], bool]:
+    """Read and hash ``todo``; index the files whose content ``bundle`` does not hold (and add them to it).
+    Returns the files indexed, and whether ``stats`` got an entry (a file that cannot be stated gets none)."""
+    if not todo:
+        return [], False
+    work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
+    try:
+        with _timed("index"):
+            results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
+                                   chunk_size=16, weights=[_size(f.path) for f in todo])
+    finally:
+        work.set_known_keys(frozenset())
+    indexed: list[SourceFile] = []
+    restated = False
+    for f, (digest, entry) in zip(todo, results, strict=True):
+        f.digest = digest
+        f.key = file_key(digest, f.display, f.symbols)
+        if entry is None:  # the bundle holds this content (known_keys came from it)
+            f.entry = bundle[f.key]
+        else:
+            f.entry = bundle[f.key] = entry
+            indexed.append(f)
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
+        restated = True
+    return indexed, restated
+
+
+def _unpickled(result: tuple[bytes | None, object], keep: bool = True) -> tuple[bytes | None, object]:
+    """A parse result as :func:`pbtlint.demand_work.ship` hands it back, with a worker's pickle loaded;
+    the bytes are kept when ``keep`` (the bodies' cache entries are made of them; a file's the worker
+    has cached already)."""
     data, payload = result
-    return (data, pickle.loads(data)) if data is not None and payload is None else result
+    return (data if keep else None, pickle.loads(data)) if data is not None and payload is None else result
 
 
 def _tree_unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, object]:
-    """Like :func:`_unpickled`, without the bytes (the worker has cached them already)."""
-    data, payload = result
-    return (None, pickle.loads(data)) if data is not None and payload is None else result
+    return _unpickled(result, keep=False)
 
 
 def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]

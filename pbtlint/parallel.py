@@ -28,6 +28,10 @@ def _run_chunk(fn: Callable[[Any, bool], Any], chunk: Sequence[Any]) -> list[Any
     return [fn(item, True) for item in chunk]
 
 
+def _same(result: Any) -> Any:
+    return result
+
+
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
@@ -59,9 +63,9 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
     ``receive`` turns each result, a worker's as soon as its chunk is back, into what is returned (to
     unpickle what a worker sent while the workers still have work, not after the last chunk).
     """
+    turn = receive or _same
     if jobs <= 1 or len(items) < SERIAL_BELOW or not can_fork():
-        out = [fn(item, False) for item in items]
-        return out if receive is None else [receive(r) for r in out]
+        return [turn(fn(item, False)) for item in items]
     if weights is None:
         order: list[int] = list(range(len(items)))
         cost = [1] * len(items)
@@ -94,14 +98,13 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
             for task in [t for t in pending if block or t.ready()]:
                 lo, hi = pending.pop(task)
                 for index, result in zip(order[lo:hi], task.get(), strict=True):
-                    results[index] = result if receive is None else receive(result)
+                    results[index] = turn(result)
 
         try:
             submit()
             while back > front:
                 back -= 1
-                mine = fn(items[order[back]], False)
-                results[order[back]] = mine if receive is None else receive(mine)
+                results[order[back]] = turn(fn(items[order[back]], False))
                 collect(False)
                 submit()
             collect(True)

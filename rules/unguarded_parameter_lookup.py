@@ -6,9 +6,8 @@ chained, assigned to a variable, or passed on to a procedure) that nothing prote
 `ContainsKey(Key)` (or `Get(Key, Value)`) on the same dictionary and key before them (also held in
 a Boolean local that is assigned once and never passed to a call: `Found := P.ContainsKey(Key); if
 Found then`), no loop over its `Keys`, no `[TryFunction]` around them (the procedure itself, or every
-caller of it). A
-`Get(Key, Value)` whose result is ignored (a statement of its own) is reported too. Wrapping the lookup in
-`Evaluate(X, Parameters.Get(Key))` does not help: `Get` fails before `Evaluate` can return false.
+caller of it). A `Get(Key, Value)` whose result is ignored (a statement of its own) is reported too.
+Wrapping the lookup in `Evaluate(X, Parameters.Get(Key))` does not help: `Get` fails before `Evaluate` can return false.
 
 ## Why is this bad?
 `Get(Key)` raises an error when the key is missing. In a page background task the error ends the

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pbtlint import demand, demand_files, parallel
+from pbtlint import background, demand, demand_files, parallel
 from pbtlint.cache import Cache
 from pbtlint.runner import analyze
 
@@ -38,6 +38,13 @@ def _edit_one(root: Path) -> Path:
     path = sorted(root.rglob("*.al"))[0]  # no procedure anywhere: change the file's end instead
     path.write_text(path.read_text(encoding="utf-8-sig") + "\n// edited\n", encoding="utf-8")
     return path
+
+
+def _demand_app(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of fixtures/demand/app to edit, and a cache folder for it."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    return copy, tmp_path / "cache"
 
 
 def _check(app_dir: Path, tmp_path: Path, jobs: int) -> None:
@@ -82,9 +89,7 @@ def test_unreached_files_are_not_parsed(tmp_path: Path) -> None:
 
 
 def test_edit_that_changes_findings(tmp_path: Path) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     before = demand.analyze_demand([copy], cache_dir=cache)
     helper = copy / "src" / "DemandHelper.Codeunit.al"
     helper.write_text(helper.read_text(encoding="utf-8").replace("Commit();", "Sleep(1);"), encoding="utf-8")
@@ -94,9 +99,7 @@ def test_edit_that_changes_findings(tmp_path: Path) -> None:
 
 
 def test_edit_outside_the_closure_keeps_the_result(tmp_path: Path) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     unrelated = copy / "src" / "Unrelated.Codeunit.al"
     unrelated.write_text(unrelated.read_text(encoding="utf-8").replace("'x'", "'y'"), encoding="utf-8")
@@ -107,9 +110,7 @@ def test_edit_outside_the_closure_keeps_the_result(tmp_path: Path) -> None:
 
 
 def test_edit_outside_the_closure_that_adds_a_syntax_error_in_the_preprocessor(tmp_path: Path) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     unrelated = copy / "src" / "Unrelated.Codeunit.al"
     unrelated.write_text("#if X\n" + unrelated.read_text(encoding="utf-8"), encoding="utf-8")  # no #endif
@@ -119,9 +120,7 @@ def test_edit_outside_the_closure_that_adds_a_syntax_error_in_the_preprocessor(t
 
 
 def test_a_cached_file_that_needs_more_bodies_keeps_the_earlier_ones(tmp_path: Path) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)  # Demand Helper: DoWork's body parsed and cached
     task = copy / "src" / "DemandTask.Codeunit.al"
     task.write_text(task.read_text(encoding="utf-8").replace("Helper.DoWork();", "Helper.DoWork(); Helper.NotCalled();"),
@@ -159,9 +158,7 @@ def _replace(path: Path, old: str, new: str) -> None:
 ])
 def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: str, old: str, new: str,
                                                           path: str) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     _replace(copy / "src" / file, old, new)
     after = demand.analyze_demand([copy], cache_dir=cache)
@@ -194,9 +191,7 @@ def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> 
 
 
 def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Path) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     bundle = cache / "v1" / "index.pickle"
     assert bundle.is_file()
@@ -223,9 +218,7 @@ def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Pat
 
 def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demand_files, "FEW_INDEXED", 1)
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     files = sorted(copy.rglob("*.al"))
     keys_before = set(Cache(cache).load_indexes())
@@ -241,16 +234,13 @@ def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch:
 
 
 def test_touched_files_are_read_and_hashed_not_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app(tmp_path)
     first = demand.analyze_demand([copy], cache_dir=cache)
     for path in copy.rglob("*.al"):  # a checkout or a branch switch and back: new times, same text
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     indexed: list[str] = []
-    real_index = demand.work.index_text if hasattr(demand.work, "index_text") else None
-    assert real_index is not None
+    real_index = demand.work.index_text
 
     def counting(text: str) -> object:
         indexed.append(text[:20])
@@ -266,8 +256,6 @@ def test_touched_files_are_read_and_hashed_not_indexed_again(tmp_path: Path, mon
 
 
 def test_a_failing_background_analysis_is_reported_not_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pbtlint import background
-
     def boom(project: object) -> object:
         raise RuntimeError("boom")
 
