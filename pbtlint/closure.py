@@ -276,7 +276,8 @@ class _Fixpoint:
                     run_triggers.append(item)
                 elif obj.kind in ("table", "tableextension"):
                     if proc.element:
-                        by_element.setdefault(proc.element, []).append(item)
+                        if "validate" in proc.name:  # Validate runs a field's OnValidate triggers, not OnLookup
+                            by_element.setdefault(proc.element, []).append(item)
                     elif proc.name in _TRIGGER_OPS:
                         by_op.setdefault(_TRIGGER_OPS[proc.name], []).append(item)
         for wanted, reach in ((st.shallow, self.reach_body), (st.caller_wants, self.reach_caller)):
@@ -502,12 +503,14 @@ class _Fixpoint:
         return out, loose
 
     def scoped(self, proc: ProcSummary) -> None:
-        """Load what ``Codeunit::X`` (and integer ids) in a background-task page name, as runnable."""
+        """Load what ``Codeunit::X`` (and integer ids) in a background-task page name; the codeunits
+        among them as runnable (a task codeunit kept in a variable). A report or page named there runs
+        in the foreground, if at all: its triggers are not background code."""
         hit = self.files_named(proc.scoped) | self.ids_files(proc.ints | proc.assigned)
         self.include(sorted(hit))
         for t in hit:
-            for f in self.look.file_family(t):
-                self.want(f, (), True, set())
+            if any(o.kind == "codeunit" for o in self.indexes[t].objects):
+                self.want(t, (), True, set())
 
     def files_named(self, names: Iterable[str]) -> set[Key]:
         look = self.look

@@ -201,11 +201,9 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                     found = {norm(x.right) for a in node.args for x in iter_nodes(a) if isinstance(x, n.ScopeAccess)}
                     found |= {norm(x.name) for a in node.args for x in iter_nodes(a) if isinstance(x, n.Identifier)}
                     effects.setdefault(op, set()).update({"@" + x for x in found} or {"*"})
-            elif isinstance(node, n.Assign | n.Exit):  # CodeunitId := 50100; exit(50100)
-                value = node.value
+            elif isinstance(node, n.Exit) or (isinstance(node, n.Assign) and isinstance(node.target, n.Identifier)):
+                value = node.value  # CodeunitId := 50100; exit(50100) (not Rec.Field := 2: no codeunit id)
                 assigned.update(_int_literals((value,) if value is not None else ()))
-        if names & _RUN_NAMES:
-            ints |= assigned
     if "with" in effects:  # inside `with X do`, an unqualified Modify may be X's
         effects.pop("with")
         for refs in effects.values():
