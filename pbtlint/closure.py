@@ -19,91 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pbtlint.closure_lookups import Key, Lookups
 from pbtlint.declindex import FileIndex
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
-from pbtlint.summaries import EXTENSION_KINDS, TRIGGERS, ObjectSummary, ProcSummary
+from pbtlint.summaries import TRIGGERS, ObjectSummary, ProcSummary
 
-Key = str  # a file, as the caller names it
 _PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
-_EVENT_TYPES = {"table": "table", "tableextension": "table", "page": "page", "pageextension": "page",
-                "codeunit": "codeunit", "report": "report", "reportextension": "report", "xmlport": "xmlport",
-                "query": "query"}
 _RUN_TRIGGER_KINDS = {"codeunit", "report", "reportextension", "xmlport", "query"}
 _TRIGGER_OPS = {f"on{when}{op}": op for op in ("insert", "modify", "delete", "rename")
                 for when in ("", "before", "after")}
-
-
-# --------------------------------------------------------------------------- lookups over the index
-
-
-class Lookups:
-    """Name -> files tables over the indexes of one project's files."""
-
-    def __init__(self, indexes: dict[Key, FileIndex]) -> None:
-        self.decl: dict[str, set[Key]] = {}
-        self.ids: dict[int, set[Key]] = {}
-        self.ext: dict[str, set[Key]] = {}
-        self.impl: dict[str, set[Key]] = {}
-        self.subs: dict[tuple[str, str], list[tuple[Key, str, str]]] = {}
-        self.interfaces: set[str] = set()
-        self.tables: set[str] = set()
-        self.ids_of: dict[str, set[int]] = {}
-        self.bases: dict[Key, set[str]] = {}
-        parents: dict[str, set[str]] = {}
-        implementers: list[tuple[Key, tuple[str, ...]]] = []
-        for key, ix in indexes.items():
-            for o in ix.objects:
-                name = norm(o.name)
-                base = o.extends if o.kind in EXTENSION_KINDS and o.extends else o.name
-                self.bases.setdefault(key, set()).add(norm(base))
-                self.decl.setdefault(name, set()).add(key)
-                if o.id is not None:
-                    self.ids.setdefault(o.id, set()).add(key)
-                    self.ids_of.setdefault(name, set()).add(o.id)
-                if o.extends and (o.kind in EXTENSION_KINDS):
-                    self.ext.setdefault(norm(o.extends), set()).add(key)
-                if o.kind == "interface":
-                    self.interfaces.add(name)
-                    parents[name] = {norm(p) for p in (*o.implements, *((o.extends,) if o.extends else ()))}
-                elif o.implements:
-                    implementers.append((key, o.implements))
-                if o.kind == "table":
-                    self.tables.add(name)
-            for s in ix.subscribers:
-                target = norm(s.object_name) if s.object_name is not None else str(s.object_id)
-                self.subs.setdefault((s.object_type, target), []).append((key, norm(s.event), norm(s.procedure)))
-        for key, names in implementers:
-            todo = [norm(x) for x in names]
-            seen: set[str] = set()
-            while todo:
-                i = todo.pop()
-                if i in seen:
-                    continue
-                seen.add(i)
-                self.impl.setdefault(i, set()).add(key)
-                todo.extend(parents.get(i, ()))
-
-    def family(self, base: str) -> set[Key]:
-        return self.decl.get(base, set()) | self.ext.get(base, set())
-
-    def file_family(self, key: Key) -> set[Key]:
-        """The file and every file declaring an object of the same family (base and extensions)."""
-        out = {key}
-        for base in self.bases.get(key, ()):
-            out |= self.family(base)
-        return out
-
-    def subscribers(self, kind: str, name: str, event: str | None) -> list[tuple[Key, str]]:
-        t = _EVENT_TYPES.get(kind)
-        if t is None:
-            return []
-        out: list[tuple[Key, str]] = []
-        for target in (name, *(str(i) for i in self.ids_of.get(name, ()))):
-            for key, ev, proc in self.subs.get((t, target), ()):
-                if event is None or ev == event:
-                    out.append((key, proc))
-        return out
 
 
 # --------------------------------------------------------------------------- the fixpoint
@@ -130,8 +55,13 @@ class _State:
     shallow: dict[Key, set[str]] = field(default_factory=dict)  # names whose bodies callers need
     caller_wants: dict[Key, set[str]] = field(default_factory=dict)  # names callers call in their objects
     bodies_only: set[int] = field(default_factory=set)
+    readers: dict[int, bool] = field(default_factory=dict)  # read for a watched global (not followed): whole?
+    id_readers: set[int] = field(default_factory=set)  # read for an Integer global: what they assign may run
+    read_names: set[tuple[Key, str]] = field(default_factory=set)  # (file, global) looked up
+    reader_names: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)  # to look up once parsed
     # object base names -> the family's files, and (how many of them were parsed, their globals) then
-    family_globals: dict[tuple[str, ...], tuple[frozenset[Key], tuple[int, dict[str, frozenset[str]]]]] = \
+    family_globals: dict[tuple[str, ...],
+                         tuple[frozenset[Key], tuple[int, dict[str, frozenset[str]], dict[str, str]]]] = \
         field(default_factory=dict)
 
 
@@ -156,8 +86,10 @@ def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[
 
 
 class _Fixpoint:
-    def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex]) -> None:
+    def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
+                 lines_naming: LinesNaming | None = None) -> None:
         self.files = files
+        self.lines_naming = lines_naming
         self.indexes = indexes
         self.look = Lookups({k: indexes[k] for k in files})
         self.st = _State()
@@ -284,6 +216,8 @@ class _Fixpoint:
             for name in wanted.get(key, ()):  # what callers of the pages call here, and in their objects
                 for item in by_name.get(name, ()):
                     reach(key, *item)
+        for name, kind in sorted(st.reader_names.pop(key, ())):
+            self.readers_in(key, name, kind)
         # what was wanted before the file was parsed
         wants, run, ops = st.wants.pop(key, set()), key in st.run, st.ops.pop(key, set())
         st.run.discard(key)
@@ -307,21 +241,94 @@ class _Fixpoint:
             self.st.pending.append((key, proc))
 
     def process_caller(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
-        st, look = self.st, self.look
-        fam_globals = _family_globals(st, look, obj)
+        targets, called, loose = self._read_targets(obj, proc)
+        for f in self.look.file_family(key):
+            self.want_caller(f, proc.names)
+        for t in targets:
+            for f in self.look.file_family(t):
+                self.want_body(f, called.get(t, loose))
+        self.scoped(proc)
+        self.read_globals(obj, proc, caller=True)
+
+    def _read_targets(self, obj: ObjectSummary, proc: ProcSummary) -> tuple[set[Key], dict[Key, set[str]], set[str]]:
+        """Load the files a procedure that is read (not followed) names; what it may call in each
+        (:meth:`called_on`)."""
+        fam_globals = _family_globals(self.st, self.look, obj)
         refs = set(proc.names)
         for name in proc.names & fam_globals.keys():
             refs |= fam_globals[name]
         refs.update(obj.table)
-        targets = self.files_named(refs) | self.ids_files(proc.ints)
+        targets = self.files_named(refs) | self.ids_files(proc.ints | proc.exits)
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)
-        for f in look.file_family(key):
-            self.want_caller(f, proc.names)
+        return targets, called, loose
+
+    def reach_reader(self, key: Key, obj: ObjectSummary, proc: ProcSummary, whole: bool) -> None:
+        """A procedure that names a watched global of an object whose code the analysis reads: the
+        analyses look at every assignment to such a global in the object (a Boolean that only ever
+        holds ``GuiAllowed()``, the codeunits an interface variable is given, the keys put into a
+        dictionary), so its body is parsed, with those of what it calls (``whole``) or of what its
+        assignments call; it is not followed further."""
+        st = self.st
+        if st.readers.get(id(proc)) in (whole, True) or id(proc) in st.callers or id(proc) in st.reached:
+            return
+        st.readers[id(proc)] = whole
+        self._queue((key, obj, proc), self.waiting_callers, st.caller_work)
+
+    def process_reader(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
+        targets, called, loose = self._read_targets(obj, proc)
+        needed = proc.names if self.st.readers.get(id(proc)) else proc.feeds
+        for f in self.look.file_family(key):
+            self.want_body(f, needed)
         for t in targets:
-            for f in look.file_family(t):
-                self.want_body(f, called.get(t, loose))
-        self.scoped(proc)
+            for f in self.look.file_family(t):
+                self.want_body(f, called.get(t, loose) & needed)
+        if id(proc) in self.st.id_readers:  # CodeunitId := Codeunit::X: X may be a task codeunit
+            self.scoped(proc)
+        self.read_globals(obj, proc)
+
+    def read_globals(self, obj: ObjectSummary, proc: ProcSummary, caller: bool = False) -> None:
+        """Read (:meth:`reach_reader`) the procedures of ``obj``'s family whose text names a watched
+        global that ``proc`` reads the way an analysis follows: a Boolean in a condition (a guard's
+        alias), an Integer it returns (a codeunit id; any use in a page's caller, which may pass it to
+        the page), a Dictionary or an interface anywhere. A file of the family not parsed yet is
+        looked at once it is."""
+        if self.lines_naming is None:
+            return
+        st = self.st
+        kinds = _family(st, self.look, obj)[1]
+        if not kinds:
+            return
+        used = {"boolean": proc.tested, "integer": proc.names if caller else proc.returned}
+        names = {g for g in proc.names & kinds.keys() if g in used.get(kinds[g], proc.names)}
+        if not names:
+            return
+        for f in sorted({f for b in obj.base for f in self.look.family(b)}, key=str):
+            for name in sorted(names):
+                if (f, name) in st.read_names:
+                    continue
+                st.read_names.add((f, name))
+                if f in st.parsed:
+                    self.readers_in(f, name, kinds[name])
+                else:
+                    st.reader_names.setdefault(f, set()).add((name, kinds[name]))
+                    self.include((f,))
+
+    def readers_in(self, key: Key, name: str, kind: str) -> None:
+        """Read the procedures of ``key`` whose lines name ``name``; of a Boolean or an Integer, what
+        analyses read is its assignments, and an Integer's values may be codeunits to run."""
+        assert self.lines_naming is not None
+        assigned = kind in ("boolean", "integer")
+        lines = self.lines_naming(key, name, assigned)
+        if not lines:
+            return
+        for o in self.st.parsed[key]:
+            for p in o.procs:
+                first, last = p.lines
+                if any(first <= line <= last for line in lines):
+                    if kind == "integer":
+                        self.st.id_readers.add(id(p))
+                    self.reach_reader(key, o, p, not assigned)
 
     def want_caller(self, key: Key, names: Iterable[str]) -> None:
         """Within a caller's own object, what it calls is read as a caller too (the chain from a
@@ -407,8 +414,12 @@ class _Fixpoint:
                 self.process(*st.work.pop())
             while st.caller_work and not st.work:
                 item = st.caller_work.pop()
-                if id(item[2]) not in st.reached:
+                if id(item[2]) in st.reached:
+                    continue
+                if id(item[2]) in st.callers:
                     self.process_caller(*item)
+                else:
+                    self.process_reader(*item)
         return sorted(st.included, key=order.__getitem__)
 
     def process(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
@@ -423,7 +434,7 @@ class _Fixpoint:
         for name in names & fam_globals.keys():
             refs |= fam_globals[name]
         refs.update(obj.table)
-        by_id = self.ids_files(proc.ints)
+        by_id = self.ids_files(proc.ints | proc.exits)
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)
@@ -473,6 +484,7 @@ class _Fixpoint:
         for kind, name, event in events:
             for f, sub in look.subscribers(kind, name, event):
                 self.force(f, sub)
+        self.read_globals(obj, proc)
 
     def called_on(self, obj: ObjectSummary, proc: ProcSummary, fam_globals: dict[str, frozenset[str]]
                   ) -> tuple[dict[Key, set[str]], set[str]]:
@@ -530,39 +542,52 @@ class _Fixpoint:
 
 ParseFiles = Callable[[list[Key], set[Key]], dict[Key, list[ObjectSummary]]]
 """Parse a batch of files and summarize them: whole for those in the set, as skeletons for the others."""
+LinesNaming = Callable[[Key, str, bool], set[int]]
+"""The lines of a file whose text names a variable (a word, in any case; a superset is fine); with the
+flag, only lines that assign it (``X :=``, ``X +=``...)."""
 ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
 """Parse the bodies a skeleton left out and :meth:`ProcSummary.restore` what they add to their summaries."""
 
 
 def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
             mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
-            bodies: ParseBodies | None = None) -> list[Key]:
+            bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
     returns the files whose text mentions, for some group, one of its names and one of its procedures.
     With ``bodies``, files that need not be whole (those of the background-task objects and their
-    callers) are parsed as skeletons and only the bodies reached are parsed, through ``bodies``."""
-    return _Fixpoint(files, indexes).run(parse, mentioned, bodies)
+    callers) are parsed as skeletons and only the bodies reached are parsed, through ``bodies``; with
+    ``lines_naming``, the procedures that assign (or use) a watched global that code read uses are
+    read too (:meth:`_Fixpoint.read_globals`)."""
+    return _Fixpoint(files, indexes, lines_naming).run(parse, mentioned, bodies)
 
 
 def _family_globals(st: _State, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:
     """The global variables of ``obj``'s family (its base and extensions) parsed so far, with the object
-    names of their types; remembered until another file of the family is parsed."""
+    names of their types."""
+    return _family(st, look, obj)[0]
+
+
+def _family(st: _State, look: Lookups, obj: ObjectSummary) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+    """The global variables of ``obj``'s family parsed so far with their types' object names, and the
+    watched ones (:attr:`ObjectSummary.watched`); remembered until another file of the family is parsed."""
     base = tuple(obj.base)
     files, known = st.family_globals.get(base, (None, None))
     if files is None:
         files = frozenset(f for b in base for f in look.family(b))
     parsed = sum(1 for f in files if f in st.parsed)
     if known is not None and known[0] == parsed:
-        return known[1]
+        return known[1], known[2]
     out: dict[str, frozenset[str]] = {}
+    watched: dict[str, str] = {}
     bases = set(base)
     for f in files:
         for o in st.parsed.get(f, ()):
             if bases.intersection(o.base):
                 for k, v in o.globals.items():
                     out[k] = out.get(k, frozenset()) | v
-    st.family_globals[base] = (files, (parsed, out))
-    return out
+                watched.update(o.watched)
+    st.family_globals[base] = (files, (parsed, out, watched))
+    return out, watched
 
 
 def _refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:

@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes
+from pbtlint.source import read_source
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 
@@ -364,6 +366,18 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
         return text_cache[key]
 
+    text_lines: dict[Path, list[str]] = {}
+
+    def lines_naming(key: Path, name: str, assigned: bool) -> set[int]:
+        """The lines of ``key`` that name ``name`` (with ``assigned``, only as ``name :=``, ``+=``...)."""
+        lines = text_lines.get(key)
+        if lines is None:
+            f = by_path[key]
+            lines = text_lines[key] = (read_source(f.path, f.display).text or "").casefold().split("\n")
+        tail = r'"?\s*[-+*/:]=' if assigned else r"(?!\w)"
+        word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
+        return {i for i, line in enumerate(lines, 1) if name in line and word.search(line)}
+
     rule_list = all_rules()
     results: list[AppResult] = []
     all_findings: list[Finding] = list(workspace.findings)
@@ -380,7 +394,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         chosen = _replayed(choice, number, parse_batch, by_path, bodies, counts) if choice is not None else None
         if chosen is None:
             with _timed("closure"):
-                chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch)
+                chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming)
         chosen_by_plan.append(chosen)
         bodied.update(p for p in chosen if p in bodies)
         for p in chosen:

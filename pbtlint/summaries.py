@@ -45,6 +45,8 @@ class ProcSummary:
     lines: tuple[int, int] = (0, 0)
     scoped: frozenset[str] = frozenset()
     assigned: frozenset[int] = frozenset()
+    """Integer literals assigned to a variable, returned or passed to a procedure: maybe a codeunit id
+    that reaches an enqueue site (``CodeunitId := 50100``, ``exit(50100)``, ``StartTask(50100)``)."""
     loose: frozenset[str] = frozenset()
     """``names`` but those only ever used as a member of a plain variable (``Customer.Find``): the names
     that may call into any object the procedure names."""
@@ -52,6 +54,15 @@ class ProcSummary:
     """Variable -> the members used on it (``customer -> {find, name}``)."""
     local_types: dict[str, frozenset[str]] = field(default_factory=dict)
     """Parameter or local variable -> the object names of its type."""
+    tested: frozenset[str] = frozenset()
+    """Names in the conditions of ``if``, ``while``, ``repeat ... until`` and ``case`` (a Boolean global
+    tested there may be a guard's alias)."""
+    returned: frozenset[str] = frozenset()
+    """Names in ``exit(...)`` values."""
+    feeds: frozenset[str] = frozenset()
+    """Names in the values assigned to plain names (``IsGui := Helper.IsGuiAllowed()``)."""
+    exits: frozenset[int] = frozenset()
+    """Integer literals the procedure returns (``exit(50100)``: maybe a codeunit id a caller runs or enqueues)."""
     pending: tuple[int, int] | None = None
     """Where the body begins (line, column) when it was left out of a skeleton parse: the names,
     effects and literals above then come from the declarations alone until :meth:`restore` is given
@@ -59,13 +70,14 @@ class ProcSummary:
 
     def body_facts(self) -> tuple[object, ...]:
         """What a body adds to a summary (for caching it beside the body)."""
-        return self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose, self.members
+        return (self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose, self.members,
+                self.tested, self.returned, self.feeds, self.exits)
 
     def restore(self, facts: tuple[object, ...]) -> None:
         """Complete a skeleton's summary with what its body adds (``body_facts`` of the summary of the
         procedure with its body)."""
         (self.names, self.ints, self.effects, self.scoped, self.assigned, self.loose,  # type: ignore[assignment]
-         self.members) = facts
+         self.members, self.tested, self.returned, self.feeds, self.exits) = facts
         self.pending = None
 
 
@@ -78,6 +90,10 @@ class ObjectSummary:
     table: list[str]
     globals: dict[str, frozenset[str]]
     procs: list[ProcSummary]
+    watched: dict[str, str] = field(default_factory=dict)
+    """Global variables that analyses follow through every procedure of the object, with their type:
+    ``boolean`` (guard aliases), ``integer`` (codeunit ids), ``dictionary`` (task parameters and
+    results) and ``interface`` (the codeunits it is given)."""
 
 
 def _names_of(name: str) -> list[str]:
@@ -92,6 +108,21 @@ def _names_of(name: str) -> list[str]:
             out.append(key[i + 1:].strip())
             i = key.find(".", i + 1)
     return sorted(set(out))
+
+
+def _identifiers(expr: n.Expr) -> set[str]:
+    return {norm(x.name) for x in iter_nodes(expr) if isinstance(x, n.Identifier)}
+
+
+def _names_in(expr: n.Expr) -> set[str]:
+    """The names and members an expression uses (what it may call)."""
+    out: set[str] = set()
+    for x in iter_nodes(expr):
+        if isinstance(x, n.Identifier):
+            out.add(norm(x.name))
+        elif isinstance(x, n.MemberAccess):
+            out.add(norm(x.member))
+    return out
 
 
 def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
@@ -115,6 +146,8 @@ def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
 _STATIC_RECEIVERS = frozenset({"codeunit", "report", "xmlport", "page", "query", "currpage", "currreport",
                                "taskscheduler", "session"})
 
+
+_WATCHED_TYPES = frozenset({"boolean", "integer", "dictionary", "interface"})
 
 TRIGGERS = "!"
 """Suffix of an effect whose table triggers may run: ``modify!`` for ``Modify(true)`` or ``Modify(X)``,
@@ -155,6 +188,10 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
     effects: dict[str, set[str]] = {}
     scoped: set[str] = set()
     assigned: set[int] = set()
+    exits: set[int] = set()
+    tested: set[str] = set()
+    returned: set[str] = set()
+    feeds: set[str] = set()
     if proc.body is not None:
         for node in iter_nodes(proc.body):
             if isinstance(node, n.Identifier):
@@ -189,6 +226,8 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                 called = norm(callee.member if isinstance(callee, n.MemberAccess) else getattr(callee, "name", ""))
                 if called in _RUN_NAMES:  # Codeunit.Run(50100), Report.RunModal(206)...
                     ints.update(_int_literals(node.args))
+                else:  # StartTask(50100): a helper may enqueue its parameter
+                    assigned.update(_int_literals(node.args))
                 operation = TRIGGER_OPERATIONS.get(called)
                 if operation is not None and constant_bool_arg(node.args, operation[1]) is not False:
                     # Modify(true), Rename(...): the table's triggers run (Modify() runs only its events)
@@ -203,7 +242,21 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                     effects.setdefault(op, set()).update({"@" + x for x in found} or {"*"})
             elif isinstance(node, n.Exit) or (isinstance(node, n.Assign) and isinstance(node.target, n.Identifier)):
                 value = node.value  # CodeunitId := 50100; exit(50100) (not Rec.Field := 2: no codeunit id)
-                assigned.update(_int_literals((value,) if value is not None else ()))
+                found_ints = _int_literals((value,) if value is not None else ())
+                assigned |= found_ints
+                if isinstance(node, n.Exit):
+                    exits |= found_ints
+                    if value is not None:
+                        returned |= _identifiers(value)
+                else:
+                    feeds |= _names_in(value)
+            if isinstance(node, n.If | n.While | n.Repeat):
+                tested |= _identifiers(node.condition)
+            elif isinstance(node, n.Case):
+                tested |= _identifiers(node.expr)
+                for branch in node.branches:
+                    for v in branch.values:
+                        tested |= _identifiers(v)
     if "with" in effects:  # inside `with X do`, an unqualified Modify may be X's
         effects.pop("with")
         for refs in effects.values():
@@ -219,7 +272,8 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                        element, frozenset(returns), {k: frozenset(v) for k, v in effects.items()},
                        (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned),
                        frozenset(used_otherwise), {k: frozenset(v) for k, v in members.items()},
-                       {k: frozenset(v) for k, v in local_types.items()}, pending)
+                       {k: frozenset(v) for k, v in local_types.items()}, frozenset(tested), frozenset(returned),
+                       frozenset(feeds), frozenset(exits), pending)
 
 
 def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
@@ -228,7 +282,7 @@ def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
 
 
 def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: list[ProcSummary],
-                     elided: frozenset[tuple[int, int]]) -> None:
+                     elided: frozenset[tuple[int, int]], watched: dict[str, str]) -> None:
     stack = list(obj.sections)
     while stack:
         el = stack.pop()
@@ -247,6 +301,8 @@ def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: lis
             names: set[str] = set()
             _type_names(v.type, names)
             out[norm(v.name)] = frozenset(names)
+            if norm(v.type.name) in _WATCHED_TYPES:
+                watched[norm(v.name)] = norm(v.type.name)
         procs.extend(_proc_summary(t, norm(el.name or ""), elided) for t in el.triggers)
         stack.extend(el.children)
 
@@ -261,8 +317,9 @@ def summarize(unit: n.CompilationUnit, elided: frozenset[tuple[int, int]] = froz
             names: set[str] = set()
             _type_names(v.type, names)
             globals_[norm(v.name)] = frozenset(names)
+        watched = {norm(v.name): norm(v.type.name) for v in obj.variables if norm(v.type.name) in _WATCHED_TYPES}
         procs = [_proc_summary(p, "", elided) for p in (*obj.triggers, *obj.procedures)]
-        _element_globals(obj, globals_, procs, elided)
+        _element_globals(obj, globals_, procs, elided, watched)
         props = {norm(p.name): p for p in obj.properties}
         table: str | None = None
         if obj.kind == "table":
@@ -275,7 +332,7 @@ def summarize(unit: n.CompilationUnit, elided: frozenset[tuple[int, int]] = froz
             table = property_text(props["tableno"])
         base = obj.extends if obj.kind in EXTENSION_KINDS and obj.extends else obj.name
         out.append(ObjectSummary(obj.kind, obj.name, obj.id, _names_of(base), _names_of(table) if table else [],
-                                 globals_, procs))
+                                 globals_, procs, watched))
     return out
 
 
