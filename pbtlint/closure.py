@@ -56,7 +56,9 @@ class _State:
     caller_wants: dict[Key, set[str]] = field(default_factory=dict)  # names callers call in their objects
     bodies_only: set[int] = field(default_factory=set)
     readers: dict[int, bool] = field(default_factory=dict)  # read for a watched global (not followed): whole?
-    id_readers: set[int] = field(default_factory=set)  # read for an Integer global: what they assign may run
+    id_readers: dict[int, ProcSummary] = field(default_factory=dict)  # assign an Integer global, body to come
+    id_functions: set[str] = field(default_factory=set)  # their values may be codeunit ids (id_functions)
+    returning: dict[str, list[ProcSummary]] = field(default_factory=dict)  # followed functions by name
     read_names: set[tuple[Key, str]] = field(default_factory=set)  # (file, global) looked up
     reader_names: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)  # to look up once parsed
     # object base names -> the family's files, and (how many of them were parsed, their globals) then
@@ -277,21 +279,23 @@ class _Fixpoint:
 
     def process_reader(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         targets, called, loose = self._read_targets(obj, proc)
-        needed = proc.names if self.st.readers.get(id(proc)) else proc.feeds
+        whole = self.st.readers.get(id(proc))
         for f in self.look.file_family(key):
-            self.want_body(f, needed)
+            if whole:
+                self.want_body(f, proc.names)
+            self.want(f, proc.feeds, False, set())  # IsGui := Gui.IsGui(): analyses look inside, at any depth
         for t in targets:
             for f in self.look.file_family(t):
-                self.want_body(f, called.get(t, loose) & needed)
-        if id(proc) in self.st.id_readers:  # CodeunitId := Codeunit::X: X may be a task codeunit
-            self.scoped(proc)
+                if whole:
+                    self.want_body(f, called.get(t, loose))
+                self.want(f, called.get(t, loose) & proc.feeds, False, set())
         self.read_globals(obj, proc)
 
     def read_globals(self, obj: ObjectSummary, proc: ProcSummary, caller: bool = False) -> None:
         """Read (:meth:`reach_reader`) the procedures of ``obj``'s family whose text names a watched
         global that ``proc`` reads the way an analysis follows: a Boolean in a condition (a guard's
-        alias), an Integer it returns (a codeunit id; any use in a page's caller, which may pass it to
-        the page), a Dictionary or an interface anywhere. A file of the family not parsed yet is
+        alias), an Integer it returns or copies (a codeunit id; any use in a page's caller, which may
+        pass it to the page), a Dictionary or an interface anywhere. A file of the family not parsed yet is
         looked at once it is."""
         if self.lines_naming is None:
             return
@@ -299,7 +303,7 @@ class _Fixpoint:
         kinds = _family(st, self.look, obj)[1]
         if not kinds:
             return
-        used = {"boolean": proc.tested, "integer": proc.names if caller else proc.returned}
+        used = {"boolean": proc.tested, "integer": proc.names if caller else proc.returned | proc.feeds}
         names = {g for g in proc.names & kinds.keys() if g in used.get(kinds[g], proc.names)}
         if not names:
             return
@@ -315,10 +319,10 @@ class _Fixpoint:
                     self.include((f,))
 
     def readers_in(self, key: Key, name: str, kind: str) -> None:
-        """Read the procedures of ``key`` whose lines name ``name``; of a Boolean or an Integer, what
-        analyses read is its assignments, and an Integer's values may be codeunits to run."""
+        """Read the procedures of ``key`` whose lines name ``name`` (of a Boolean, those that assign
+        it: what guard aliases look at); what those assigning an Integer name may run."""
         assert self.lines_naming is not None
-        assigned = kind in ("boolean", "integer")
+        assigned = kind == "boolean"  # an Integer passed by var counts too (enqueue._int)
         lines = self.lines_naming(key, name, assigned)
         if not lines:
             return
@@ -326,9 +330,20 @@ class _Fixpoint:
             for p in o.procs:
                 first, last = p.lines
                 if any(first <= line <= last for line in lines):
-                    if kind == "integer":
-                        self.st.id_readers.add(id(p))
                     self.reach_reader(key, o, p, not assigned)
+                    if kind == "integer":  # CodeunitId := Codeunit::X: X may be a task codeunit
+                        self.st.id_readers[id(p)] = p
+        self.scope_id_readers()
+
+    def scope_id_readers(self) -> None:
+        """Load as runnable what the procedures assigning an Integer global name (:meth:`scoped`), once
+        their bodies are parsed, whether they are read, followed or read as callers."""
+        st = self.st
+        for key, proc in list(st.id_readers.items()):
+            if proc.pending is None:
+                del st.id_readers[key]
+                self.scoped(proc)
+                self.id_functions(proc.feeds)
 
     def want_caller(self, key: Key, names: Iterable[str]) -> None:
         """Within a caller's own object, what it calls is read as a caller too (the chain from a
@@ -402,6 +417,7 @@ class _Fixpoint:
                 waiting, self.waiting = self.waiting, []
                 for item in waiting:
                     (st.work if item[2].pending is None else self.waiting).append(item)
+                self.scope_id_readers()
                 waiting, self.waiting_callers = self.waiting_callers, []
                 for item in waiting:  # a body that could not be parsed is processed as it is
                     st.caller_work.append(item)
@@ -434,7 +450,8 @@ class _Fixpoint:
         for name in names & fam_globals.keys():
             refs |= fam_globals[name]
         refs.update(obj.table)
-        by_id = self.ids_files(proc.ints | proc.exits)
+        # Codeunit.Run(50100), Report.RunModal(206) run the object; exit(50100) may be a task codeunit
+        by_id = self.ids_files(proc.ints) | {t for t in self.ids_files(proc.exits) if self._codeunit(t)}
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)
@@ -485,6 +502,27 @@ class _Fixpoint:
             for f, sub in look.subscribers(kind, name, event):
                 self.force(f, sub)
         self.read_globals(obj, proc)
+        if proc.returned:
+            st.returning.setdefault(proc.name, []).append(proc)
+            if proc.name in st.id_functions:
+                self.run_returned(proc)
+
+    def id_functions(self, names: Iterable[str]) -> None:
+        """Functions whose value is assigned to an Integer global that holds a codeunit id: the
+        ``Codeunit::X`` they return may be a task codeunit (``TaskCodeunit := DefaultTask();``)."""
+        st = self.st
+        new = set(names) - st.id_functions
+        st.id_functions |= new
+        for name in sorted(new):
+            for proc in st.returning.get(name, ()):
+                self.run_returned(proc)
+
+    def run_returned(self, proc: ProcSummary) -> None:
+        hit = {t for t in self.files_named(proc.returned & proc.scoped) if self._codeunit(t)}
+        self.include(sorted(hit))
+        for t in hit:
+            self.want(t, (), True, set())
+        self.id_functions(proc.returned)  # exit(Inner())
 
     def called_on(self, obj: ObjectSummary, proc: ProcSummary, fam_globals: dict[str, frozenset[str]]
                   ) -> tuple[dict[Key, set[str]], set[str]]:
@@ -521,8 +559,11 @@ class _Fixpoint:
         hit = self.files_named(proc.scoped) | self.ids_files(proc.ints | proc.assigned)
         self.include(sorted(hit))
         for t in hit:
-            if any(o.kind == "codeunit" for o in self.indexes[t].objects):
+            if self._codeunit(t):
                 self.want(t, (), True, set())
+
+    def _codeunit(self, key: Key) -> bool:
+        return any(o.kind == "codeunit" for o in self.indexes[key].objects)
 
     def files_named(self, names: Iterable[str]) -> set[Key]:
         look = self.look

@@ -366,17 +366,16 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
         return text_cache[key]
 
-    text_lines: dict[Path, list[str]] = {}
+    texts: dict[Path, str] = {}  # what the fixpoint's readers look at; emptied after each closure
+    lookups: dict[str, dict[tuple[str, bool], list[int]]] = {}  # and what they found (replay checks it)
 
     def lines_naming(key: Path, name: str, assigned: bool) -> set[int]:
-        """The lines of ``key`` that name ``name`` (with ``assigned``, only as ``name :=``, ``+=``...)."""
-        lines = text_lines.get(key)
-        if lines is None:
-            f = by_path[key]
-            lines = text_lines[key] = (read_source(f.path, f.display).text or "").casefold().split("\n")
-        tail = r'"?\s*[-+*/:]=' if assigned else r"(?!\w)"
-        word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
-        return {i for i, line in enumerate(lines, 1) if name in line and word.search(line)}
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = _folded_text(by_path[key])
+        found = _lines_naming(text, name, assigned)
+        lookups.setdefault(str(key), {})[(name, assigned)] = sorted(found)
+        return found
 
     rule_list = all_rules()
     results: list[AppResult] = []
@@ -395,6 +394,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         if chosen is None:
             with _timed("closure"):
                 chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming)
+            texts.clear()
         chosen_by_plan.append(chosen)
         bodied.update(p for p in chosen if p in bodies)
         for p in chosen:
@@ -442,9 +442,10 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "keys": {str(f.path): f.key for f in files},
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
-              "bodied": sorted(str(p) for p in bodied)}
+              "bodied": sorted(str(p) for p in bodied), "lookups": lookups}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
+        stored["lookups"] = {**choice.lookups, **lookups}
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
 
@@ -522,7 +523,7 @@ def _same_choice(workspace: Workspace, files: list[SourceFile], bundle: dict[str
         return None
     try:
         changes = _changes(workspace, files, bundle, previous)
-        if not changes:
+        if not changes or not _lookups_same(previous, changes):
             return None
         return same_choice(previous, [c for _, c in changes], cache, _mentions_same(previous))
     except (KeyError, TypeError, AttributeError):
@@ -548,6 +549,37 @@ def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, wo
             out.append((f, Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
                                    f.entry.index if f.entry else None)))
     return out
+
+
+def _folded_text(f: SourceFile) -> str:
+    return (read_source(f.path, f.display).text or "").casefold()
+
+
+def _lines_naming(text: str, name: str, assigned: bool) -> set[int]:
+    """The lines of a case-folded ``text`` that name ``name`` (with ``assigned``, as ``name :=``, ``+=``...;
+    a name and its ``:=`` may be on different lines)."""
+    tail = r'"?\s*[-+*/:]=' if assigned else r"(?!\w)"
+    word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
+    found: set[int] = set()
+    line, at = 1, 0
+    for m in word.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        found.add(line)
+    return found
+
+
+def _lookups_same(previous: dict, changes: list[tuple[SourceFile, Changed]]) -> bool:
+    """Whether the changed files' text still names the watched globals the fixpoint looked up in them
+    on the same lines (an edit in a body no one parsed can add an assignment an analysis reads)."""
+    lookups: dict[str, dict[tuple[str, bool], list[int]]] = previous.get("lookups", {})
+    for f, _ in changes:
+        found = lookups.get(str(f.path))
+        if found:
+            text = _folded_text(f)
+            if any(sorted(_lines_naming(text, name, assigned)) != lines for (name, assigned), lines in found.items()):
+                return False
+    return True
 
 
 def _mentions_same(previous: dict) -> Callable[[Changed], bool]:

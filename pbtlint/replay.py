@@ -50,12 +50,13 @@ class Choice:
     whole: frozenset[str]
     bodied: frozenset[str]
     mentions: dict  # the previous run's mention lookups (groups -> files), still true when replayed
+    lookups: dict  # the lines naming watched globals the fixpoint's readers found (demand._lookups_same)
 
 
 def previous_choice(previous: dict) -> Choice | None:
     try:
         return Choice(tuple(tuple(c) for c in previous["chosen"]), frozenset(previous["whole"]),
-                      frozenset(previous["bodied"]), dict(previous["mentions"]))
+                      frozenset(previous["bodied"]), dict(previous["mentions"]), dict(previous["lookups"]))
     except (KeyError, TypeError, ValueError):
         return None
 

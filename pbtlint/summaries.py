@@ -58,7 +58,7 @@ class ProcSummary:
     """Names in the conditions of ``if``, ``while``, ``repeat ... until`` and ``case`` (a Boolean global
     tested there may be a guard's alias)."""
     returned: frozenset[str] = frozenset()
-    """Names in ``exit(...)`` values."""
+    """Names in ``exit(...)`` values (``exit(Codeunit::X)`` gives ``x``)."""
     feeds: frozenset[str] = frozenset()
     """Names in the values assigned to plain names (``IsGui := Helper.IsGuiAllowed()``)."""
     exits: frozenset[int] = frozenset()
@@ -111,7 +111,9 @@ def _names_of(name: str) -> list[str]:
 
 
 def _identifiers(expr: n.Expr) -> set[str]:
-    return {norm(x.name) for x in iter_nodes(expr) if isinstance(x, n.Identifier)}
+    """The plain names an expression uses, and the ``X`` of its ``Codeunit::X``."""
+    return {norm(x.name) if isinstance(x, n.Identifier) else norm(x.right)
+            for x in iter_nodes(expr) if isinstance(x, n.Identifier | n.ScopeAccess)}
 
 
 def _names_in(expr: n.Expr) -> set[str]:

@@ -83,9 +83,31 @@ def test_same_findings_two_processes(app_dir: Path, tmp_path: Path, monkeypatch:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_each_case_reports_its_markers(case: Path) -> None:
-    """The cases are not vacuous: the full parse reports their marked lines (and demand-driven
-    analysis the same findings, by test_same_findings_one_process)."""
+    """The cases are not vacuous: the full parse reports their ``ruleid`` lines and not their ``ok``
+    lines (and demand-driven analysis the same findings, by test_same_findings_one_process)."""
+    text = "".join(p.read_text(encoding="utf-8") for p in case.glob("*.al"))
+    assert "// ruleid:" in text or "// ok:" in text
     assert expectation_problems(case, ("PBT0004",)) == []
+
+
+def test_an_edit_in_a_body_no_one_parsed_that_assigns_a_watched_global(tmp_path: Path) -> None:
+    """The previous run's choice of bodies is not replayed when a changed file now assigns, in a body
+    it never parsed, a global that an analysis reads everywhere (here the GUI alias of a guard)."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "cases" / "global-assigned-elsewhere", copy)
+    notifier = copy / "StatusNotifier.Codeunit.al"
+    final = notifier.read_text(encoding="utf-8")
+    notifier.write_text(final.replace("IsInteractive := true;", "Other := true;")
+                        .replace("IsInteractive: Boolean;", "IsInteractive: Boolean;\n        Other: Boolean;"),
+                        encoding="utf-8")
+    before = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
+    assert before.findings == analyze([copy]).findings
+    assert not any(f.rule_id == "PBT0004" for f in before.findings)  # the Message is behind a GUI alias
+    notifier.write_text(final.replace("IsInteractive: Boolean;", "IsInteractive: Boolean;\n        Other: Boolean;"),
+                        encoding="utf-8")
+    after = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
+    assert after.findings == analyze([copy]).findings
+    assert any(f.rule_id == "PBT0004" for f in after.findings)
 
 
 def test_unreached_files_are_not_parsed(tmp_path: Path) -> None:
