@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import os
 import pickle
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes
-from pbtlint.source import read_source
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 
@@ -372,8 +370,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     def lines_naming(key: Path, name: str, assigned: bool) -> set[int]:
         text = texts.get(key)
         if text is None:
-            text = texts[key] = _folded_text(by_path[key])
-        found = _lines_naming(text, name, assigned)
+            text = texts[key] = demand_files.folded_text(by_path[key])
+        found = demand_files.lines_naming(text, name, assigned)
         lookups.setdefault(str(key), {})[(name, assigned)] = sorted(found)
         return found
 
@@ -551,24 +549,6 @@ def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, wo
     return out
 
 
-def _folded_text(f: SourceFile) -> str:
-    return (read_source(f.path, f.display).text or "").casefold()
-
-
-def _lines_naming(text: str, name: str, assigned: bool) -> set[int]:
-    """The lines of a case-folded ``text`` that name ``name`` (with ``assigned``, as ``name :=``, ``+=``...;
-    a name and its ``:=`` may be on different lines)."""
-    tail = r'"?\s*[-+*/:]=' if assigned else r"(?!\w)"
-    word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
-    found: set[int] = set()
-    line, at = 1, 0
-    for m in word.finditer(text):
-        line += text.count("\n", at, m.start())
-        at = m.start()
-        found.add(line)
-    return found
-
-
 def _lookups_same(previous: dict, changes: list[tuple[SourceFile, Changed]]) -> bool:
     """Whether the changed files' text still names the watched globals the fixpoint looked up in them
     on the same lines (an edit in a body no one parsed can add an assignment an analysis reads)."""
@@ -576,8 +556,9 @@ def _lookups_same(previous: dict, changes: list[tuple[SourceFile, Changed]]) -> 
     for f, _ in changes:
         found = lookups.get(str(f.path))
         if found:
-            text = _folded_text(f)
-            if any(sorted(_lines_naming(text, name, assigned)) != lines for (name, assigned), lines in found.items()):
+            text = demand_files.folded_text(f)
+            if any(sorted(demand_files.lines_naming(text, name, assigned)) != lines
+                   for (name, assigned), lines in found.items()):
                 return False
     return True
 

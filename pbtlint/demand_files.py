@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import Workspace
 from pbtlint.runner import display_path
+from pbtlint.source import read_source
 
 
 @dataclass(slots=True)
@@ -113,6 +115,27 @@ def lite(f: SourceFile) -> ParsedFile:
     if entry is None:
         return ParsedFile(f.display, None, (), (), 0)
     return ParsedFile(f.display, None, entry.pragmas, entry.findings, entry.lines)
+
+
+
+
+def folded_text(f: SourceFile) -> str:
+    """A file's text, case-folded (for :func:`lines_naming`)."""
+    return (read_source(f.path, f.display).text or "").casefold()
+
+
+def lines_naming(text: str, name: str, assigned: bool) -> set[int]:
+    """The lines of a case-folded ``text`` that name ``name`` (with ``assigned``, as ``name :=``, ``+=``...;
+    a name and its ``:=`` may be on different lines)."""
+    tail = r'"?\s*[-+*/:]=' if assigned else r"(?!\w)"
+    word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
+    found: set[int] = set()
+    line, at = 1, 0
+    for m in word.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        found.add(line)
+    return found
 
 
 fast_pickling(globals())
