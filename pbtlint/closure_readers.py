@@ -39,8 +39,10 @@ class Readers(_Base):
         """A procedure that names a watched global of an object whose code the analysis reads: the
         analyses look at every assignment to such a global in the object (a Boolean that only ever
         holds ``GuiAllowed()``, the codeunits an interface variable is given, the keys put into a
-        dictionary), so its body is parsed, with those of what it calls (``whole``) or of what its
-        assignments call; it is not followed further."""
+        dictionary), so its body is parsed and what its assignments call is followed (the analyses
+        look inside such functions at any depth); with ``whole`` (a Dictionary or an interface, whose
+        values may come from any call), the bodies of everything it calls are parsed too. The
+        procedure itself is not followed."""
         st = self.st
         if st.readers.get(id(proc)) in (whole, True) or id(proc) in st.callers or id(proc) in st.reached:
             return
@@ -126,6 +128,8 @@ class Readers(_Base):
                 self.run_returned(proc)
 
     def run_returned(self, proc: ProcSummary) -> None:
+        """Load as runnable the codeunits a function whose value may be a codeunit id returns
+        (``exit(Codeunit::X)``), and treat the functions it returns the value of likewise."""
         hit = {t for t in self.files_named(proc.returned & proc.scoped) if self._codeunit(t)}
         self.include(sorted(hit))
         for t in hit:
