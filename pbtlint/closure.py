@@ -452,6 +452,7 @@ class _Fixpoint(Readers):
         for t in hit:
             if self._codeunit(t):
                 self.want(t, (), True, set())
+        self.id_functions(proc.names)  # EnqueueBackgroundTask(TaskId, Setup.TaskCodeunitId(), ...)
 
     def _codeunit(self, key: Key) -> bool:
         return any(o.kind == "codeunit" for o in self.indexes[key].objects)
