@@ -126,8 +126,8 @@ def folded_text(f: SourceFile) -> str:
 
 def lines_naming(text: str, name: str, assigned: bool) -> set[int]:
     """The lines of a case-folded ``text`` that name ``name`` (with ``assigned``, as ``name :=``, ``+=``...;
-    a name and its ``:=`` may be on different lines)."""
-    tail = r'"?\s*[-+*/:]=' if assigned else r"(?!\w)"
+    a name and its ``:=`` may be on different lines, with comments between)."""
+    tail = r'"?(?:\s|/\*.*?\*/|//[^\n]*)*[-+*/:]=' if assigned else r"(?!\w)"
     word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
     found: set[int] = set()
     line, at = 1, 0

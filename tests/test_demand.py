@@ -438,3 +438,17 @@ def test_what_a_page_names_or_a_lookup_runs_is_not_followed(tmp_path: Path) -> N
     assert "ColumnsReport.Report.al" not in bodied
     assert any(f.rule_id == "PBT0002" and Path(f.location.path).name == "OnValidate.Codeunit.al"
                for f in result.findings)
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    ("x := 1;\nisgui := guiallowed();", {2}),
+    ('"is gui" := true;', {1}),
+    ("isgui /* set */ := true;", {1}),
+    ("isgui\n    // why\n    := true;", {1}),
+    ("isgui += 1; if isgui then", {1}),
+    ("if isgui then exit; notisgui := true; rec.isgui := true;", set()),
+])
+def test_the_lines_that_assign_a_global(text: str, lines: set[int]) -> None:
+    name = "is gui" if '"' in text else "isgui"
+    assert demand_files.lines_naming(text, name, True) == lines
+
