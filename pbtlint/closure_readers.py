@@ -44,7 +44,8 @@ class Readers(_Base):
         values may come from any call), the bodies of everything it calls are parsed too. The
         procedure itself is not followed."""
         st = self.st
-        if st.readers.get(id(proc)) in (whole, True) or id(proc) in st.callers or id(proc) in st.reached:
+        earlier = st.readers.get(id(proc))  # None: not read yet; False: read for its assignments only
+        if earlier is True or earlier == whole or id(proc) in st.callers or id(proc) in st.reached:
             return
         st.readers[id(proc)] = whole
         self._queue((key, obj, proc), self.waiting_callers, st.caller_work)

@@ -239,8 +239,7 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                 op = _effect(called)
                 if op is not None and isinstance(callee, n.MemberAccess) and isinstance(callee.receiver, n.Identifier) \
                         and norm(callee.receiver.name) in _STATIC_RECEIVERS:  # Codeunit.Run(Codeunit::X)
-                    found = {norm(x.right) for a in node.args for x in iter_nodes(a) if isinstance(x, n.ScopeAccess)}
-                    found |= {norm(x.name) for a in node.args for x in iter_nodes(a) if isinstance(x, n.Identifier)}
+                    found = {x for a in node.args for x in _identifiers(a)}
                     effects.setdefault(op, set()).update({"@" + x for x in found} or {"*"})
             elif isinstance(node, n.Exit) or (isinstance(node, n.Assign) and isinstance(node.target, n.Identifier)):
                 value = node.value  # CodeunitId := 50100; exit(50100) (not Rec.Field := 2: no codeunit id)

@@ -317,119 +317,15 @@ def test_a_file_that_cannot_be_stated_does_not_rewrite_the_stat_table_every_run(
     assert result.findings == analyze([copy]).findings
 
 
-_NAMED_NOT_RUN = {
-    "app.json": '{"id": "6d3c1f0e-2b7a-4c55-9e0d-5a1b2c3d4e51", "name": "Named", "publisher": "pbtlint", '
-                '"version": "1.0.0.0", "runtime": "13.0"}',
-    "Columns.Page.al": """page 50310 "Columns Page"
-{
-    SourceTable = "Looked Up";
-    var
-        TaskId: Integer;
-        NoOfColumns: Integer;
-    trigger OnInit()
-    begin
-        NoOfColumns := 2;
-        Rec.Amount := 3;
-    end;
-    trigger OnAfterGetCurrRecord()
-    var
-        Parameters: Dictionary of [Text, Text];
-    begin
-        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"Columns Task", Parameters);
-    end;
-    trigger OnPageBackgroundTaskCompleted(CompletedTaskId: Integer; Results: Dictionary of [Text, Text])
-    begin
-        if CompletedTaskId <> TaskId then
-            exit;
-        if Results.ContainsKey('X') then
-            exit;
-    end;
-    procedure ShowReport()
-    begin
-        Report.Run(Report::"Columns Report");
-    end;
-}""",
-    "ColumnsTask.Codeunit.al": """codeunit 50311 "Columns Task"
-{
-    trigger OnRun()
-    var
-        LookedUp: Record "Looked Up";
-    begin
-        LookedUp.Validate(Amount, 1);
-    end;
-}""",
-    "LookedUp.Table.al": """table 50312 "Looked Up"
-{
-    fields
-    {
-        field(1; Amount; Integer)
-        {
-            trigger OnValidate()
-            var
-                Validated: Codeunit "On Validate";
-            begin
-                Validated.Check();
-            end;
-            trigger OnLookup()
-            var
-                Lookup: Codeunit "On Lookup";
-            begin
-                Lookup.Show();
-            end;
-        }
-        field(2; "No."; Code[20]) { }
-    }
-}""",
-    "OnValidate.Codeunit.al": """codeunit 50313 "On Validate"
-{
-    procedure Check()
-    begin
-        Commit();
-    end;
-}""",
-    "OnLookup.Codeunit.al": """codeunit 50314 "On Lookup"
-{
-    procedure Show()
-    begin
-        Commit();
-    end;
-}""",
-    "Three.Codeunit.al": """codeunit 3 "Id Three"
-{
-    trigger OnRun()
-    begin
-        Commit();
-    end;
-}""",
-    "Two.Codeunit.al": """codeunit 2 "Id Two"
-{
-    trigger OnRun()
-    begin
-        Commit();
-    end;
-}""",
-    "ColumnsReport.Report.al": """report 50315 "Columns Report"
-{
-    trigger OnPreReport()
-    begin
-        Commit();
-    end;
-}""",
-}
-
-
 def test_what_a_page_names_or_a_lookup_runs_is_not_followed(tmp_path: Path) -> None:
     """Only code the background can run is followed: a codeunit whose id a page assigns to a variable
     (NoOfColumns := 2: maybe a task codeunit kept in a variable, so loaded and run), but not one whose id
     is assigned to a field (Rec.Amount := 3), nor a report the page names (it runs in the foreground), nor a
     field's OnLookup trigger when the field is validated (Validate runs OnValidate only)."""
-    app = tmp_path / "app"
-    app.mkdir()
-    for name, text in _NAMED_NOT_RUN.items():
-        (app / name).write_text(text, encoding="utf-8")
-    result = demand.analyze_demand([app], cache_dir=tmp_path / "cache")
+    app = FIXTURES / "demand" / "cases" / "named-not-run"
+    result = demand.analyze_demand([app], cache_dir=tmp_path)
     assert result.findings == analyze([app]).findings
-    run = Cache(tmp_path / "cache").latest_run()
+    run = Cache(tmp_path).latest_run()
     parsed = {Path(p).name for p in run["parsed"]}
     bodied = {Path(p).name for p in run["bodied"]}
     assert "OnValidate.Codeunit.al" in bodied and "Two.Codeunit.al" in bodied
