@@ -271,7 +271,8 @@ def lookups(tracking: Tracking) -> list[Lookup]:
 
 def inside_try_function(res: Resolution, proc: ProcInfo, depth: int = 3) -> bool:
     """Is ``proc`` a ``[TryFunction]``, or called only from procedures that are (up to ``depth``
-    calls up)? An error raised there is caught by the try function."""
+    calls up)? An error raised there is caught by the try function. A trigger is not: the runtime
+    enters it (a task codeunit's ``OnRun`` runs as the task, whatever code also runs the codeunit)."""
     level = [proc]
     seen: set[str] = set()
     for _ in range(depth + 1):
@@ -279,6 +280,8 @@ def inside_try_function(res: Resolution, proc: ProcInfo, depth: int = 3) -> bool
         for p in level:
             if p.try_function or p.key in seen:
                 continue
+            if p.is_trigger:
+                return False
             seen.add(p.key)
             sites = res.callers_of(p.key)
             if not sites:
