@@ -54,6 +54,7 @@ from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo
 from pbtlint.nodes import norm
 from pbtlint.reach import Frame, Reach, concrete
 
+_BIND_WORDS = frozenset({("bindsubscription", None)})  # what a body left out must name to bind
 _MAX_FRAMES = 8  # frames kept per node; then one more with every record unknown (as pbtlint.reach)
 
 
@@ -182,7 +183,8 @@ class _Walker:
         # Only nodes that some root reaches at all can be on such a path: working out the guards of the
         # others (callers of BindSubscription elsewhere in the project) would be wasted.
         live = self.graph.reachable_from([r.key for r in self.roots()], unbound)
-        seen = {key for key in live if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key))}
+        seen = {key for key in live
+                if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key, _BIND_WORDS))}
         queue = deque(seen)
         while queue:
             node = queue.popleft()

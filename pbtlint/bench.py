@@ -387,12 +387,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         st = cold.get("stats") or {}
         print(f"cold parsed {st.get('parsed')} of {st.get('files')} files "  # type: ignore[union-attr]
               f"({st.get('parsed_lines')} of {cold.get('lines')} lines) and {st.get('bodies')} bodies "  # type: ignore[union-attr]
-              f"on their own; the background walk reached {st.get('walked')} procedures")  # type: ignore[union-attr]
+              f"on their own; the background walk reached {st.get('walked')} procedures; "  # type: ignore[union-attr]
+              f"the audit ran the closure {st.get('rounds')} more times")  # type: ignore[union-attr]
         for label, r in (("cold", cold), ("incremental (parsed file, comment)", inc1),
                          ("incremental (parsed file, new call)", inc1b)):
             phases = (r.get("stats") or {}).get("phases") or []  # type: ignore[union-attr]
             if phases:
-                order = ["index", "closure", "parse", "bodies", "model", "rules", "cache-read", "cache-write"]
+                order = ["index", "closure", "parse", "bodies", "model", "rules", "audit", "cache-read", "cache-write"]
                 phases = sorted(phases, key=lambda p: order.index(p[0]) if p[0] in order else len(order))
                 print(f"{label} phases (closure includes parse and bodies): "
                       + ", ".join(f"{name} {float(sec):.1f} s" for name, sec in phases))

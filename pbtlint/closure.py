@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pbtlint.audit import Extra
 from pbtlint.closure_lookups import Key, Lookups
 from pbtlint.closure_readers import Readers, family_globals
 from pbtlint.declindex import FileIndex
@@ -90,7 +91,7 @@ def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[
 
 class _Fixpoint(Readers):
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
-                 lines_naming: LinesNaming | None = None) -> None:
+                 lines_naming: LinesNaming | None = None, extra: Extra | None = None) -> None:
         self.files = files
         self.lines_naming = lines_naming
         self.indexes = indexes
@@ -101,6 +102,9 @@ class _Fixpoint(Readers):
         self.tables: dict[Key, tuple[dict, dict, dict, list]] = {}
         self.waiting: list[tuple[Key, ObjectSummary, ProcSummary]] = []
         self.waiting_callers: list[tuple[Key, ObjectSummary, ProcSummary]] = []
+        self.extra = extra or Extra()
+        self.groups: list[Group] = []  # the page mention groups (their files are parsed whole)
+        self.extra_lines: dict[Key, set[int]] = {}  # lines where extra bodies begin or extra names are
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -169,6 +173,19 @@ class _Fixpoint(Readers):
         first, last = proc.lines
         return any(first <= line <= last for line in self.indexes[key].marker_lines)
 
+    def seed_extra(self, mentioned: Callable[[list[Group]], set[Key]]) -> None:
+        """The lines of :attr:`extra` bodies, and of the mentions of an extra group's procedures in the
+        files that mention the group; their files are included."""
+        for key, line in self.extra.bodies:
+            self.extra_lines.setdefault(key, set()).add(line)  # type: ignore[index]
+        for group in sorted(self.extra.groups):
+            hits = mentioned([group])
+            for key in self.files:
+                if key in hits and self.lines_naming is not None:
+                    for name in group[1]:
+                        self.extra_lines.setdefault(key, set()).update(self.lines_naming(key, norm(name), None))
+        self.include(k for k in self.files if self.extra_lines.get(k))
+
     def page_names(self, key: Key, objs: list[ObjectSummary]) -> frozenset[str]:
         """Names of a background-task page's marker procedures and the page globals they use."""
         marker_lines = self.indexes[key].marker_lines
@@ -203,7 +220,8 @@ class _Fixpoint(Readers):
                     self.reach(key, obj, proc)
                     continue
                 if (key in st.all_procs and (obj.kind not in _PAGE_KINDS or proc.names & page_names)) or (
-                        self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names):
+                        self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names
+                ) or any(proc.lines[0] <= line <= proc.lines[1] for line in self.extra_lines.get(key, ())):
                     self.reach_caller(key, obj, proc)  # and below, it can still be reached in full
                 if not proc.trigger:
                     by_name.setdefault(proc.name, []).append(item)
@@ -301,7 +319,7 @@ class _Fixpoint(Readers):
         seeds = [k for k in files if indexes[k].has_markers]
         for k in seeds:
             st.all_procs |= look.file_family(k)
-        groups = mention_groups(indexes, sorted(st.all_procs, key=order.__getitem__))
+        groups = self.groups = mention_groups(indexes, sorted(st.all_procs, key=order.__getitem__))
         self.seed_names = {norm(x) for names, _ in groups for x in names}
         self.seed_procs = {norm(x) for _, procs in groups for x in procs}
         self.include(seeds)
@@ -311,6 +329,7 @@ class _Fixpoint(Readers):
             hits = mentioned(groups)
             st.full |= hits
             self.include(k for k in files if k in hits)
+        self.seed_extra(mentioned)
         if bodies is None:  # every file parsed whole
             st.full = set(files)
         while st.to_parse or st.work or st.pending or st.caller_work:
@@ -475,7 +494,7 @@ class _Fixpoint(Readers):
 
 ParseFiles = Callable[[list[Key], set[Key]], dict[Key, list[ObjectSummary]]]
 """Parse a batch of files and summarize them: whole for those in the set, as skeletons for the others."""
-LinesNaming = Callable[[Key, str, bool], set[int]]
+LinesNaming = Callable[[Key, str, bool | None], set[int]]
 """The lines of a file whose text names a variable (a word, in any case; a superset is fine); with the
 flag, only lines that assign it (``X :=``, ``X +=``...)."""
 ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
@@ -484,14 +503,22 @@ ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
 
 def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
             mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
-            bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None) -> list[Key]:
+            bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None,
+            extra: Extra | None = None, whole: set[Group] | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
     returns the files whose text mentions, for some group, one of its names and one of its procedures.
     With ``bodies``, files that need not be whole (those of the background-task objects and their
     callers) are parsed as skeletons and only the bodies reached are parsed, through ``bodies``; with
     ``lines_naming``, the procedures that assign (or use) a watched global that code read uses are
-    read too (:meth:`_Fixpoint.read_globals`)."""
-    return _Fixpoint(files, indexes, lines_naming).run(parse, mentioned, bodies)
+    read too (:meth:`_Fixpoint.read_globals`). ``extra`` adds what an audit of an earlier choice found
+    missing (:mod:`pbtlint.audit`): those bodies, and the procedures of the files that mention an
+    extra group whose text names one of its procedures, are read as callers. ``whole`` receives the
+    mention groups whose files were parsed whole (the callers of those pages' procedures are all there)."""
+    fixpoint = _Fixpoint(files, indexes, lines_naming, extra)
+    chosen = fixpoint.run(parse, mentioned, bodies)
+    if whole is not None:
+        whole.update(fixpoint.groups)
+    return chosen
 
 
 def _refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:

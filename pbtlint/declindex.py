@@ -49,7 +49,10 @@ _SUBSCRIBER = re.compile(
          \s*(?:,\s*'(?P<element>(?:[^'\n]|'')*)')?""",
     re.VERBOSE,
 )
-_MARKER = re.compile(r"enqueuebackgroundtask|getbackgroundparameters|setbackgroundtaskresult|onpagebackgroundtask")
+MARKER_WORDS = ("enqueuebackgroundtask", "getbackgroundparameters", "setbackgroundtaskresult")
+"""Words whose lines a file's index holds as :attr:`FileIndex.marker_lines` (with those of the
+background-task triggers): a line no marker is on names none of them."""
+_MARKER = re.compile("|".join((*MARKER_WORDS, "onpagebackgroundtask")))
 _PUBLISHER = re.compile(r"\[\s*(?:integrationevent|businessevent|internalevent)\b")
 # Regions where a header-looking line is not code: block comments and multi-line text literals.
 _OPAQUE = re.compile(r"/\*.*?(?:\*/|\Z)|@'(?:[^']|'')*(?:'|\Z)|//[^\n]*|'(?:[^'\n]|'')*'?", re.DOTALL)

@@ -8,6 +8,11 @@ changed the previous run's result is returned as it was, and when only files tha
 changed (their declarations, markers and mentions alike), the previous result is kept and only their
 own front-end findings are refreshed.
 
+The project checks itself (:mod:`pbtlint.audit`): the bodies the closure left out are kept as
+markers, and a rule that reads one, or asks for the callers of a procedure, is noted. When a full
+parse could have given such a read something (:mod:`pbtlint.demand_audit`), the closure runs again
+with those bodies and callers added, until the rules read nothing that is missing.
+
 What a full parse reports and this does not: syntax errors in files that are never parsed (a file
 that is read and preprocessed still reports its read and preprocessor errors). ``AppResult.files``
 holds one ParsedFile per file of the app; the unit is None for files this run did not parse.
@@ -24,13 +29,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbtlint import demand_files
+from pbtlint import audit, demand_audit, demand_files, demand_previous
 from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject, build_project
+from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, file_key
 from pbtlint.closure import closure
+from pbtlint.declindex import FileIndex
 from pbtlint.demand_files import SourceFile
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
@@ -38,7 +45,7 @@ from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.parallel import gc_paused, run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import App, Workspace, discover
-from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same_choice
+from pbtlint.replay import Choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes
@@ -58,9 +65,11 @@ class Stats:
     bodies: int = 0  # bodies a skeleton left out, parsed on their own
     phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
     walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read; summed over apps)
+    rounds: int = 0  # closures run again because an audit found reads of what was left out (pbtlint.audit)
 
 
 _phases: dict[str, float] = {}
+_MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
 
 
 @contextlib.contextmanager
@@ -101,7 +110,7 @@ def analyze_demand(
         warm = cache.get_run(demand_files.run_key(workspace, files))  # nothing changed: no index needs loading
         if warm is not None:
             last_stats = Stats(len(files), 0, 0, 0, 0, "warm")
-            return _from_stored(workspace, warm)
+            return demand_previous.from_stored(workspace, warm)
     bundle = cache.load_indexes() if cache is not None else {}
     # index: files whose content is unknown or whose entry is not cached
     todo = []
@@ -126,16 +135,17 @@ def analyze_demand(
         if warm is not None:
             remember(cache)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
-            return _from_stored(workspace, warm)
+            return demand_previous.from_stored(workspace, warm)
     previous = cache.latest_run() if cache is not None and todo else None
-    kept = _unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
+    kept = demand_previous.unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if kept is not None and cache is not None:
         result, stored = kept
         remember(cache)
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(indexed), 0, 0, 0, "unchanged-closure")
         return result
-    choice = _same_choice(workspace, files, bundle, previous, cache) if isinstance(previous, dict) else None
+    choice = demand_previous.same_choice_of(workspace, files, bundle, previous, cache) \
+        if isinstance(previous, dict) else None
     result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
     if cache is not None:
         remember(cache)
@@ -143,7 +153,7 @@ def analyze_demand(
         cache.prune()
     last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
-                       tuple(sorted(_phases.items())), counts["walked"])
+                       tuple(sorted(_phases.items())), counts["walked"], counts["rounds"])
     work.set_worker_cache(None)
     return result
 
@@ -222,11 +232,12 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 choice: Choice | None = None) -> tuple[RunResult, dict, dict[str, int]]:
     """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
     previous run's files and bodies are loaded instead of running the closure, unless some of them
-    are missing from the cache."""
+    are missing from the cache. When the rules read what the closure left out (:mod:`pbtlint.audit`),
+    the closure runs again with that added (a later run gets those bodies back from the cache)."""
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0}
+    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0}
     parsed_whole: set[Path] = set()
 
     def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
@@ -364,6 +375,17 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
         return text_cache[key]
 
+    def mentioned_each(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> list[set[Path]]:
+        """:func:`mentioned` for each group alone, the groups not looked up yet in one pass."""
+        todo = [g for g in groups if (g,) not in text_cache]
+        if todo:
+            needles = work.needles(todo)
+            found = run_parallel(work.mention_hits, [(str(f.path), needles) for f in files], jobs, chunk_size=64,
+                                 pool=pool)
+            for i, g in enumerate(todo):
+                text_cache[(g,)] = {f.path for f, hit in zip(files, found, strict=True) if i in hit}
+        return [text_cache[(g,)] for g in groups]
+
     texts: dict[Path, str] = {}  # what the fixpoint's readers look at; emptied after each closure
     lookups: dict[str, dict[tuple[str, bool], list[int]]] = {}  # and what they found (replay checks it)
 
@@ -375,26 +397,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         lookups.setdefault(str(key), {})[(name, assigned)] = sorted(found)
         return found
 
-    rule_list = all_rules()
-    results: list[AppResult] = []
-    all_findings: list[Finding] = list(workspace.findings)
-    stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
-    used: set[Path] = set()
-    plans = project_plans(workspace)
-    chosen_by_plan: list[list[Path]] = []
-    bodied: set[Path] = set()
-    for number, plan in enumerate(plans, 1):
-        app, deps = plan.app, plan.dependencies
-        universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
-        used.update(universe)
-        indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
-        chosen = _replayed(choice, number, parse_batch, by_path, bodies, counts) if choice is not None else None
-        if chosen is None:
-            with _timed("closure"):
-                chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming)
-            texts.clear()
-        chosen_by_plan.append(chosen)
-        bodied.update(p for p in chosen if p in bodies)
+    def _assemble(chosen: list[Path]) -> None:
+        """Put the bodies parsed into the chosen files (and into the cache with their skeletons); mark
+        those left out for the audit."""
         for p in chosen:
             if p in broken:  # a body that does not parse: the whole file's parse reports it
                 f = by_path[p]
@@ -412,26 +417,77 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                     restored.add(p)  # a later app's closure that adds bodies keeps these
                     grew.discard(p)
         nodes.clear()
-        if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
-            summaries.clear()
+        for p in chosen:
+            if p not in parsed_whole and parsed[p].unit is not None and p in summaries:
+                parsed[p] = _mark_elided(parsed[p], summaries[p])
         for p in chosen:  # memory: the bodies' pickles are written (or were already there)
             shipped.pop(p, None)
             facts.pop(p, None)
-        own_set = set(plan.source_files)
-        chosen_own = [parsed[p] for p in chosen if p in own_set]
-        chosen_deps = [parsed[p] for p in chosen if p not in own_set]
-        with _timed("model"):
-            project = build_project([*chosen_own, *chosen_deps])
-        own_files = tuple(parsed[p] if p in parsed else demand_files.lite(by_path[p]) for p in plan.source_files)
-        own_paths = {f.path for f in own_files}
-        front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
-        context = RuleContext(project, front, own_files)
-        with _timed("rules"):
-            findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
+
+    by_display = {f.display: f.path for f in files}
+    folded: dict[Path, str] = {}
+
+    def index_of(path: Path) -> FileIndex | None:
+        entry = by_path[path].entry
+        return entry.index if entry is not None else None
+
+    def text_of(path: Path) -> str:
+        if path not in folded:
+            folded[path] = demand_files.folded_text(by_path[path])
+        return folded[path]
+
+    rule_list = all_rules()
+    results: list[AppResult] = []
+    all_findings: list[Finding] = list(workspace.findings)
+    stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
+    used: set[Path] = set()
+    plans = project_plans(workspace)
+    chosen_by_plan: list[list[Path]] = []
+    bodied: set[Path] = set()
+    for number, plan in enumerate(plans, 1):
+        app, deps = plan.app, plan.dependencies
+        universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
+        used.update(universe)
+        indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
+        extra = Extra()
+        whole_groups: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+        for round_ in range(1, _MAX_ROUNDS + 1):
+            chosen = (_replayed(choice, number, parse_batch, by_path, bodies, counts)
+                      if choice is not None and round_ == 1 else None)
+            if chosen is None:
+                with _timed("closure"):
+                    chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
+                                     extra, whole_groups)
+                texts.clear()
+            bodied.update(p for p in chosen if p in bodies)
+            _assemble(chosen)
+            if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
+                summaries.clear()
+            own_set = set(plan.source_files)
+            chosen_own = [parsed[p] for p in chosen if p in own_set]
+            chosen_deps = [parsed[p] for p in chosen if p not in own_set]
+            with audit.recording() as needs:
+                with _timed("model"):
+                    project = build_project([*chosen_own, *chosen_deps])
+                own_files = tuple(parsed[p] if p in parsed else demand_files.lite(by_path[p])
+                                  for p in plan.source_files)
+                own_paths = {f.path for f in own_files}
+                front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
+                context = RuleContext(project, front, own_files)
+                with _timed("rules"):
+                    findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
+            with _timed("audit"):
+                more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, text_of, mentioned_each,
+                                          index_of, whole_groups)
+            if extra.covers(more):
+                break
+            extra = extra | more
+            counts["rounds"] += 1
+        chosen_by_plan.append(chosen)
         counts["walked"] += _walked(project)
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
-        stored_apps.append((tuple(_strip(pf) for pf in own_files), tuple(findings)))
+        stored_apps.append((tuple(demand_previous.strip(pf) for pf in own_files), tuple(findings)))
     unique = tuple(sorted(set(all_findings), key=Finding.sort_key))
     lines = sum(by_path[p].entry.lines for p in used if by_path[p].entry is not None)  # type: ignore[union-attr]
     stored = {"apps": stored_apps, "findings": unique, "files": len(used), "lines": lines,
@@ -446,6 +502,17 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         stored["lookups"] = {**choice.lookups, **lookups}
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
+
+
+def _mark_elided(pf: ParsedFile, objs: list[ObjectSummary]) -> ParsedFile:
+    """``pf`` with each body its skeleton left out (and no later batch put back) as an
+    :class:`~pbtlint.audit.ElidedBlock`, so that the analyses' reads of it are noted."""
+    pending = {proc.pending for obj in objs for proc in obj.procs if proc.pending is not None}
+    if not pending or pf.unit is None:
+        return pf
+    markers = {key: audit.ElidedBlock(node.body.span, pf.path)
+               for key, node in body_nodes(pf.unit).items() if key in pending and node.body is not None}
+    return dataclasses.replace(pf, unit=splice(pf.unit, markers))
 
 
 def _walked(project: AnalyzedProject) -> int:
@@ -476,112 +543,6 @@ def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], se
         return None
     counts["replayed"] += 1
     return chosen
-
-
-def _unchanged_closure(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
-                       previous: dict) -> tuple[RunResult, dict] | None:
-    """The previous result, when the files that changed since were not parsed, declare and mention the
-    same as before: the closure, and so every rule's input, is then the same. Only the changed files'
-    own front-end findings (read and preprocessor errors) are refreshed."""
-    try:
-        changes = _changes(workspace, files, bundle, previous)
-        parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)
-        if not changes or any(str(f.path) in parsed or not declares_and_mentions_the_same(c, same_mentions)
-                              for f, c in changes):
-            return None
-    except (KeyError, TypeError, AttributeError):
-        return None
-    changed = [f for f, _ in changes]
-    shown = {f.display: f for f in changed}
-    apps: list[AppResult] = []
-    stored_apps = []
-    everything: list[Finding] = list(workspace.findings)
-    top_apps = [plan.app for plan in project_plans(workspace)]
-    for app, (old_files, old_findings) in zip(top_apps, previous["apps"], strict=True):
-        own = tuple(demand_files.lite(shown[pf.path]) if pf.path in shown else pf for pf in old_files)
-        findings = [f for f in old_findings if not (f.rule_id == "PBT0000" and f.location.path in shown)]
-        findings.extend(f for pf in own if pf.path in shown for f in pf.findings)
-        findings.sort(key=Finding.sort_key)
-        apps.append(AppResult(app, own, tuple(findings)))
-        stored_apps.append((own, tuple(findings)))
-        everything.extend(findings)
-    unique = tuple(sorted(set(everything), key=Finding.sort_key))
-    used = set(previous["used"])
-    lines = sum(f.entry.lines for f in files if f.entry is not None and str(f.path) in used)
-    stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines,
-              "keys": {str(f.path): f.key for f in files}}
-    return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
-
-
-def _same_choice(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
-                 cache: Cache | None) -> Choice | None:
-    """The previous run's choice of files and bodies when the changed files leave it as it was (see
-    :mod:`pbtlint.replay`)."""
-    if cache is None:
-        return None
-    try:
-        changes = _changes(workspace, files, bundle, previous)
-        if not changes or not _lookups_same(previous, changes):
-            return None
-        return same_choice(previous, [c for _, c in changes], cache, _mentions_same(previous))
-    except (KeyError, TypeError, AttributeError):
-        return None
-
-
-def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict
-             ) -> list[tuple[SourceFile, Changed]] | None:
-    """The files whose content changed since the ``previous`` run, each with what it was then; None
-    when more than contents changed (the apps, their settings, which files there are)."""
-    if previous.get("structure") != demand_files.structure(workspace):
-        return None
-    old_keys: dict[str, str] = previous["keys"]
-    if len(old_keys) != len(files):
-        return None
-    out: list[tuple[SourceFile, Changed]] = []
-    for f in files:
-        old = old_keys.get(str(f.path))
-        if old is None or f.key is None:
-            return None
-        if old != f.key:
-            before = bundle.get(old)
-            out.append((f, Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
-                                   f.entry.index if f.entry else None)))
-    return out
-
-
-def _lookups_same(previous: dict, changes: list[tuple[SourceFile, Changed]]) -> bool:
-    """Whether the changed files' text still names the watched globals the fixpoint looked up in them
-    on the same lines (an edit in a body no one parsed can add an assignment an analysis reads)."""
-    lookups: dict[str, dict[tuple[str, bool], list[int]]] = previous.get("lookups", {})
-    for f, _ in changes:
-        found = lookups.get(str(f.path))
-        if found:
-            text = demand_files.folded_text(f)
-            if any(sorted(demand_files.lines_naming(text, name, assigned)) != lines
-                   for (name, assigned), lines in found.items()):
-                return False
-    return True
-
-
-def _mentions_same(previous: dict) -> Callable[[Changed], bool]:
-    """Whether a changed file's text still mentions exactly the page names the previous run found."""
-    groups_hits: dict = previous["mentions"]
-
-    def same(c: Changed) -> bool:
-        return all(work.mentions((str(c.path), work.needles(list(groups))), False) == (str(c.path) in hits)
-                   for groups, hits in groups_hits.items())
-    return same
-
-
-def _strip(pf: ParsedFile) -> ParsedFile:
-    return pf if pf.unit is None else ParsedFile(pf.path, None, pf.pragmas, pf.findings, pf.lines)
-
-
-def _from_stored(workspace: Workspace, stored: dict) -> RunResult:
-    apps = tuple(AppResult(app, files, findings)
-                 for app, (files, findings) in zip([p.app for p in project_plans(workspace)], stored["apps"],
-                                                   strict=True))
-    return RunResult(workspace, apps, stored["findings"], stored["files"], stored["lines"])
 
 
 def app_files(app: App) -> tuple[Path, ...]:

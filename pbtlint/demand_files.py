@@ -124,17 +124,26 @@ def folded_text(f: SourceFile) -> str:
     return (read_source(f.path, f.display).text or "").casefold()
 
 
-def lines_naming(text: str, name: str, assigned: bool) -> set[int]:
+_ASSIGNED_TAIL = re.compile(r'"?(?:\s|/\*.*?\*/|//[^\n]*)*[-+*/:]=', re.DOTALL)
+
+
+def lines_naming(text: str, name: str, assigned: bool | None) -> set[int]:
     """The lines of a case-folded ``text`` that name ``name`` (with ``assigned``, as ``name :=``, ``+=``...;
-    a name and its ``:=`` may be on different lines, with comments between)."""
-    tail = r'"?(?:\s|/\*.*?\*/|//[^\n]*)*[-+*/:]=' if assigned else r"(?!\w)"
-    word = re.compile(r"(?<![\w.])" + re.escape(name) + tail)
+    a name and its ``:=`` may be on different lines, with comments between). A name after a dot is a
+    member, not the plain name, unless ``assigned`` is None: then every mention counts (``Cu.Name``)."""
     found: set[int] = set()
     line, at = 1, 0
-    for m in word.finditer(text):
-        line += text.count("\n", at, m.start())
-        at = m.start()
-        found.add(line)
+    start = text.find(name)
+    while start >= 0:
+        stop = start + len(name)
+        before = text[start - 1] if start else " "
+        if not (before.isalnum() or before == "_" or (before == "." and assigned is not None)) and (
+                _ASSIGNED_TAIL.match(text, stop) if assigned else
+                stop == len(text) or not (text[stop].isalnum() or text[stop] == "_")):
+            line += text.count("\n", at, start)
+            at = start
+            found.add(line)
+        start = text.find(name, stop)
     return found
 
 

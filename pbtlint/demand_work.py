@@ -154,18 +154,31 @@ def needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
 
 
 def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
+    """Whether the file mentions, for some group, one of its names and one of its procedures."""
+    return bool(mention_hits(item, in_worker, first=True))
+
+
+def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False) -> tuple[int, ...]:
+    """The groups the file mentions (one of the group's names and one of its procedures), by index;
+    with ``first``, only the first. A file that cannot be decoded mentions every group."""
     path, needles = item
     try:
         with open(path, "rb") as f:
             data = f.read().lower()
     except OSError:
-        return False
+        return ()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
-            return True
-    return any(any(n in data for n in names) and any(p in data for p in procs) for names, procs in needles)
+            return tuple(range(len(needles)))
+    out: list[int] = []
+    for i, (names, procs) in enumerate(needles):
+        if any(n in data for n in names) and any(p in data for p in procs):
+            out.append(i)
+            if first:
+                break
+    return tuple(out)
 
 
 fast_pickling(globals())

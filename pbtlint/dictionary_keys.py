@@ -39,6 +39,9 @@ class ResultInfo:
     complete: bool = True
 
 
+_SET_RESULT_WORDS = frozenset({("setbackgroundtaskresult", None)})  # what a body left out must name to set them
+
+
 def result_info(project: AnalyzedProject, codeunit: ObjectInfo) -> ResultInfo:
     info = ResultInfo()
     root = codeunit.triggers.get("onrun")
@@ -55,7 +58,7 @@ def result_info(project: AnalyzedProject, codeunit: ObjectInfo) -> ResultInfo:
             if data.get("kind") == "opaque" and _may_set_results(key, data.get("reason", "")):
                 info.unknown = True
             continue
-        for site in res.sites_in(key):
+        for site in res.sites_in(key, _SET_RESULT_WORDS):
             if site.builtin != SET_RESULT:
                 continue
             info.sets = True

@@ -162,6 +162,9 @@ class EnqueueIndex:
         return out
 
 
+_ENQUEUE_WORDS = frozenset({("enqueuebackgroundtask", None)})  # what a body left out must name to hold a site
+
+
 def find_enqueue(model: Model, res: Resolution) -> EnqueueIndex:
     """Find every enqueue site and background-task trigger."""
     finder = _Finder(model, res)
@@ -172,7 +175,7 @@ def find_enqueue(model: Model, res: Resolution) -> EnqueueIndex:
         if obj.kind not in ("page", "pageextension"):
             continue
         for proc in obj.all_procs:
-            for site in res.sites_in(proc.key):
+            for site in res.sites_in(proc.key, _ENQUEUE_WORDS):
                 if site.builtin == ENQUEUE:
                     sites.append(finder.site(site))
         done = obj.triggers.get("onpagebackgroundtaskcompleted")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
+from pbtlint.audit import ElidedBlock, Words, note_callers
 from pbtlint.model import EXTENSION_TARGET, PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.scope import Receiver, Scope
@@ -123,15 +124,22 @@ class Resolution:
         self.virtual: dict[str, VirtualNode] = {}
         self.opaque: dict[str, Opaque] = {}
         self._by_node: dict[int, CallSite] = {}
+        self.elided: dict[str, ElidedBlock] = {}  # procedures whose bodies demand mode left out
 
     def site_of(self, node: n.Expr) -> CallSite | None:
         """The call site of an AST node (a Call, or a member/identifier used as a call)."""
         return self._by_node.get(id(node))
 
-    def sites_in(self, proc_key: str) -> list[CallSite]:
+    def sites_in(self, proc_key: str, words: Words | None = None) -> list[CallSite]:
+        """The call sites in a procedure's body; when demand mode left the body out, the read is
+        noted (:mod:`pbtlint.audit`), as one for a site naming one of ``words`` when they are given."""
+        elided = self.elided.get(proc_key)
+        if elided is not None:
+            elided.note(words)
         return self.by_proc.get(proc_key, [])
 
     def callers_of(self, proc_key: str) -> list[CallSite]:
+        note_callers(proc_key)
         return self.callers.get(proc_key, [])
 
     def _add(self, site: CallSite) -> None:
@@ -180,13 +188,21 @@ class _Resolver:
     def resolve_object(self, obj: ObjectInfo) -> None:
         candidates: list[_Candidate] = []
         observed: dict[VarInfo, list[Temp]] = {}
+        elided: list[ElidedBlock] = []
         for proc in obj.all_procs:
             if proc.node.body is None:
+                continue
+            if isinstance(proc.node.body, ElidedBlock):
+                self.res.elided[proc.key] = proc.node.body
+                elided.append(proc.node.body)
                 continue
             scope = Scope(self.model, proc)
             self._collect(scope, proc.node.body, candidates, observed)
         for var, temps in observed.items():
             var.temp = _merge(temps)
+        refs = frozenset((name, None) for name, var in obj.globals.items() if var.type_name == "recordref")
+        for body in elided if refs else ():  # one may open a global RecordRef on a temporary table
+            body.note(refs)
         for scope, kind, node in candidates:
             site = self._site(scope, kind, node)
             if site is not None:

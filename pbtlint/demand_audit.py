@@ -1,0 +1,136 @@
+"""Whether the analyses of a demand-driven project read anything a full parse would have filled in.
+
+:mod:`pbtlint.audit` notes each read of a body the fixpoint left out, and each question for the
+callers of a procedure. A full parse could only have answered differently when the text has
+something there:
+
+- a body read for some words (an enqueue site, a global's name) and whose text has none of them
+  would have given nothing; any other read of a left-out body is unmet;
+- the callers of a procedure are complete when every file that mentions its object and names it
+  (as a word) is in the project, and none of the bodies left out there names it.
+
+:func:`unmet` turns what is unmet into an :class:`~pbtlint.audit.Extra` for the fixpoint's next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from pbtlint.audit import ElidedBlock, Extra, Needs
+from pbtlint.declindex import MARKER_WORDS, FileIndex
+from pbtlint.demand_files import lines_naming
+from pbtlint.frontend import ParsedFile
+from pbtlint.model import Model, ProcInfo
+from pbtlint.nodes import norm
+from pbtlint.skeleton import body_nodes
+
+Group = tuple[tuple[str, ...], tuple[str, ...]]
+Scan = Callable[[list[Group]], list[set[Path]]]
+"""The files whose text mentions, for each group, one of its names and one of its procedures."""
+
+
+def caller_group(proc: ProcInfo) -> Group | None:
+    """What a caller of ``proc`` mentions: a name of its object (or what the object extends or
+    implements, or its id for ``OnRun``) and the procedure's name (``run`` for ``OnRun``). None for
+    other triggers: the runtime enters them, no code calls them by name."""
+    owner = proc.owner
+    names = {owner.name, owner.node.extends or "", *owner.node.implements}
+    if proc.is_trigger:
+        if norm(proc.name) != "onrun":
+            return None
+        if owner.node.id is not None:
+            names.add(str(owner.node.id))
+        return tuple(sorted(x for x in names if x)), ("run",)
+    return tuple(sorted(x for x in names if x)), (proc.name,)
+
+
+def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: Iterable[Path],
+          units: Mapping[Path, ParsedFile], text_of: Callable[[Path], str], scan: Scan,
+          index_of: Callable[[Path], FileIndex | None], whole: Iterable[Group] = ()) -> Extra:
+    """What of ``needs`` a full parse might have answered otherwise (see the module doc)."""
+    bodies: set[tuple[object, int]] = set()
+    named: dict[tuple[Path, str, bool | None], set[int]] = {}  # lines of a file that name a word
+
+    def naming(path: Path, word: str, assigned: bool | None = None) -> set[int]:
+        key = (path, word, assigned)
+        if key not in named:
+            index = index_of(path) if word in MARKER_WORDS else None
+            if index is not None:  # the index has the lines of these words: no need to read the file
+                named[key] = set(index.marker_lines)
+            else:
+                text = text_of(path)
+                named[key] = lines_naming(text, word, assigned) if word in text else set()
+        return named[key]
+
+    for (shown, line, _, end_line), words in needs.bodies.items():
+        path = by_display.get(shown)
+        if path is None:
+            continue
+        if words is None or any(line <= at <= end_line
+                                for word, assigned in words for at in naming(path, word, assigned)):
+            bodies.add((path, line))
+    groups: set[Group] = set()
+    for key in sorted(needs.callers):
+        proc = model.procs.get(key)
+        group = caller_group(proc) if proc is not None else None
+        path = by_display.get(proc.path) if proc is not None else None
+        if group is None or path is None:
+            continue
+        if proc.node.access == "local":  # its callers are in its own object: bodies there that name it
+            lines = {line for name in group[1] for line in naming(path, norm(name))}
+            bodies.update((path, line) for line in _left_out_naming(units.get(path), lines))
+        elif not any(set(group[0]) <= set(names) and norm(group[1][0]) in {norm(x) for x in procs}
+                     for names, procs in whole):
+            groups.add(group)  # (the callers of a page whose mentions were parsed whole are all there)
+    # A caller found may be asked for its own callers in turn (a try function up to three calls up):
+    # its callers are looked for now, by the index's procedure lines, rather than in another round.
+    missing: set[Group] = set()
+    members = set(chosen)
+    seen: set[Group] = set()
+    for _ in range(_CALLER_LEVELS):
+        todo = sorted(groups - seen)
+        if not todo:
+            break
+        seen |= groups
+        groups = set()
+        for group, hits in zip(todo, scan(todo), strict=True):
+            for path in sorted(hits):
+                lines = {line for name in group[1] for line in naming(path, norm(name))}
+                if lines and (path not in members or _left_out_naming(units.get(path), lines)):
+                    missing.add(group)
+                    groups |= _groups_around(index_of(path), lines)
+    return Extra(frozenset(bodies), frozenset(missing))
+
+
+_CALLER_LEVELS = 4  # a procedure's callers, and theirs up to three calls up (dictionaries.inside_try_function)
+
+
+def _groups_around(index: FileIndex | None, lines: set[int]) -> set[Group]:
+    """The caller groups of the procedures of a file (by its index) that hold one of ``lines``."""
+    if index is None or not index.objects:
+        return set()
+    out: set[Group] = set()
+    for proc in index.procedures:
+        if not any(proc.line <= line <= proc.end_line for line in lines):
+            continue
+        obj = max((o for o in index.objects if o.line <= proc.line), key=lambda o: o.line, default=index.objects[0])
+        names = tuple(sorted({x for x in (obj.name, obj.extends or "", *obj.implements) if x}))
+        if proc.kind != "trigger":
+            out.add((names, (proc.name,)))
+        elif norm(proc.name) == "onrun":
+            out.add((tuple(sorted({*names, *((str(obj.id),) if obj.id is not None else ())})), ("run",)))
+    return out
+
+
+def _left_out_naming(pf: ParsedFile | None, lines: set[int]) -> list[int]:
+    """Where the bodies left out of ``pf`` that hold one of ``lines`` begin (all of ``lines`` when the
+    file was not parsed)."""
+    if pf is None or pf.unit is None:
+        return sorted(lines)
+    out: list[int] = []
+    for proc in body_nodes(pf.unit).values():
+        body = proc.body
+        if isinstance(body, ElidedBlock) and any(body.span.line <= line <= body.span.end_line for line in lines):
+            out.append(body.span.line)
+    return out

@@ -1,0 +1,103 @@
+"""The audit of demand-driven analysis: reads of bodies it left out, and the closures it runs again."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pbtlint import audit, demand
+from pbtlint.demand_files import lines_naming
+from pbtlint.runner import analyze
+from pbtlint.span import Span
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+AUDITED = [FIXTURES / "demand" / "cases" / name for name in (
+    "parameters-through-two-helpers", "parameters-returned-to-a-caller", "results-through-two-helpers",
+    "results-built-by-a-caller", "try-function-and-other-callers", "codeunit-id-in-a-callee-global",
+    "codeunit-id-two-functions-deep", "codeunit-id-global-from-parameter", "recordref-opened-temporary-elsewhere")]
+
+
+def _block(line: int = 3) -> audit.ElidedBlock:
+    return audit.ElidedBlock(Span(line, 5, line + 4, 8), "src/A.Codeunit.al")
+
+
+def test_a_read_of_a_left_out_body_is_noted_only_while_recording() -> None:
+    block = _block()
+    assert block.statements == ()  # outside recording: nothing to note, nothing fails
+    with audit.recording() as needs:
+        assert block.statements == ()
+        audit.note_callers("codeunit/1/procedure/Run")
+    assert needs.bodies == {("src/A.Codeunit.al", 3, 5, 7): None}
+    assert needs.callers == {"codeunit/1/procedure/Run"}
+    with audit.recording() as later:
+        pass
+    assert not later
+
+
+def test_words_narrow_a_read_and_a_plain_read_widens_it() -> None:
+    block = _block()
+    with audit.recording() as needs:
+        block.note(frozenset({("enqueuebackgroundtask", None)}))
+        block.note(frozenset({("isgui", True)}))
+    assert needs.bodies[("src/A.Codeunit.al", 3, 5, 7)] == {("enqueuebackgroundtask", None), ("isgui", True)}
+    with audit.recording() as needs:
+        block.note(frozenset({("isgui", True)}))
+        assert block.statements == ()
+    assert needs.bodies[("src/A.Codeunit.al", 3, 5, 7)] is None
+
+
+def test_a_left_out_body_pickles_and_compares_by_place() -> None:
+    block = _block()
+    again = pickle.loads(pickle.dumps(block))
+    assert isinstance(again, audit.ElidedBlock) and again == block and hash(again) == hash(block)
+    assert again != _block(4)
+
+
+def test_extras_grow_and_cover() -> None:
+    a = audit.Extra(frozenset({("f", 3)}))
+    b = audit.Extra(groups=frozenset({(("Stock Setup",), ("SetTask",))}))
+    assert not audit.Extra() and a and b
+    assert (a | b).covers(a) and (a | b).covers(b) and not a.covers(b)
+
+
+def test_every_mention_of_a_name_counts_members_too() -> None:
+    text = "setup.settask(1);\nsettask(2);\nresettask(3);\nsettask := 4;\n"
+    assert lines_naming(text, "settask", None) == {1, 2, 4}
+    assert lines_naming(text, "settask", False) == {2, 4}
+    assert lines_naming(text, "settask", True) == {4}
+
+
+@pytest.mark.parametrize("case", AUDITED, ids=lambda p: p.name)
+def test_the_audit_runs_the_closure_again_where_an_analysis_read_what_it_left_out(case: Path, tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    full = analyze([case]).findings
+    audited = demand.analyze_demand([case], cache_dir=tmp_path / "a").findings
+    assert demand.last_stats is not None and demand.last_stats.rounds >= 1
+    assert audited == full
+    monkeypatch.setattr(demand, "_MAX_ROUNDS", 1)  # the first closure alone: the case is not vacuous
+    assert demand.analyze_demand([case], cache_dir=tmp_path / "b").findings != full
+
+
+def test_an_app_whose_closure_has_all_the_analyses_read_runs_it_once(tmp_path: Path) -> None:
+    demand.analyze_demand([FIXTURES / "demo-app"], cache_dir=tmp_path)
+    assert demand.last_stats is not None and demand.last_stats.rounds == 0
+
+
+def test_a_later_run_gets_what_the_audit_added_from_the_cache(tmp_path: Path) -> None:
+    """After an edit that makes the closure run again, the bodies an audit had added come back with
+    their files from the cache: no second round."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "cases" / "parameters-through-two-helpers", copy)
+    first = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
+    assert demand.last_stats is not None and demand.last_stats.rounds == 1
+    page = copy / "StatusPage.Page.al"
+    page.write_text(page.read_text(encoding="utf-8").replace("TaskId: Integer;", "TaskId: Integer;\n        Spare: Integer;"),
+                    encoding="utf-8")
+    second = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
+    assert demand.last_stats is not None and demand.last_stats.path == "closure"
+    assert demand.last_stats.rounds == 0
+    assert second.findings == analyze([copy]).findings
+    assert [f.rule_id for f in second.findings] == [f.rule_id for f in first.findings]
