@@ -32,20 +32,28 @@ Words = frozenset[tuple[str, bool | None]]
 
 @dataclass(slots=True)
 class Needs:
-    """Bodies read while left out, each with the words the reader looked for (None: anything), and
-    procedures whose callers were asked for (by model key)."""
+    """Bodies read while left out, and procedures whose callers were asked for (by model key), each
+    with the words the reader looked for (None: anything; for callers, a word one of the callers'
+    files must hold for the answer to change)."""
 
     bodies: dict[BodyPlace, Words | None] = field(default_factory=dict)
-    callers: set[str] = field(default_factory=set)
+    callers: dict[str, Words | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.bodies or self.callers)
 
     def add_body(self, place: BodyPlace, words: Words | None) -> None:
-        if place in self.bodies:
-            had = self.bodies[place]
-            words = None if had is None or words is None else had | words
-        self.bodies[place] = words
+        self.bodies[place] = _widest(self.bodies, place, words)
+
+    def add_callers(self, key: str, words: Words | None) -> None:
+        self.callers[key] = _widest(self.callers, key, words)
+
+
+def _widest(noted: dict, key: object, words: Words | None) -> Words | None:
+    if key not in noted:
+        return words
+    had = noted[key]
+    return None if had is None or words is None else had | words
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +89,11 @@ def recording() -> Iterator[Needs]:
         _needs = outer
 
 
-def note_callers(key: str) -> None:
-    """The callers of the procedure ``key`` (a model key) were asked for."""
+def note_callers(key: str, words: Words | None = None) -> None:
+    """The callers of the procedure ``key`` (a model key) were asked for; with ``words``, only callers
+    in files that hold one of them could change the answer."""
     if _needs is not None:
-        _needs.callers.add(key)
+        _needs.add_callers(key, words)
 
 
 class ElidedBlock(n.Block):

@@ -451,7 +451,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
         extra = Extra()
         whole_groups: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
-        for round_ in range(1, _MAX_ROUNDS + 1):
+        round_ = 0
+        while True:
+            round_ += 1
             chosen = (_replayed(choice, number, parse_batch, by_path, bodies, counts)
                       if choice is not None and round_ == 1 else None)
             if chosen is None:
@@ -479,10 +481,11 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             with _timed("audit"):
                 more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, text_of, mentioned_each,
                                           index_of, whole_groups)
-            if extra.covers(more):
+            if extra.covers(more) or round_ == _MAX_ROUNDS:
                 break
             extra = extra | more
             counts["rounds"] += 1
+            del project, context, needs  # memory: the next closure builds them again
         chosen_by_plan.append(chosen)
         counts["walked"] += _walked(project)
         results.append(AppResult(app, own_files, tuple(findings)))

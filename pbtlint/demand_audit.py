@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from pbtlint.audit import ElidedBlock, Extra, Needs
+from pbtlint.audit import ElidedBlock, Extra, Needs, Words
 from pbtlint.declindex import MARKER_WORDS, FileIndex
 from pbtlint.demand_files import lines_naming
 from pbtlint.frontend import ParsedFile
@@ -70,8 +70,8 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
         if words is None or any(line <= at <= end_line
                                 for word, assigned in words for at in naming(path, word, assigned)):
             bodies.add((path, line))
-    groups: set[Group] = set()
-    for key in sorted(needs.callers):
+    roots: dict[str, tuple[Group, Words | None]] = {}  # the callers asked for, by their group
+    for key, words in sorted(needs.callers.items()):
         proc = model.procs.get(key)
         group = caller_group(proc) if proc is not None else None
         path = by_display.get(proc.path) if proc is not None else None
@@ -79,27 +79,46 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
             continue
         if proc.node.access == "local":  # its callers are in its own object: bodies there that name it
             lines = {line for name in group[1] for line in naming(path, norm(name))}
-            bodies.update((path, line) for line in _left_out_naming(units.get(path), lines))
+            if words is None or any(naming(path, w, a) for w, a in words):
+                bodies.update((path, line) for line in _left_out_naming(units.get(path), lines))
         elif not any(set(group[0]) <= set(names) and norm(group[1][0]) in {norm(x) for x in procs}
                      for names, procs in whole):
-            groups.add(group)  # (the callers of a page whose mentions were parsed whole are all there)
+            roots[key] = (group, words)  # (the callers of a page whose mentions were parsed whole are all there)
     # A caller found may be asked for its own callers in turn (a try function up to three calls up):
     # its callers are looked for now, by the index's procedure lines, rather than in another round.
-    missing: set[Group] = set()
     members = set(chosen)
-    seen: set[Group] = set()
+    hits_of: dict[Group, set[Path]] = {}  # the files that name the group's procedure
+    missing_of: dict[Group, bool] = {}  # whether one of them is not parsed where it names it
+    next_of: dict[Group, set[Group]] = {}  # the groups of the procedures there that name it
+    level = {group for group, _ in roots.values()}
     for _ in range(_CALLER_LEVELS):
-        todo = sorted(groups - seen)
+        todo = sorted(level - hits_of.keys())
         if not todo:
             break
-        seen |= groups
-        groups = set()
+        level = set()
         for group, hits in zip(todo, scan(todo), strict=True):
+            hits_of[group], missing_of[group], next_of[group] = set(), False, set()
             for path in sorted(hits):
                 lines = {line for name in group[1] for line in naming(path, norm(name))}
-                if lines and (path not in members or _left_out_naming(units.get(path), lines)):
-                    missing.add(group)
-                    groups |= _groups_around(index_of(path), lines)
+                if not lines:
+                    continue
+                hits_of[group].add(path)
+                if path not in members or _left_out_naming(units.get(path), lines):
+                    missing_of[group] = True
+                    next_of[group] |= _groups_around(index_of(path), lines)
+            level |= next_of[group]
+    missing: set[Group] = set()
+    for group, words in roots.values():
+        chain, files, todo = set(), set(), [group]
+        while todo:  # the groups found from this one (the scan above bounded their depth)
+            g = todo.pop()
+            if g in chain or g not in hits_of:
+                continue
+            chain.add(g)
+            files |= hits_of[g]
+            todo.extend(next_of[g] if missing_of[g] else ())
+        if words is None or any(naming(path, w, a) for path in files for w, a in words):
+            missing |= {g for g in chain if missing_of[g]}
     return Extra(frozenset(bodies), frozenset(missing))
 
 

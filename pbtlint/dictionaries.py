@@ -29,6 +29,7 @@ from typing import Literal
 
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
+from pbtlint.audit import note_callers
 from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import CompletionTrigger, EnqueueSite
 from pbtlint.findings import Location
@@ -283,14 +284,19 @@ def inside_try_function(res: Resolution, proc: ProcInfo, depth: int = 3) -> bool
             if p.is_trigger:
                 return False
             seen.add(p.key)
-            sites = res.callers_of(p.key)
+            sites = res.callers_of(p.key, _TRY_WORDS)  # unless a caller is a try function, still "no"
             if not sites:
                 return False
             callers.extend(site.caller for site in sites)
         if not callers:
+            for key in seen:  # "yes": any other caller, try function or not, could make it "no"
+                note_callers(key)
             return True
         level = callers
     return False
+
+
+_TRY_WORDS = frozenset({("tryfunction", None)})
 
 
 def _key_loops(tracking: Tracking, scope: Scope) -> dict[int, list[VarInfo]]:

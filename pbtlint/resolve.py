@@ -138,8 +138,10 @@ class Resolution:
             elided.note(words)
         return self.by_proc.get(proc_key, [])
 
-    def callers_of(self, proc_key: str) -> list[CallSite]:
-        note_callers(proc_key)
+    def callers_of(self, proc_key: str, words: Words | None = None) -> list[CallSite]:
+        """The call sites that call a procedure; the question is noted (:mod:`pbtlint.audit`), with
+        ``words`` when only callers in files that hold one of them could change the asker's answer."""
+        note_callers(proc_key, words)
         return self.callers.get(proc_key, [])
 
     def _add(self, site: CallSite) -> None:
@@ -200,9 +202,14 @@ class _Resolver:
             self._collect(scope, proc.node.body, candidates, observed)
         for var, temps in observed.items():
             var.temp = _merge(temps)
-        refs = frozenset((name, None) for name, var in obj.globals.items() if var.type_name == "recordref")
-        for body in elided if refs else ():  # one may open a global RecordRef on a temporary table
-            body.note(refs)
+        if elided:  # one may open a global RecordRef that parsed code uses, maybe on a temporary table
+            used = {norm(node.callee.receiver.name) for _, kind, node in candidates
+                    if kind == "call" and isinstance(node.callee, n.MemberAccess)
+                    and isinstance(node.callee.receiver, n.Identifier)}
+            refs = frozenset((f"{name}.{how}", None) for name, var in obj.globals.items()
+                             if var.type_name == "recordref" and name in used for how in ("open", "gettable"))
+            for body in elided if refs else ():
+                body.note(refs)
         for scope, kind, node in candidates:
             site = self._site(scope, kind, node)
             if site is not None:

@@ -31,7 +31,7 @@ def test_a_read_of_a_left_out_body_is_noted_only_while_recording() -> None:
         assert block.statements == ()
         audit.note_callers("codeunit/1/procedure/Run")
     assert needs.bodies == {("src/A.Codeunit.al", 3, 5, 7): None}
-    assert needs.callers == {"codeunit/1/procedure/Run"}
+    assert needs.callers == {"codeunit/1/procedure/Run": None}
     with audit.recording() as later:
         pass
     assert not later
@@ -47,6 +47,14 @@ def test_words_narrow_a_read_and_a_plain_read_widens_it() -> None:
         block.note(frozenset({("isgui", True)}))
         assert block.statements == ()
     assert needs.bodies[("src/A.Codeunit.al", 3, 5, 7)] is None
+
+
+def test_callers_asked_for_a_word_and_for_anything() -> None:
+    with audit.recording() as needs:
+        audit.note_callers("codeunit/1/procedure/Read", frozenset({("tryfunction", None)}))
+        audit.note_callers("codeunit/2/procedure/Write", frozenset({("tryfunction", None)}))
+        audit.note_callers("codeunit/2/procedure/Write")
+    assert needs.callers == {"codeunit/1/procedure/Read": {("tryfunction", None)}, "codeunit/2/procedure/Write": None}
 
 
 def test_a_left_out_body_pickles_and_compares_by_place() -> None:
