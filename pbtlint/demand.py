@@ -144,9 +144,11 @@ def analyze_demand(
         cache.put_run(run_key, stored)
         last_stats = Stats(len(files), len(indexed), 0, 0, 0, "unchanged-closure")
         return result
-    choice = demand_previous.same_choice_of(workspace, files, bundle, previous, cache) \
-        if isinstance(previous, dict) else None
-    result, stored, counts = _analyze(workspace, files, cache, jobs, choice)
+    choice, known = None, {}
+    if isinstance(previous, dict):
+        choice = demand_previous.same_choice_of(workspace, files, bundle, previous, cache)
+        known = demand_previous.known_mentions(workspace, files, bundle, previous)
+    result, stored, counts = _analyze(workspace, files, cache, jobs, choice, known)
     if cache is not None:
         remember(cache)
         cache.put_run(run_key, stored)
@@ -221,18 +223,21 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, choice: Choice | None = None
+def _analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
+             choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
              ) -> tuple[RunResult, dict, dict[str, int]]:
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool, cache.deferred_writes() if cache is not None else contextlib.nullcontext():
-        return _analyze_in(workspace, files, cache, jobs, pool, choice)
+        return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {})
 
 
 def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, pool: object,
-                choice: Choice | None = None) -> tuple[RunResult, dict, dict[str, int]]:
+                choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
+                ) -> tuple[RunResult, dict, dict[str, int]]:
     """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
     previous run's files and bodies are loaded instead of running the closure, unless some of them
-    are missing from the cache. When the rules read what the closure left out (:mod:`pbtlint.audit`),
+    are missing from the cache. ``known`` are mention lookups an earlier run made, still true now.
+    When the rules read what the closure left out (:mod:`pbtlint.audit`),
     the closure runs again with that added (a later run gets those bodies back from the cache)."""
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
@@ -369,6 +374,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     def mentioned(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> set[Path]:
         key = tuple(groups)
+        if key not in text_cache and key in known:
+            text_cache[key] = known[key]
         if key not in text_cache:
             needles = work.needles(groups)
             found = run_parallel(work.mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64, pool=pool)
@@ -377,6 +384,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     def mentioned_each(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> list[set[Path]]:
         """:func:`mentioned` for each group alone, the groups not looked up yet in one pass."""
+        text_cache.update({(g,): known[(g,)] for g in groups if (g,) not in text_cache and (g,) in known})
         todo = [g for g in groups if (g,) not in text_cache]
         if todo:
             needles = work.needles(todo)
@@ -398,8 +406,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         return found
 
     def _assemble(chosen: list[Path]) -> None:
-        """Put the bodies parsed into the chosen files (and into the cache with their skeletons); mark
-        those left out for the audit."""
+        """Put the bodies parsed into the chosen files (and into the cache with their skeletons); those
+        left out stay :class:`~pbtlint.audit.ElidedBlock` s (:func:`pbtlint.skeleton.parse_skeleton`)."""
         for p in chosen:
             if p in broken:  # a body that does not parse: the whole file's parse reports it
                 f = by_path[p]
@@ -417,9 +425,6 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                     restored.add(p)  # a later app's closure that adds bodies keeps these
                     grew.discard(p)
         nodes.clear()
-        for p in chosen:
-            if p not in parsed_whole and parsed[p].unit is not None and p in summaries:
-                parsed[p] = _mark_elided(parsed[p], summaries[p])
         for p in chosen:  # memory: the bodies' pickles are written (or were already there)
             shipped.pop(p, None)
             facts.pop(p, None)
@@ -505,17 +510,6 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         stored["lookups"] = {**choice.lookups, **lookups}
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
-
-
-def _mark_elided(pf: ParsedFile, objs: list[ObjectSummary]) -> ParsedFile:
-    """``pf`` with each body its skeleton left out (and no later batch put back) as an
-    :class:`~pbtlint.audit.ElidedBlock`, so that the analyses' reads of it are noted."""
-    pending = {proc.pending for obj in objs for proc in obj.procs if proc.pending is not None}
-    if not pending or pf.unit is None:
-        return pf
-    markers = {key: audit.ElidedBlock(node.body.span, pf.path)
-               for key, node in body_nodes(pf.unit).items() if key in pending and node.body is not None}
-    return dataclasses.replace(pf, unit=splice(pf.unit, markers))
 
 
 def _walked(project: AnalyzedProject) -> int:

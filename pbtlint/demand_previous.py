@@ -9,6 +9,7 @@ previous choice of files and bodies (:func:`same_choice_of`, :mod:`pbtlint.repla
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from pbtlint import demand_files
 from pbtlint import demand_work as work
@@ -69,6 +70,25 @@ def same_choice_of(workspace: Workspace, files: list[SourceFile], bundle: dict[s
         return same_choice(previous, [c for _, c in changes], cache, _mentions_same(previous))
     except (KeyError, TypeError, AttributeError):
         return None
+
+
+def known_mentions(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
+                   previous: dict) -> dict[tuple, set[Path]]:
+    """The mention groups the previous run looked up, each with the files that mention it now: its
+    hits then, with the changed files looked at again (nothing when more than contents changed)."""
+    try:
+        changes = _changes(workspace, files, bundle, previous)
+        if changes is None:
+            return {}
+        changed = {f.path for f, _ in changes}
+        out: dict[tuple, set[Path]] = {}
+        for groups, hits in previous.get("mentions", {}).items():
+            needles = work.needles(list(groups))
+            out[groups] = {Path(p) for p in hits} - changed
+            out[groups].update(p for p in changed if work.mentions((str(p), needles), False))
+        return out
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return {}
 
 
 def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict

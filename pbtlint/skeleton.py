@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pbtlint import nodes as n
 from pbtlint.astparse import parse_to_ast
-from pbtlint.elide import BodyKey, body_ranges, body_text, elide, line_starts, property_ranges
+from pbtlint.audit import ElidedBlock
+from pbtlint.elide import BodyKey, body_ranges, body_text, elide, line_starts, property_ranges, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.preprocessor import PreprocessResult, preprocess
@@ -36,7 +37,8 @@ def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> tuple[Sourc
 
 def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
                    ) -> tuple[ParsedFile, frozenset[BodyKey]]:
-    """The file parsed as a skeleton, and the bodies it left out (by the place of their ``begin``)."""
+    """The file parsed as a skeleton, and the bodies it left out (by the place of their ``begin``); those
+    bodies are :class:`~pbtlint.audit.ElidedBlock` s in the tree."""
     source, pre = _read(path, shown, symbols)
     if pre is None or source.text is None:
         return ParsedFile(shown, None, (), tuple(source.findings), 0), frozenset()
@@ -56,6 +58,9 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
         at = start - len("begin")
         line = bisect.bisect_right(starts, at)
         elided.add((line, at - starts[line - 1] + 1))
+    markers = {key: ElidedBlock(node.body.span, shown)  # what the rules read of them is noted
+               for key, node in body_nodes(unit).items() if key in elided and node.body is not None}
+    unit = splice(unit, markers)
     lines = source.text.count("\n") + 1 if source.text else 0
     findings: tuple[Finding, ...] = tuple(source.findings) + tuple(pre.findings)
     return ParsedFile(shown, unit, pre.pragmas, findings, lines), frozenset(elided)

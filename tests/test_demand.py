@@ -14,6 +14,7 @@ from conftest import expectation_problems
 
 from pbtlint import background, demand, demand_files, parallel
 from pbtlint.cache import Cache
+from pbtlint.project import discover
 from pbtlint.runner import analyze
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,6 +222,11 @@ def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> 
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure"
     assert after.findings == analyze([copy]).findings
+    # the closure took the page's mentions from the previous run, with the changed file looked at again
+    workspace = discover([copy])
+    latest = demand_files.cache_for(workspace, cache).latest_run()
+    hits = [paths for groups, paths in latest["mentions"].items() if any("Refresh" in procs for _, procs in groups)]
+    assert hits and any(p.endswith("Unrelated.Codeunit.al") for p in hits[0])
 
 
 def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Path) -> None:
