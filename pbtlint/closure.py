@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pbtlint.audit import Extra
 from pbtlint.closure_lookups import Key, Lookups
 from pbtlint.closure_readers import Readers, family_globals
-from pbtlint.declindex import FileIndex
+from pbtlint.declindex import FileIndex, id_reference
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
 from pbtlint.summaries import TRIGGERS, ObjectSummary, ProcSummary
@@ -82,7 +82,7 @@ def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[
         ix = indexes[key]
         if not any(o.kind in _PAGE_KINDS for o in ix.objects):
             continue  # only a page's callers can feed its enqueue sites (a codeunit id, parameters)
-        names = {n for o in ix.objects for n in (o.name, o.extends) if n}
+        names = {n for o in ix.objects for n in (o.name, o.extends, id_reference(o.kind, o.id)) if n}
         callable_ = {p.name for p in ix.procedures if p.kind == "procedure" and p.access != "local"}
         if names and callable_:
             out.append((tuple(sorted(names)), tuple(sorted(callable_))))

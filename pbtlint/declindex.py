@@ -75,6 +75,17 @@ def last_segment(qualified: str) -> str:
     return parts[-1] if parts else unquote(qualified)
 
 
+_ID_TYPES = {"codeunit": "codeunit", "page": "page", "table": "record", "report": "report", "xmlport": "xmlport",
+             "query": "query"}
+
+
+def id_reference(kind: str, object_id: int | None) -> str:
+    """How a variable's type names an object by id (``Codeunit 50100``, ``Record 18``), lower-case;
+    empty when the object has no id or its kind is not named so."""
+    word = _ID_TYPES.get(kind.lower())
+    return f"{word} {object_id}" if word and object_id is not None else ""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectDecl:
     """An object header; names are as written without quotes; ``extends`` is the last segment."""

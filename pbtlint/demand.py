@@ -395,7 +395,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         return [text_cache[(g,)] for g in groups]
 
     texts: dict[Path, str] = {}  # what the fixpoint's readers look at; emptied after each closure
-    lookups: dict[str, dict[tuple[str, bool], list[int]]] = {}  # and what they found (replay checks it)
+    lookups: dict[str, dict[tuple[str, bool | None], list[int]]] = {}  # and what they found (replay checks it)
 
     def lines_naming(key: Path, name: str, assigned: bool) -> set[int]:
         text = texts.get(key)
@@ -436,10 +436,15 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         entry = by_path[path].entry
         return entry.index if entry is not None else None
 
-    def text_of(path: Path) -> str:
+    def audit_lines(path: Path, word: str, assigned: bool | None) -> set[int]:
+        """The lines of a file that name ``word`` (for the audit; kept with the run like the fixpoint's
+        lookups, so that an edit that changes them is not taken for one no analysis read)."""
         if path not in folded:
             folded[path] = demand_files.folded_text(by_path[path])
-        return folded[path]
+        text = folded[path]
+        found = demand_files.lines_naming(text, word, assigned) if word in text else set()
+        lookups.setdefault(str(path), {})[(word, assigned)] = sorted(found)
+        return found
 
     rule_list = all_rules()
     results: list[AppResult] = []
@@ -484,8 +489,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 with _timed("rules"):
                     findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
             with _timed("audit"):
-                more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, text_of, mentioned_each,
-                                          index_of, whole_groups)
+                more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, audit_lines,
+                                          mentioned_each, index_of, whole_groups)
             if extra.covers(more) or round_ == _MAX_ROUNDS:
                 break
             extra = extra | more

@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from pbtlint.audit import ElidedBlock, Extra, Needs, Words
-from pbtlint.declindex import MARKER_WORDS, FileIndex
-from pbtlint.demand_files import lines_naming
+from pbtlint.declindex import MARKER_WORDS, FileIndex, id_reference
 from pbtlint.frontend import ParsedFile
 from pbtlint.model import Model, ProcInfo
 from pbtlint.nodes import norm
@@ -30,12 +29,16 @@ Scan = Callable[[list[Group]], list[set[Path]]]
 """The files whose text mentions, for each group, one of its names and one of its procedures."""
 
 
-def caller_group(proc: ProcInfo) -> Group | None:
+def caller_group(proc: ProcInfo, model: Model | None = None) -> Group | None:
     """What a caller of ``proc`` mentions: a name of its object (or what the object extends or
-    implements, or its id for ``OnRun``) and the procedure's name (``run`` for ``OnRun``). None for
-    other triggers: the runtime enters them, no code calls them by name."""
+    implements, or its id as a variable's type, ``Codeunit 50100``; the bare id for ``OnRun``) and the
+    procedure's name (``run`` for ``OnRun``); for a table's procedure also the pages of the table that
+    ``model`` holds (their extensions call it as ``Rec.Name()``). None for other triggers: the runtime
+    enters them, no code calls them by name."""
     owner = proc.owner
-    names = {owner.name, owner.node.extends or "", *owner.node.implements}
+    names = {owner.name, owner.node.extends or "", *owner.node.implements, id_reference(owner.kind, owner.node.id)}
+    if model is not None and owner.table is not None:  # Rec.Name() on a page of the table, or in its extension
+        names |= {o.name for o in model.objects if o.kind == "page" and o.table is owner.table}
     if proc.is_trigger:
         if norm(proc.name) != "onrun":
             return None
@@ -46,7 +49,7 @@ def caller_group(proc: ProcInfo) -> Group | None:
 
 
 def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: Iterable[Path],
-          units: Mapping[Path, ParsedFile], text_of: Callable[[Path], str], scan: Scan,
+          units: Mapping[Path, ParsedFile], lines_of: Callable[[Path, str, bool | None], set[int]], scan: Scan,
           index_of: Callable[[Path], FileIndex | None], whole: Iterable[Group] = ()) -> Extra:
     """What of ``needs`` a full parse might have answered otherwise (see the module doc)."""
     bodies: set[tuple[object, int]] = set()
@@ -59,8 +62,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
             if index is not None:  # the index has the lines of these words: no need to read the file
                 named[key] = set(index.marker_lines)
             else:
-                text = text_of(path)
-                named[key] = lines_naming(text, word, assigned) if word in text else set()
+                named[key] = lines_of(path, word, assigned)
         return named[key]
 
     for (shown, line, _, end_line), words in needs.bodies.items():
@@ -73,7 +75,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
     roots: dict[str, tuple[Group, Words | None]] = {}  # the callers asked for, by their group
     for key, words in sorted(needs.callers.items()):
         proc = model.procs.get(key)
-        group = caller_group(proc) if proc is not None else None
+        group = caller_group(proc, model) if proc is not None else None
         path = by_display.get(proc.path) if proc is not None else None
         if group is None or path is None:
             continue
@@ -134,7 +136,8 @@ def _groups_around(index: FileIndex | None, lines: set[int]) -> set[Group]:
         if not any(proc.line <= line <= proc.end_line for line in lines):
             continue
         obj = max((o for o in index.objects if o.line <= proc.line), key=lambda o: o.line, default=index.objects[0])
-        names = tuple(sorted({x for x in (obj.name, obj.extends or "", *obj.implements) if x}))
+        names = tuple(sorted({x for x in (obj.name, obj.extends or "", *obj.implements, id_reference(obj.kind, obj.id))
+                              if x}))
         if proc.kind != "trigger":
             out.add((names, (proc.name,)))
         elif norm(proc.name) == "onrun":

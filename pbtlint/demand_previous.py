@@ -25,13 +25,14 @@ from pbtlint.runner import AppResult, RunResult, project_plans
 def unchanged_closure(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
                        previous: dict) -> tuple[RunResult, dict] | None:
     """The previous result, when the files that changed since were not parsed, declare and mention the
-    same as before: the closure, and so every rule's input, is then the same. Only the changed files'
+    same as before, and name on the same lines what the fixpoint and the audit looked up in them: the
+    closure, and so every rule's input, is then the same. Only the changed files'
     own front-end findings (read and preprocessor errors) are refreshed."""
     try:
         changes = _changes(workspace, files, bundle, previous)
         parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)
         if not changes or any(str(f.path) in parsed or not declares_and_mentions_the_same(c, same_mentions)
-                              for f, c in changes):
+                              for f, c in changes) or not _lookups_same(previous, changes):
             return None
     except (KeyError, TypeError, AttributeError):
         return None

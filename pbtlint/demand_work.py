@@ -169,9 +169,11 @@ def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False
         return ()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            data = data.decode("utf-16").encode("utf-8")
+            data = data.decode("utf-16").lower().encode("utf-8")
         except UnicodeDecodeError:
             return tuple(range(len(needles)))
+    elif any(max(x, default=0) > 127 for names, procs in needles for x in (*names, *procs)):
+        data = data.decode("utf-8", "replace").lower().encode("utf-8")  # bytes.lower() folds ASCII only
     out: list[int] = []
     for i, (names, procs) in enumerate(needles):
         if any(n in data for n in names) and any(p in data for p in procs):

@@ -17,7 +17,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUDITED = [FIXTURES / "demand" / "cases" / name for name in (
     "parameters-through-two-helpers", "parameters-returned-to-a-caller", "results-through-two-helpers",
     "results-built-by-a-caller", "try-function-and-other-callers", "codeunit-id-in-a-callee-global",
-    "codeunit-id-two-functions-deep", "codeunit-id-global-from-parameter", "recordref-opened-temporary-elsewhere")]
+    "codeunit-id-two-functions-deep", "codeunit-id-global-from-parameter", "recordref-opened-temporary-elsewhere",
+    "try-function-caller-by-id", "recordref-quoted-name", "recordref-passed-not-called",
+    "try-function-caller-non-ascii-case")]
 
 
 def _block(line: int = 3) -> audit.ElidedBlock:
@@ -109,3 +111,23 @@ def test_a_later_run_gets_what_the_audit_added_from_the_cache(tmp_path: Path) ->
     assert demand.last_stats.rounds == 0
     assert second.findings == analyze([copy]).findings
     assert [f.rule_id for f in second.findings] == [f.rule_id for f in first.findings]
+
+
+@pytest.mark.parametrize(("app", "file", "before", "after"), [
+    ("try-function-added", "OtherUnit.Codeunit.al", "// placeholder", "[TryFunction]"),
+    ("call-renamed", "Other.Codeunit.al", "T.ReadAll();", "T.Read();"),
+], ids=["try-function-added", "call-renamed"])
+def test_an_edit_to_a_file_the_audit_read_runs_the_analysis_again(tmp_path: Path, app: str, file: str, before: str,
+                                                                   after: str) -> None:
+    """The audit looked in a file no one parsed (for a try function, for callers by name); an edit
+    there that changes what it would find is not taken for an edit no analysis read."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "edits" / app, copy)
+    assert demand.analyze_demand([copy], cache_dir=tmp_path / "cache").findings == analyze([copy]).findings
+    path = copy / file
+    text = path.read_text(encoding="utf-8")
+    assert before in text
+    path.write_text(text.replace(before, after), encoding="utf-8")
+    changed = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
+    assert demand.last_stats is not None and demand.last_stats.path != "unchanged-closure"
+    assert changed.findings == analyze([copy]).findings
