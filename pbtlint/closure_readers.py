@@ -93,17 +93,22 @@ class Readers(_Base):
 
     def readers_in(self, key: Key, name: str, kind: str) -> None:
         """Read the procedures of ``key`` whose lines name ``name`` (of a Boolean, those that assign
-        it: what guard aliases look at); what those assigning an Integer name may run."""
+        it: what guard aliases look at; of a RecordRef, those that open it: its temporariness); what
+        those assigning an Integer name may run."""
         assert self.lines_naming is not None
         assigned = kind == "boolean"  # an Integer passed by var counts too (enqueue._int)
-        lines = self.lines_naming(key, name, assigned)
+        if kind == "recordref":  # what the model reads of a RecordRef: where it is opened (maybe temporary)
+            lines = {line for form in (name, f'"{name}"') for how in ("open", "gettable")
+                     for line in self.lines_naming(key, f"{form}.{how}", None)}
+        else:
+            lines = self.lines_naming(key, name, assigned)
         if not lines:
             return
         for o in self.st.parsed[key]:
             for p in o.procs:
                 first, last = p.lines
                 if any(first <= line <= last for line in lines):
-                    self.reach_reader(key, o, p, not assigned)
+                    self.reach_reader(key, o, p, kind not in ("boolean", "recordref"))
                     if kind == "integer":  # CodeunitId := Codeunit::X: X may be a task codeunit
                         self.st.id_readers[id(p)] = p
         self.scope_id_readers()

@@ -93,7 +93,8 @@ class ObjectSummary:
     watched: dict[str, str] = field(default_factory=dict)
     """Global variables that analyses follow through every procedure of the object, with their type:
     ``boolean`` (guard aliases), ``integer`` (codeunit ids), ``dictionary`` (task parameters and
-    results) and ``interface`` (the codeunits it is given)."""
+    results), ``interface`` (the codeunits it is given) and ``recordref`` (whether it is opened on a
+    temporary table)."""
 
 
 def _names_of(name: str) -> list[str]:
@@ -149,7 +150,7 @@ _STATIC_RECEIVERS = frozenset({"codeunit", "report", "xmlport", "page", "query",
                                "taskscheduler", "session"})
 
 
-_WATCHED_TYPES = frozenset({"boolean", "integer", "dictionary", "interface"})
+_WATCHED_TYPES = frozenset({"boolean", "integer", "dictionary", "interface", "recordref"})
 
 TRIGGERS = "!"
 """Suffix of an effect whose table triggers may run: ``modify!`` for ``Modify(true)`` or ``Modify(X)``,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pbtlint import audit, demand
+from pbtlint import audit, demand, summaries
 from pbtlint.demand_files import lines_naming
 from pbtlint.runner import analyze
 from pbtlint.span import Span
@@ -17,9 +17,10 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUDITED = [FIXTURES / "demand" / "cases" / name for name in (
     "parameters-through-two-helpers", "parameters-returned-to-a-caller", "results-through-two-helpers",
     "results-built-by-a-caller", "try-function-and-other-callers", "codeunit-id-in-a-callee-global",
-    "codeunit-id-two-functions-deep", "codeunit-id-global-from-parameter", "recordref-opened-temporary-elsewhere",
-    "try-function-caller-by-id", "recordref-quoted-name", "recordref-passed-not-called",
+    "codeunit-id-two-functions-deep", "codeunit-id-global-from-parameter", "try-function-caller-by-id",
     "try-function-caller-non-ascii-case")]
+RECORDREF = [FIXTURES / "demand" / "cases" / name for name in (
+    "recordref-opened-temporary-elsewhere", "recordref-quoted-name", "recordref-passed-not-called")]
 
 
 def _block(line: int = 3) -> audit.ElidedBlock:
@@ -89,6 +90,21 @@ def test_the_audit_runs_the_closure_again_where_an_analysis_read_what_it_left_ou
     assert audited == full
     monkeypatch.setattr(demand, "_MAX_ROUNDS", 1)  # the first closure alone: the case is not vacuous
     assert demand.analyze_demand([case], cache_dir=tmp_path / "b").findings != full
+
+
+@pytest.mark.parametrize("case", RECORDREF, ids=lambda p: p.name)
+def test_the_audit_catches_a_global_recordref_opened_where_the_closure_did_not_read(
+        case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The closure reads where a global RecordRef is opened (summaries watch RecordRefs); without
+    that, the audit's note on left-out bodies that open it still gets the full parse's answer."""
+    full = analyze([case]).findings
+    assert demand.analyze_demand([case], cache_dir=tmp_path / "a").findings == full
+    assert demand.last_stats is not None and demand.last_stats.rounds == 0
+    monkeypatch.setattr(summaries, "_WATCHED_TYPES", summaries._WATCHED_TYPES - {"recordref"})
+    assert demand.analyze_demand([case], cache_dir=tmp_path / "b").findings == full
+    assert demand.last_stats is not None and demand.last_stats.rounds >= 1
+    monkeypatch.setattr(demand, "_MAX_ROUNDS", 1)
+    assert demand.analyze_demand([case], cache_dir=tmp_path / "c").findings != full
 
 
 def test_an_app_whose_closure_has_all_the_analyses_read_runs_it_once(tmp_path: Path) -> None:
