@@ -158,6 +158,16 @@ def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
     return bool(mention_hits(item, in_worker, first=True))
 
 
+_last_needles: list[object] = [None, True]
+
+
+def _ascii(needles: Needles) -> bool:
+    """Whether every needle is ASCII (worked out once for the needles of a whole scan)."""
+    if _last_needles[0] is not needles:
+        _last_needles[:] = [needles, all(x.isascii() for names, procs in needles for x in (*names, *procs))]
+    return bool(_last_needles[1])
+
+
 def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False) -> tuple[int, ...]:
     """The groups the file mentions (one of the group's names and one of its procedures), by index;
     with ``first``, only the first. A file that cannot be decoded mentions every group."""
@@ -172,7 +182,7 @@ def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False
             data = data.decode("utf-16").lower().encode("utf-8")
         except UnicodeDecodeError:
             return tuple(range(len(needles)))
-    elif any(max(x, default=0) > 127 for names, procs in needles for x in (*names, *procs)):
+    elif not _ascii(needles):
         data = data.decode("utf-8", "replace").lower().encode("utf-8")  # bytes.lower() folds ASCII only
     out: list[int] = []
     for i, (names, procs) in enumerate(needles):
