@@ -66,6 +66,7 @@ class Stats:
     phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
     walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read; summed over apps)
     rounds: int = 0  # closures run again because an audit found reads of what was left out (pbtlint.audit)
+    unmet: int = 0  # what the last audit still found unmet (bodies and caller groups): the closure could not add it
 
 
 _phases: dict[str, float] = {}
@@ -155,7 +156,7 @@ def analyze_demand(
         cache.prune()
     last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
-                       tuple(sorted(_phases.items())), counts["walked"], counts["rounds"])
+                       tuple(sorted(_phases.items())), counts["walked"], counts["rounds"], counts["unmet"])
     work.set_worker_cache(None)
     return result
 
@@ -242,7 +243,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0}
+    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0, "unmet": 0}
     parsed_whole: set[Path] = set()
 
     def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
@@ -492,10 +493,13 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, audit_lines,
                                           mentioned_each, index_of, whole_groups)
             if extra.covers(more) or round_ == _MAX_ROUNDS:
+                counts["unmet"] += len(more.bodies) + len(more.groups) if more else 0
+                folded.clear()
                 break
             extra = extra | more
             counts["rounds"] += 1
             del project, context, needs  # memory: the next closure builds them again
+            folded.clear()
         chosen_by_plan.append(chosen)
         counts["walked"] += _walked(project)
         results.append(AppResult(app, own_files, tuple(findings)))

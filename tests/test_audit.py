@@ -86,7 +86,7 @@ def test_the_audit_runs_the_closure_again_where_an_analysis_read_what_it_left_ou
                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     full = analyze([case]).findings
     audited = demand.analyze_demand([case], cache_dir=tmp_path / "a").findings
-    assert demand.last_stats is not None and demand.last_stats.rounds >= 1
+    assert demand.last_stats is not None and demand.last_stats.rounds >= 1 and demand.last_stats.unmet == 0
     assert audited == full
     monkeypatch.setattr(demand, "_MAX_ROUNDS", 1)  # the first closure alone: the case is not vacuous
     assert demand.analyze_demand([case], cache_dir=tmp_path / "b").findings != full
@@ -147,3 +147,15 @@ def test_an_edit_to_a_file_the_audit_read_runs_the_analysis_again(tmp_path: Path
     changed = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
     assert demand.last_stats is not None and demand.last_stats.path != "unchanged-closure"
     assert changed.findings == analyze([copy]).findings
+
+
+def test_a_need_the_closure_cannot_meet_stops_the_loop_and_is_counted(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit that keeps finding what an added closure did not give (here: a body on a line no
+    procedure holds) ends the loop after one more closure, and the run says so."""
+    app = FIXTURES / "demo-app"
+    stuck = audit.Extra(frozenset({(app / "nowhere.al", 1)}))
+    monkeypatch.setattr(demand.demand_audit, "unmet", lambda *args, **kwargs: stuck)
+    result = demand.analyze_demand([app], cache_dir=tmp_path)
+    assert demand.last_stats is not None and demand.last_stats.rounds == 1 and demand.last_stats.unmet == 1
+    assert result.findings == analyze([app]).findings
