@@ -389,9 +389,6 @@ class Guards:
         return found
 
 
-_ELIDED = "\0elided"  # the key under which _assignments keeps the bodies demand mode left out
-
-
 def _assignments(guards: Guards, owner: ObjectInfo) -> dict[str, list[tuple[ProcInfo, n.Assign]]]:
     """Every assignment to a plain name in ``owner``'s procedures, by that name; one walk per object
     for the whole analysis (a global Boolean is looked up from every procedure that tests it)."""
@@ -400,10 +397,7 @@ def _assignments(guards: Guards, owner: ObjectInfo) -> dict[str, list[tuple[Proc
     if found is None:
         found = cache[id(owner)] = {}
         for proc in owner.all_procs:
-            if proc.node.body is None:
-                continue
-            if isinstance(proc.node.body, ElidedBlock):  # noted by name when a name is looked up
-                found.setdefault(_ELIDED, []).append((proc, proc.node.body))  # type: ignore[arg-type]
+            if proc.node.body is None or isinstance(proc.node.body, ElidedBlock):  # noted by name, below
                 continue
             for node in iter_nodes(proc.node.body):
                 if isinstance(node, n.Assign) and isinstance(node.target, n.Identifier):
@@ -434,10 +428,10 @@ class _BoolAliases:
             return None
         name = norm(var.name)
         kinds: set[str | None] = set()
-        found = _assignments(self.guards, self.proc.owner)
-        for _, body in found.get(_ELIDED, ()) if var.scope == "global" else ():
-            body.note(frozenset({(name, True)}))  # type: ignore[attr-defined]
-        for proc, node in found.get(name, ()):
+        for proc in self.proc.owner.all_procs if var.scope == "global" else ():
+            if isinstance(proc.node.body, ElidedBlock):  # demand mode left it out: it may assign the global
+                proc.node.body.note(frozenset({(name, True)}))
+        for proc, node in _assignments(self.guards, self.proc.owner).get(name, ()):
             if (proc is self.proc) if var.scope == "local" else (name not in proc.scope):
                 kinds.add(self._value_kind(node.value) if node.op == ":=" else None)
         if len(kinds) == 1:

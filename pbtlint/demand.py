@@ -395,10 +395,12 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 text_cache[(g,)] = {f.path for f, hit in zip(files, found, strict=True) if i in hit}
         return [text_cache[(g,)] for g in groups]
 
-    texts: dict[Path, str] = {}  # what the fixpoint's readers look at; emptied after each closure
+    texts: dict[Path, str] = {}  # what the fixpoint's readers and the audit look at; emptied after each
     lookups: dict[str, dict[tuple[str, bool | None], list[int]]] = {}  # and what they found (replay checks it)
 
-    def lines_naming(key: Path, name: str, assigned: bool) -> set[int]:
+    def lines_naming(key: Path, name: str, assigned: bool | None) -> set[int]:
+        """The lines of a file that name ``name`` (for the fixpoint's readers and the audit), kept with
+        the run so that an edit that changes them is not taken for one no analysis read."""
         text = texts.get(key)
         if text is None:
             text = texts[key] = demand_files.folded_text(by_path[key])
@@ -431,21 +433,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             facts.pop(p, None)
 
     by_display = {f.display: f.path for f in files}
-    folded: dict[Path, str] = {}
-
     def index_of(path: Path) -> FileIndex | None:
         entry = by_path[path].entry
         return entry.index if entry is not None else None
-
-    def audit_lines(path: Path, word: str, assigned: bool | None) -> set[int]:
-        """The lines of a file that name ``word`` (for the audit; kept with the run like the fixpoint's
-        lookups, so that an edit that changes them is not taken for one no analysis read)."""
-        if path not in folded:
-            folded[path] = demand_files.folded_text(by_path[path])
-        text = folded[path]
-        found = demand_files.lines_naming(text, word, assigned) if word in text else set()
-        lookups.setdefault(str(path), {})[(word, assigned)] = sorted(found)
-        return found
 
     rule_list = all_rules()
     results: list[AppResult] = []
@@ -490,16 +480,16 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 with _timed("rules"):
                     findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
             with _timed("audit"):
-                more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, audit_lines,
+                more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, lines_naming,
                                           mentioned_each, index_of, whole_groups)
             if extra.covers(more) or round_ == _MAX_ROUNDS:
                 counts["unmet"] += len(more.bodies) + len(more.groups) if more else 0
-                folded.clear()
+                texts.clear()
                 break
             extra = extra | more
             counts["rounds"] += 1
             del project, context, needs  # memory: the next closure builds them again
-            folded.clear()
+            texts.clear()
         chosen_by_plan.append(chosen)
         counts["walked"] += _walked(project)
         results.append(AppResult(app, own_files, tuple(findings)))

@@ -36,16 +36,20 @@ def caller_group(proc: ProcInfo, model: Model | None = None) -> Group | None:
     ``model`` holds (their extensions call it as ``Rec.Name()``). None for other triggers: the runtime
     enters them, no code calls them by name."""
     owner = proc.owner
-    names = {owner.name, owner.node.extends or "", *owner.node.implements, id_reference(owner.kind, owner.node.id)}
+    names = {owner.name, owner.node.extends or "", *owner.node.implements}
     if model is not None and owner.table is not None:  # Rec.Name() on a page of the table, or in its extension
         names |= {o.name for o in model.objects if o.kind == "page" and o.table is owner.table}
-    if proc.is_trigger:
-        if norm(proc.name) != "onrun":
-            return None
-        if owner.node.id is not None:
-            names.add(str(owner.node.id))
-        return tuple(sorted(x for x in names if x)), ("run",)
-    return tuple(sorted(x for x in names if x)), (proc.name,)
+    return _group(names, owner.kind, owner.node.id, proc.name, proc.is_trigger)
+
+
+def _group(names: Iterable[str], kind: str, object_id: int | None, proc_name: str, trigger: bool) -> Group | None:
+    """The caller group of a procedure or trigger of an object (see :func:`caller_group`)."""
+    found = {*names, id_reference(kind, object_id)}
+    if not trigger:
+        return tuple(sorted(x for x in found if x)), (proc_name,)
+    if norm(proc_name) != "onrun":
+        return None
+    return tuple(sorted(x for x in (*found, str(object_id) if object_id is not None else "") if x)), ("run",)
 
 
 def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: Iterable[Path],
@@ -73,6 +77,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
                                 for word, assigned in words for at in naming(path, word, assigned)):
             bodies.add((path, line))
     roots: dict[str, tuple[Group, Words | None]] = {}  # the callers asked for, by their group
+    parsed_whole = [(set(names), {norm(x) for x in procs}) for names, procs in whole]
     for key, words in sorted(needs.callers.items()):
         proc = model.procs.get(key)
         group = caller_group(proc, model) if proc is not None else None
@@ -83,8 +88,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
             lines = {line for name in group[1] for line in naming(path, norm(name))}
             if words is None or any(naming(path, w, a) for w, a in words):
                 bodies.update((path, line) for line in _left_out_naming(units.get(path), lines))
-        elif not any(set(group[0]) <= set(names) and norm(group[1][0]) in {norm(x) for x in procs}
-                     for names, procs in whole):
+        elif not any(set(group[0]) <= names and norm(group[1][0]) in procs for names, procs in parsed_whole):
             roots[key] = (group, words)  # (the callers of a page whose mentions were parsed whole are all there)
     # A caller found may be asked for its own callers in turn (a try function up to three calls up):
     # its callers are looked for now, by the index's procedure lines, rather than in another round.
@@ -136,12 +140,10 @@ def _groups_around(index: FileIndex | None, lines: set[int]) -> set[Group]:
         if not any(proc.line <= line <= proc.end_line for line in lines):
             continue
         obj = max((o for o in index.objects if o.line <= proc.line), key=lambda o: o.line, default=index.objects[0])
-        names = tuple(sorted({x for x in (obj.name, obj.extends or "", *obj.implements, id_reference(obj.kind, obj.id))
-                              if x}))
-        if proc.kind != "trigger":
-            out.add((names, (proc.name,)))
-        elif norm(proc.name) == "onrun":
-            out.add((tuple(sorted({*names, *((str(obj.id),) if obj.id is not None else ())})), ("run",)))
+        group = _group((obj.name, obj.extends or "", *obj.implements), obj.kind, obj.id, proc.name,
+                       proc.kind == "trigger")
+        if group is not None:
+            out.add(group)
     return out
 
 

@@ -143,29 +143,25 @@ def set_worker_cache(cache: Cache | None) -> None:
     worker_cache = cache
 
 
-Needles = list[tuple[list[bytes], list[bytes]]]
+@dataclass(frozen=True, slots=True)
+class Needles:
+    """Mention groups as the bytes a scan looks for (lower-case UTF-8): names and procedures."""
+
+    groups: list[tuple[list[bytes], list[bytes]]]
+    ascii: bool  # bytes.lower() folds ASCII letters only: otherwise a file is decoded to fold it
 
 
 def needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
     def enc(xs: tuple[str, ...]) -> list[bytes]:
         return [x.lower().encode("utf-8") for x in xs if x]
 
-    return [(enc(names), enc(procs)) for names, procs in groups]
+    encoded = [(enc(names), enc(procs)) for names, procs in groups]
+    return Needles(encoded, all(x.isascii() for names, procs in encoded for x in (*names, *procs)))
 
 
 def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
     """Whether the file mentions, for some group, one of its names and one of its procedures."""
     return bool(mention_hits(item, in_worker, first=True))
-
-
-_last_needles: list[object] = [None, True]
-
-
-def _ascii(needles: Needles) -> bool:
-    """Whether every needle is ASCII (worked out once for the needles of a whole scan)."""
-    if _last_needles[0] is not needles:
-        _last_needles[:] = [needles, all(x.isascii() for names, procs in needles for x in (*names, *procs))]
-    return bool(_last_needles[1])
 
 
 def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False) -> tuple[int, ...]:
@@ -181,11 +177,11 @@ def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False
         try:
             data = data.decode("utf-16").lower().encode("utf-8")
         except UnicodeDecodeError:
-            return tuple(range(len(needles)))
-    elif not _ascii(needles):
+            return tuple(range(len(needles.groups)))
+    elif not needles.ascii:
         data = data.decode("utf-8", "replace").lower().encode("utf-8")  # bytes.lower() folds ASCII only
     out: list[int] = []
-    for i, (names, procs) in enumerate(needles):
+    for i, (names, procs) in enumerate(needles.groups):
         if any(n in data for n in names) and any(p in data for p in procs):
             out.append(i)
             if first:

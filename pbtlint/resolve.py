@@ -203,10 +203,7 @@ class _Resolver:
         for var, temps in observed.items():
             var.temp = _merge(temps)
         if elided:  # one may open a global RecordRef that parsed code uses, maybe on a temporary table
-            used = {norm(node.name) for _, kind, node in candidates if kind == "ident"} | {
-                norm(node.callee.receiver.name) for _, kind, node in candidates
-                if kind == "call" and isinstance(node.callee, n.MemberAccess)
-                and isinstance(node.callee.receiver, n.Identifier)}
+            used = {norm(node.name) for _, kind, node in candidates if kind == "ident"}  # receivers too
             refs = frozenset((f"{name}.{how}", None) for var_name, var in obj.globals.items()
                              if var.type_name == "recordref" and var_name in used
                              for name in (var_name, f'"{var_name}"') for how in ("open", "gettable"))
