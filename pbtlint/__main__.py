@@ -1,3 +1,3 @@
-from pbtlint.cli import main
+from pbtlint.cli import run
 
-main()
+run()

@@ -5,6 +5,8 @@ Exit codes: 0 clean, 1 findings, 2 usage or internal error (click's own usage er
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -53,6 +55,37 @@ class PbtlintGroup(click.Group):
             click.echo(f"pbtlint: internal error: {type(e).__name__}: {e}", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_CLEAN)
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code`` once stdout and stderr are flushed, without tearing down the heap.
+
+    A run on the Base Application leaves millions of objects alive; freeing them one by one at
+    interpreter exit took 11 to 14 s after the report was out (measured at the console script on
+    BaseApp + System Application). Every file the run writes is closed by then and its worker
+    processes are joined, so nothing is lost by skipping that; mypy's command line does the same.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (``| head``) or stream: nothing more to say
+            stream.flush()
+    os._exit(code)
+
+
+def run() -> None:
+    """The ``pbtlint`` console script: :data:`main` with its exit code, ended by :func:`exit_now`
+    (tests call :data:`main` itself, which raises SystemExit as click commands do)."""
+    try:
+        main()
+    except SystemExit as e:
+        code = e.code
+    else:
+        code = EXIT_CLEAN
+    if code is None:
+        code = EXIT_CLEAN
+    elif not isinstance(code, int):  # a message given to sys.exit: printed as Python would
+        print(code, file=sys.stderr)
+        code = EXIT_ERROR
+    exit_now(code)
 
 
 @click.group(cls=PbtlintGroup, context_settings={"help_option_names": ["-h", "--help"]})

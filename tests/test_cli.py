@@ -52,6 +52,15 @@ def test_check_clean_app_exits_0_and_broken_file_exits_1(tmp_path: Path) -> None
     assert run("check", "--exit-zero", str(tmp_path)).returncode == 0
 
 
+def test_the_console_script_exit_flushes_what_was_written_and_keeps_the_code() -> None:
+    # exit_now skips the interpreter's teardown (os._exit): buffered output must still arrive whole,
+    # here more than a pipe holds, and the exit code must be the one given
+    script = "import sys; from pbtlint.cli import exit_now; sys.stdout.write('x' * 300000); exit_now(3)"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert len(proc.stdout) == 300000
+
+
 def test_check_json_and_sarif_formats(tmp_path: Path) -> None:
     (tmp_path / "Broken.Codeunit.al").write_text("codeunit 50100 X\n{\n    trigger OnRun(\n}\n", encoding="utf-8")
     as_json = json.loads(run("check", "--full-parse", "--format", "json", str(tmp_path)).stdout)
