@@ -31,10 +31,14 @@ OBJECT_KINDS = (
 
 _NAME = r'(?:"(?:[^"\n]|"")*"|[A-Za-z_][A-Za-z0-9_]*)'
 _QUALIFIED = rf"(?:{_NAME}\s*\.\s*)*{_NAME}"
+# Blank between the words of a header: white space and comments (``extends`` on the line below a
+# commented name, a subscriber's arguments split by a comment). Text literals never stand there.
+_GAP = r"(?:\s|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)"
+_COMMENT = re.compile(r"//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/")
 _OBJECT = re.compile(
-    rf"""\n[ \t\ufeff]*(?P<kind>{'|'.join(OBJECT_KINDS)})\s+(?:(?P<id>\d+)\s+)?(?P<name>{_NAME})
-         (?:\s+(?:extends|customizes)\s+(?P<extends>{_QUALIFIED}))?
-         (?:\s+implements\s+(?P<implements>{_QUALIFIED}(?:\s*,\s*{_QUALIFIED})*))?
+    rf"""\n[ \t\ufeff]*(?P<kind>{'|'.join(OBJECT_KINDS)}){_GAP}+(?:(?P<id>\d+){_GAP}+)?(?P<name>{_NAME})
+         (?:{_GAP}+(?:extends|customizes){_GAP}+(?P<extends>{_QUALIFIED}))?
+         (?:{_GAP}+implements{_GAP}+(?P<implements>{_QUALIFIED}(?:{_GAP}*,{_GAP}*{_QUALIFIED})*))?
          (?=\s*(?:\{{|$|//|/\*|extends|implements|customizes))""",
     re.VERBOSE,
 )
@@ -43,10 +47,10 @@ _PROC = re.compile(
     rf"(?:\s*::\s*{_NAME})?\s*\(",
 )
 _SUBSCRIBER = re.compile(
-    rf"""\[\s*eventsubscriber\s*\(\s*objecttype\s*::\s*(?P<type>\w+)\s*,\s*
-         (?:(?P<scope>\w+)\s*::\s*(?P<name>{_QUALIFIED})|(?P<id>\d+))\s*,\s*
+    rf"""\[\s*eventsubscriber{_GAP}*\({_GAP}*objecttype{_GAP}*::{_GAP}*(?P<type>\w+){_GAP}*,{_GAP}*
+         (?:(?P<scope>\w+){_GAP}*::{_GAP}*(?P<name>{_QUALIFIED})|(?P<id>\d+)){_GAP}*,{_GAP}*
          (?:'(?P<event>(?:[^'\n]|'')*)'|"(?P<event_quoted>(?:[^"\n]|"")*)"|(?P<event_name>\w+))
-         \s*(?:,\s*'(?P<element>(?:[^'\n]|'')*)')?""",
+         {_GAP}*(?:,{_GAP}*'(?P<element>(?:[^'\n]|'')*)')?""",
     re.VERBOSE,
 )
 MARKER_WORDS = ("enqueuebackgroundtask", "getbackgroundparameters", "setbackgroundtaskresult")
@@ -197,7 +201,7 @@ def index_text(text: str) -> FileIndex:
     for m in _OBJECT.finditer(low):
         if _inside(m.start(), starts, ends):
             continue
-        implements = tuple(last_segment(p) for p in _split_list(group(m, "implements") or ""))
+        implements = tuple(last_segment(p) for p in _split_list(_COMMENT.sub(" ", group(m, "implements") or "")))
         extends = group(m, "extends")
         objects.append(ObjectDecl(m.group("kind"), _int(m.group("id")), unquote(group(m, "name") or ""),
                                   last_segment(extends) if extends else None, implements,

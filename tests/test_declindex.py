@@ -47,3 +47,34 @@ def test_objects_and_procedures() -> None:
     assert [(o.kind, o.id, o.name) for o in ix.objects] == [("codeunit", 50100, "Telemetry Hooks")]
     assert [p.name.lower() for p in ix.procedures] == ["quoted", "unquoted", "quotedname", "byid"]
     assert not ix.has_markers
+
+
+def test_comments_between_the_words_of_a_header() -> None:
+    """A comment may split an object header or a subscriber's arguments: the index still reads them
+    (a missed ``extends`` or subscriber left demand-driven runs without code a full parse follows)."""
+    index = index_text(
+        'tableextension 50478 "Truck Load Ext" /* the procedure */\n'
+        "    // lives here\n"
+        '    extends "Truck Load"\n'
+        "{\n"
+        "    [EventSubscriber(ObjectType::Codeunit, Codeunit::\"Load Task\", /* by the task */\n"
+        "        'OnBeforeLoad', // before loading\n"
+        "        'Weight', false, false)]\n"
+        "    local procedure Announce()\n"
+        "    begin\n"
+        "    end;\n"
+        "}\n"
+        "codeunit 50479 Impl implements IFirst /* a, b */, // c, d\n"
+        "    ISecond\n"
+        "{\n"
+        "}\n")
+    ext, impl = index.objects
+    assert (ext.kind, ext.id, ext.name, ext.extends, ext.line) == ("tableextension", 50478, "Truck Load Ext", "Truck Load", 1)
+    assert impl.implements == ("IFirst", "ISecond")
+    (sub,) = index.subscribers
+    assert (sub.object_type, sub.object_name, sub.event, sub.element, sub.procedure) == (
+        "codeunit", "Load Task", "OnBeforeLoad", "Weight", "Announce")
+    # a text literal is no comment: `//` inside one ends nothing
+    (url,) = index_text("codeunit 1 \"Web\"\n{\n    procedure Get()\n    begin\n"
+                        "        Url := 'http://example.com';\n    end;\n}\n").objects
+    assert url.name == "Web"
