@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from pbtlint.declindex import FileIndex
+from pbtlint.declindex import FileIndex, id_reference
 from pbtlint.nodes import norm
 from pbtlint.summaries import EXTENSION_KINDS
 
@@ -37,6 +37,9 @@ class Lookups:
                 self.decl.setdefault(name, set()).add(key)
                 if o.id is not None:
                     self.ids.setdefault(o.id, set()).add(key)
+                    by_id = id_reference(o.kind, o.id)  # a variable typed ``Page 50450`` names it so
+                    if by_id:
+                        self.decl.setdefault(by_id, set()).add(key)
                     self.ids_of.setdefault(name, set()).add(o.id)
                 if o.extends and (o.kind in EXTENSION_KINDS):
                     self.ext.setdefault(norm(o.extends), set()).add(key)

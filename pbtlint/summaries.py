@@ -133,6 +133,9 @@ def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
             if isinstance(e, n.LiteralValue) and e.kind == "integer" and e.value.isdigit()}
 
 
+_ID_TYPE_WORDS = frozenset({"codeunit", "page", "record", "report", "xmlport", "query"})
+
+
 def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
     """The object names a type mentions, its type arguments' included (``List of [Record X]``);
     iterative, since hostile code nests generic types thousands deep."""
@@ -143,6 +146,8 @@ def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
             continue
         if t.object_name:
             out.update(_names_of(t.object_name))
+            if t.object_name.isdigit() and t.name.lower() in _ID_TYPE_WORDS:  # ``Page 50450``: as the index
+                out.add(f"{t.name.lower()} {t.object_name}")  # names the object (declindex.id_reference)
         stack.extend(t.args)
 
 
