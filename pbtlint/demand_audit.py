@@ -90,6 +90,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
                 bodies.update((path, line) for line in _left_out_naming(units.get(path), lines))
         elif not any(set(group[0]) <= names and norm(group[1][0]) in procs for names, procs in parsed_whole):
             roots[key] = (group, words)  # (the callers of a page whose mentions were parsed whole are all there)
+    _with_table_pages(roots, model, scan, index_of)
     # A caller found may be asked for its own callers in turn (a try function up to three calls up):
     # its callers are looked for now, by the index's procedure lines, rather than in another round.
     members = set(chosen)
@@ -129,6 +130,32 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
 
 
 _CALLER_LEVELS = 4  # a procedure's callers, and theirs up to three calls up (dictionaries.inside_try_function)
+
+
+def _with_table_pages(roots: dict[str, tuple[Group, Words | None]], model: Model, scan: Scan,
+                      index_of: Callable[[Path], FileIndex | None]) -> None:
+    """Add to the group of each table procedure in ``roots`` the pages of its table that the model
+    does not hold: their extensions call it as ``Rec.Name()`` and name only the page. Such a page's
+    file names the table and ``SourceTable`` (a superset: any page object of a file that does)."""
+    searches: dict[str, Group] = {}
+    for key in roots:
+        table = model.procs[key].owner.table
+        if table is not None:
+            searches[key] = (tuple(sorted(x for x in (table.name, str(table.id or "")) if x)), ("sourcetable",))
+    if not searches:
+        return
+    todo = sorted(set(searches.values()))
+    pages: dict[Group, set[str]] = {}
+    for group, hits in zip(todo, scan(todo), strict=True):
+        pages[group] = set()
+        for path in hits:
+            index = index_of(path)
+            for o in index.objects if index is not None else ():
+                if o.kind == "page":
+                    pages[group] |= {x for x in (o.name, id_reference(o.kind, o.id)) if x}
+    for key, search in searches.items():
+        (names, procs), words = roots[key]
+        roots[key] = (tuple(sorted(set(names) | pages[search])), procs), words
 
 
 def _groups_around(index: FileIndex | None, lines: set[int]) -> set[Group]:
