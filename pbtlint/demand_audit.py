@@ -20,7 +20,7 @@ from pathlib import Path
 from pbtlint.audit import ElidedBlock, Extra, Needs, Words
 from pbtlint.declindex import MARKER_WORDS, FileIndex, id_reference
 from pbtlint.frontend import ParsedFile
-from pbtlint.model import Model, ProcInfo
+from pbtlint.model import Model, ObjectInfo, ProcInfo
 from pbtlint.nodes import norm
 from pbtlint.skeleton import body_nodes
 
@@ -88,9 +88,13 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
             lines = {line for name in group[1] for line in naming(path, norm(name))}
             if words is None or any(naming(path, w, a) for w, a in words):
                 bodies.update((path, line) for line in _left_out_naming(units.get(path), lines))
-        elif not any(set(group[0]) <= names and norm(group[1][0]) in procs for names, procs in parsed_whole):
-            roots[key] = (group, words)  # (the callers of a page whose mentions were parsed whole are all there)
-    _with_table_pages(roots, model, scan, index_of)
+        else:
+            roots[key] = (group, words)
+    _with_host_pages(roots, model, scan, index_of)
+    for key, ((names, procs), _) in list(roots.items()):  # the callers of a page whose mentions were parsed
+        if any(set(names) <= whole_names and norm(procs[0]) in whole_procs  # whole are all there
+               for whole_names, whole_procs in parsed_whole):
+            del roots[key]
     # A caller found may be asked for its own callers in turn (a try function up to three calls up):
     # its callers are looked for now, by the index's procedure lines, rather than in another round.
     members = set(chosen)
@@ -132,16 +136,20 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
 _CALLER_LEVELS = 4  # a procedure's callers, and theirs up to three calls up (dictionaries.inside_try_function)
 
 
-def _with_table_pages(roots: dict[str, tuple[Group, Words | None]], model: Model, scan: Scan,
-                      index_of: Callable[[Path], FileIndex | None]) -> None:
-    """Add to the group of each table procedure in ``roots`` the pages of its table that the model
-    does not hold: their extensions call it as ``Rec.Name()`` and name only the page. Such a page's
-    file names the table and ``SourceTable`` (a superset: any page object of a file that does)."""
+def _with_host_pages(roots: dict[str, tuple[Group, Words | None]], model: Model, scan: Scan,
+                     index_of: Callable[[Path], FileIndex | None]) -> None:
+    """Add to the caller group of each procedure in ``roots`` the pages through which code names it
+    without naming its object: the pages of a table (a page extension calls the table's procedure as
+    ``Rec.Name()``) and the pages that hold a page as a part (``CurrPage.Lines.Page.Name()`` in the
+    host's extensions). Those the model does not hold are found too: a file that names the object
+    and ``SourceTable`` (or ``part``) gives its page objects, a superset."""
     searches: dict[str, Group] = {}
     for key in roots:
-        table = model.procs[key].owner.table
-        if table is not None:
-            searches[key] = (tuple(sorted(x for x in (table.name, str(table.id or "")) if x)), ("sourcetable",))
+        owner = model.procs[key].owner
+        if owner.table is not None and owner.kind in ("table", "tableextension"):
+            searches[key] = (_names_and_id(owner.table), ("sourcetable",))
+        elif owner.kind == "page":
+            searches[key] = (_names_and_id(owner), ("part",))
     if not searches:
         return
     todo = sorted(set(searches.values()))
@@ -155,7 +163,12 @@ def _with_table_pages(roots: dict[str, tuple[Group, Words | None]], model: Model
                     pages[group] |= {x for x in (o.name, id_reference(o.kind, o.id)) if x}
     for key, search in searches.items():
         (names, procs), words = roots[key]
-        roots[key] = (tuple(sorted(set(names) | pages[search])), procs), words
+        roots[key] = (tuple(sorted(set(names) | (pages[search] - set(search[0])))), procs), words
+
+
+def _names_and_id(obj: ObjectInfo) -> tuple[str, ...]:
+    """How a property names an object: by name, or by its bare id (``SourceTable = 50452``)."""
+    return tuple(sorted(x for x in (obj.name, str(obj.id or "")) if x))
 
 
 def _groups_around(index: FileIndex | None, lines: set[int]) -> set[Group]:
