@@ -33,8 +33,9 @@ _NAME = r'(?:"(?:[^"\n]|"")*"|[A-Za-z_][A-Za-z0-9_]*)'
 _QUALIFIED = rf"(?:{_NAME}\s*\.\s*)*{_NAME}"
 # Blank between the words of a header: white space and comments (``extends`` on the line below a
 # commented name, a subscriber's arguments split by a comment). Text literals never stand there.
-_GAP = r"(?:\s|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)"
-_COMMENT = re.compile(r"//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/")
+_COMMENT_PATTERN = r"//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/"
+_GAP = rf"(?:\s|{_COMMENT_PATTERN})"
+_COMMENT = re.compile(_COMMENT_PATTERN)
 _OBJECT = re.compile(
     rf"""\n[ \t\ufeff]*(?P<kind>{'|'.join(OBJECT_KINDS)}){_GAP}+(?:(?P<id>\d+){_GAP}+)?(?P<name>{_NAME})
          (?:{_GAP}+(?:extends|customizes){_GAP}+(?P<extends>{_QUALIFIED}))?
