@@ -155,6 +155,16 @@ def is_ui(builtin: str, args: tuple[n.Expr, ...] = ()) -> bool:
     return False
 
 
+RECORDREF_OPENERS = ("open", "gettable")
+"""The RecordRef methods that give it its table (``Open(Id, Temporary)``, ``GetTable(Rec)``)."""
+
+
+def recordref_openings(name: str) -> tuple[str, ...]:
+    """How code that opens the RecordRef variable ``name`` (case-folded) reads in case-folded text:
+    ``ref.open``, ``"ref".gettable``..."""
+    return tuple(f"{form}.{how}" for form in (name, f'"{name}"') for how in RECORDREF_OPENERS)
+
+
 def classify(builtin: str | None, args: tuple[n.Expr, ...] = ()) -> str | None:
     """A coarse category of a built-in call: ``write``, ``commit``, ``lock``, ``ui``, or None.
 

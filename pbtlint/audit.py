@@ -30,6 +30,11 @@ Words = frozenset[tuple[str, bool | None]]
 (``Name :=``), None when any mention does."""
 
 
+def words(*names: str, assigned: bool | None = None) -> Words:
+    """What a reader looks for: ``names`` (case-folded), mentioned at all or, with ``assigned``, assigned."""
+    return frozenset((name, assigned) for name in names)
+
+
 @dataclass(slots=True)
 class Needs:
     """Bodies read while left out, and procedures whose callers were asked for (by model key), each

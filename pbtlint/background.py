@@ -36,6 +36,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from pbtlint.analysis import AnalyzedProject
+from pbtlint.audit import words
 from pbtlint.background_guards import (
     BIND_SUBSCRIPTION,
     ROOT_FRAME,
@@ -54,7 +55,7 @@ from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo
 from pbtlint.nodes import norm
 from pbtlint.reach import Frame, Reach, concrete
 
-_BIND_WORDS = frozenset({("bindsubscription", None)})  # what a body left out must name to bind
+_BIND_WORDS = words("bindsubscription")  # what a body left out must name to bind
 _MAX_FRAMES = 8  # frames kept per node; then one more with every record unknown (as pbtlint.reach)
 
 

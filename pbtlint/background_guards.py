@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.audit import ElidedBlock
+from pbtlint.audit import ElidedBlock, words
 from pbtlint.callgraph import Edge
 from pbtlint.flow import Fact, evaluation_sites, facts_of
 from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo, Temp, VarInfo
@@ -430,7 +430,7 @@ class _BoolAliases:
         kinds: set[str | None] = set()
         for proc in self.proc.owner.all_procs if var.scope == "global" else ():
             if isinstance(proc.node.body, ElidedBlock):  # demand mode left it out: it may assign the global
-                proc.node.body.note(frozenset({(name, True)}))
+                proc.node.body.note(words(name, assigned=True))
         for proc, node in _assignments(self.guards, self.proc.owner).get(name, ()):
             if (proc is self.proc) if var.scope == "local" else (name not in proc.scope):
                 kinds.add(self._value_kind(node.value) if node.op == ":=" else None)

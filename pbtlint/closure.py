@@ -178,12 +178,11 @@ class _Fixpoint(Readers):
         files that mention the group; their files are included."""
         for key, line in self.extra.bodies:
             self.extra_lines.setdefault(key, set()).add(line)  # type: ignore[index]
-        for group in sorted(self.extra.groups):
+        for group in sorted(self.extra.groups) if self.lines_naming is not None else ():
             hits = mentioned([group])
-            for key in self.files:
-                if key in hits and self.lines_naming is not None:
-                    for name in group[1]:
-                        self.extra_lines.setdefault(key, set()).update(self.lines_naming(key, norm(name), None))
+            for key in (k for k in self.files if k in hits):
+                for name in group[1]:
+                    self.extra_lines.setdefault(key, set()).update(self.lines_naming(key, norm(name), None))
         self.include(k for k in self.files if self.extra_lines.get(k))
 
     def page_names(self, key: Key, objs: list[ObjectSummary]) -> frozenset[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from pbtlint.al_builtins import recordref_openings
 from pbtlint.closure_lookups import Key, Lookups
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
@@ -98,8 +99,7 @@ class Readers(_Base):
         assert self.lines_naming is not None
         assigned = kind == "boolean"  # an Integer passed by var counts too (enqueue._int)
         if kind == "recordref":  # what the model reads of a RecordRef: where it is opened (maybe temporary)
-            lines = {line for form in (name, f'"{name}"') for how in ("open", "gettable")
-                     for line in self.lines_naming(key, f"{form}.{how}", None)}
+            lines = {line for opening in recordref_openings(name) for line in self.lines_naming(key, opening, None)}
         else:
             lines = self.lines_naming(key, name, assigned)
         if not lines:

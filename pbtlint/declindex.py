@@ -91,6 +91,13 @@ def id_reference(kind: str, object_id: int | None) -> str:
     return f"{word} {object_id}" if word and object_id is not None else ""
 
 
+def type_id_reference(type_name: str, object_name: str) -> str:
+    """:func:`id_reference` as a type names it (``Page 50450``: type ``Page``, object ``50450``); empty
+    for a type that names its object otherwise."""
+    word = type_name.lower()
+    return f"{word} {object_name}" if object_name.isdigit() and word in _ID_TYPES.values() else ""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectDecl:
     """An object header; names are as written without quotes; ``extends`` is the last segment."""

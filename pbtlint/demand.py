@@ -38,6 +38,7 @@ from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, file_key
 from pbtlint.closure import closure
 from pbtlint.declindex import FileIndex
+from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
@@ -373,27 +374,30 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     text_cache: dict[tuple, set[Path]] = {}
 
-    def mentioned(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> set[Path]:
-        key = tuple(groups)
-        if key not in text_cache and key in known:
-            text_cache[key] = known[key]
-        if key not in text_cache:
-            needles = work.needles(groups)
-            found = run_parallel(work.mentions, [(str(f.path), needles) for f in files], jobs, chunk_size=64, pool=pool)
-            text_cache[key] = {f.path for f, hit in zip(files, found, strict=True) if hit}
-        return text_cache[key]
-
-    def mentioned_each(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> list[set[Path]]:
-        """:func:`mentioned` for each group alone, the groups not looked up yet in one pass."""
-        text_cache.update({(g,): known[(g,)] for g in groups if (g,) not in text_cache and (g,) in known})
-        todo = [g for g in groups if (g,) not in text_cache]
+    def lookup(keys: list[tuple[Group, ...]]) -> list[set[Path]]:
+        """For each key, the files whose text mentions one of its groups (one of the group's names and
+        one of its procedures); the keys no lookup of this run or, still true, of the previous one
+        answered are looked up in one pass."""
+        text_cache.update({k: known[k] for k in keys if k not in text_cache and k in known})
+        todo = [k for k in dict.fromkeys(keys) if k not in text_cache]
         if todo:
-            needles = work.needles(todo)
+            owner = [k for k in todo for _ in k]  # the key of each group, by the group's index
+            needles = work.needles([g for k in todo for g in k])
             found = run_parallel(work.mention_hits, [(str(f.path), needles) for f in files], jobs, chunk_size=64,
                                  pool=pool)
-            for i, g in enumerate(todo):
-                text_cache[(g,)] = {f.path for f, hit in zip(files, found, strict=True) if i in hit}
-        return [text_cache[(g,)] for g in groups]
+            text_cache.update({k: set() for k in todo})
+            for f, hits in zip(files, found, strict=True):
+                for i in hits:
+                    text_cache[owner[i]].add(f.path)
+        return [text_cache[k] for k in keys]
+
+    def mentioned(groups: list[Group]) -> set[Path]:
+        """The files that mention one of ``groups`` (the fixpoint's page mention groups)."""
+        return lookup([tuple(groups)])[0]
+
+    def mentioned_each(groups: list[Group]) -> list[set[Path]]:
+        """The files that mention each of ``groups`` (the audit's caller groups)."""
+        return lookup([(g,) for g in groups])
 
     texts: dict[Path, str] = {}  # what the fixpoint's readers and the audit look at; emptied after each
     lookups: dict[str, dict[tuple[str, bool | None], list[int]]] = {}  # and what they found (replay checks it)
@@ -433,6 +437,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             facts.pop(p, None)
 
     by_display = {f.display: f.path for f in files}
+
     def index_of(path: Path) -> FileIndex | None:
         entry = by_path[path].entry
         return entry.index if entry is not None else None
@@ -450,8 +455,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
         used.update(universe)
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
+        own_set = set(plan.source_files)
         extra = Extra()
-        whole_groups: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+        whole_groups: set[Group] = set()
         round_ = 0
         while True:
             round_ += 1
@@ -461,12 +467,11 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 with _timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
                                      extra, whole_groups)
-                texts.clear()
+                texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
             if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
                 summaries.clear()
-            own_set = set(plan.source_files)
             chosen_own = [parsed[p] for p in chosen if p in own_set]
             chosen_deps = [parsed[p] for p in chosen if p not in own_set]
             with audit.recording() as needs:
@@ -482,14 +487,13 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             with _timed("audit"):
                 more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, lines_naming,
                                           mentioned_each, index_of, whole_groups)
+            texts.clear()  # the same for what the audit read
             if extra.covers(more) or round_ == _MAX_ROUNDS:
                 counts["unmet"] += len(more.bodies) + len(more.groups) if more else 0
-                texts.clear()
                 break
             extra = extra | more
             counts["rounds"] += 1
             del project, context, needs  # memory: the next closure builds them again
-            texts.clear()
         chosen_by_plan.append(chosen)
         counts["walked"] += _walked(project)
         results.append(AppResult(app, own_files, tuple(findings)))

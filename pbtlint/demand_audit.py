@@ -29,17 +29,15 @@ Scan = Callable[[list[Group]], list[set[Path]]]
 """The files whose text mentions, for each group, one of its names and one of its procedures."""
 
 
-def caller_group(proc: ProcInfo, model: Model | None = None) -> Group | None:
+def caller_group(proc: ProcInfo) -> Group | None:
     """What a caller of ``proc`` mentions: a name of its object (or what the object extends or
     implements, or its id as a variable's type, ``Codeunit 50100``; the bare id for ``OnRun``) and the
-    procedure's name (``run`` for ``OnRun``); for a table's procedure also the pages of the table that
-    ``model`` holds (their extensions call it as ``Rec.Name()``). None for other triggers: the runtime
-    enters them, no code calls them by name."""
+    procedure's name (``run`` for ``OnRun``); :func:`unmet` adds the pages through which code names it
+    otherwise (:func:`_with_host_pages`). None for other triggers: the runtime enters them, no code
+    calls them by name."""
     owner = proc.owner
-    names = {owner.name, owner.node.extends or "", *owner.node.implements}
-    if model is not None and owner.table is not None:  # Rec.Name() on a page of the table, or in its extension
-        names |= {o.name for o in model.objects if o.kind == "page" and o.table is owner.table}
-    return _group(names, owner.kind, owner.node.id, proc.name, proc.is_trigger)
+    return _group((owner.name, owner.node.extends or "", *owner.node.implements), owner.kind, owner.node.id,
+                  proc.name, proc.is_trigger)
 
 
 def _group(names: Iterable[str], kind: str, object_id: int | None, proc_name: str, trigger: bool) -> Group | None:
@@ -80,7 +78,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
     parsed_whole = [(set(names), {norm(x) for x in procs}) for names, procs in whole]
     for key, words in sorted(needs.callers.items()):
         proc = model.procs.get(key)
-        group = caller_group(proc, model) if proc is not None else None
+        group = caller_group(proc) if proc is not None else None
         path = by_display.get(proc.path) if proc is not None else None
         if group is None or path is None:
             continue

@@ -59,7 +59,7 @@ def unchanged_closure(workspace: Workspace, files: list[SourceFile], bundle: dic
 
 
 def same_choice_of(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
-                 cache: Cache | None) -> Choice | None:
+                   cache: Cache | None) -> Choice | None:
     """The previous run's choice of files and bodies when the changed files leave it as it was (see
     :mod:`pbtlint.replay`)."""
     if cache is None:

@@ -29,7 +29,7 @@ from typing import Literal
 
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.audit import note_callers
+from pbtlint.audit import note_callers, words
 from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import CompletionTrigger, EnqueueSite
 from pbtlint.findings import Location
@@ -296,7 +296,7 @@ def inside_try_function(res: Resolution, proc: ProcInfo, depth: int = 3) -> bool
     return False
 
 
-_TRY_WORDS = frozenset({("tryfunction", None)})
+_TRY_WORDS = words("tryfunction")
 
 
 def _key_loops(tracking: Tracking, scope: Scope) -> dict[int, list[VarInfo]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
+from pbtlint.audit import words
 from pbtlint.dictionaries import SET_RESULT, constant_keys
 from pbtlint.enqueue import EnqueueSite
 from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo
@@ -39,7 +40,7 @@ class ResultInfo:
     complete: bool = True
 
 
-_SET_RESULT_WORDS = frozenset({("setbackgroundtaskresult", None)})  # what a body left out must name to set them
+_SET_RESULT_WORDS = words("setbackgroundtaskresult")  # what a body left out must name to set them
 
 
 def result_info(project: AnalyzedProject, codeunit: ObjectInfo) -> ResultInfo:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pbtlint import nodes as n
+from pbtlint.audit import words
 from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.resolve import CallSite, Resolution
@@ -162,7 +163,7 @@ class EnqueueIndex:
         return out
 
 
-_ENQUEUE_WORDS = frozenset({("enqueuebackgroundtask", None)})  # what a body left out must name to hold a site
+_ENQUEUE_WORDS = words("enqueuebackgroundtask")  # what a body left out must name to hold a site
 
 
 def find_enqueue(model: Model, res: Resolution) -> EnqueueIndex:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
-from pbtlint.audit import ElidedBlock, Words, note_callers
+from pbtlint.audit import ElidedBlock, Words, note_callers, words
 from pbtlint.model import EXTENSION_TARGET, PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.scope import Receiver, Scope
@@ -204,9 +204,9 @@ class _Resolver:
             var.temp = _merge(temps)
         if elided:  # one may open a global RecordRef that parsed code uses, maybe on a temporary table
             used = {norm(node.name) for _, kind, node in candidates if kind == "ident"}  # receivers too
-            refs = frozenset((f"{name}.{how}", None) for var_name, var in obj.globals.items()
-                             if var.type_name == "recordref" and var_name in used
-                             for name in (var_name, f'"{var_name}"') for how in ("open", "gettable"))
+            refs = words(*(opening for var_name, var in obj.globals.items()
+                           if var.type_name == "recordref" and var_name in used
+                           for opening in b.recordref_openings(var_name)))
             for body in elided if refs else ():
                 body.note(refs)
         for scope, kind, node in candidates:
@@ -244,7 +244,7 @@ class _Resolver:
     def _observe_recordref(self, scope: Scope, call: n.Call, callee: n.MemberAccess,
                            observed: dict[VarInfo, list[Temp]]) -> None:
         m = norm(callee.member)
-        if m not in ("open", "gettable") or not isinstance(callee.receiver, n.Identifier):
+        if m not in b.RECORDREF_OPENERS or not isinstance(callee.receiver, n.Identifier):
             return
         var = scope.var(callee.receiver.name)
         if var is None or var.type_name != "recordref":

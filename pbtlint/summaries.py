@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pbtlint import nodes as n
 from pbtlint.al_builtins import TRIGGER_OPERATIONS, constant_bool_arg
+from pbtlint.declindex import type_id_reference
 from pbtlint.model import property_text
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
@@ -133,9 +134,6 @@ def _int_literals(exprs: Iterable[n.Expr]) -> set[int]:
             if isinstance(e, n.LiteralValue) and e.kind == "integer" and e.value.isdigit()}
 
 
-_ID_TYPE_WORDS = frozenset({"codeunit", "page", "record", "report", "xmlport", "query"})
-
-
 def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
     """The object names a type mentions, its type arguments' included (``List of [Record X]``);
     iterative, since hostile code nests generic types thousands deep."""
@@ -146,8 +144,9 @@ def _type_names(t: n.TypeRef | None, out: set[str]) -> None:
             continue
         if t.object_name:
             out.update(_names_of(t.object_name))
-            if t.object_name.isdigit() and t.name.lower() in _ID_TYPE_WORDS:  # ``Page 50450``: as the index
-                out.add(f"{t.name.lower()} {t.object_name}")  # names the object (declindex.id_reference)
+            by_id = type_id_reference(t.name, t.object_name)  # ``Page 50450``: as the index names the object
+            if by_id:
+                out.add(by_id)
         stack.extend(t.args)
 
 
