@@ -9,7 +9,9 @@ of a parsed file is reachable when its name is called by reachable code, when it
 the call graph may enter (``OnRun`` of a codeunit named, table triggers of a table written to with
 its triggers run: ``Modify(true)`` or ``Modify(X)``, not ``Modify()``), or when it subscribes to a
 raised event. Callers of the background-task objects' procedures are found
-through a text scan for the objects' names (:func:`mentions`). Everything is over-approximated by
+through a text scan for the objects' names (:func:`mentions`). The procedures of a background-task
+page that hold a marker (enqueue sites, completion and error triggers) and what they call are
+foreground code, followed only for the values that reach a task (:mod:`pbtlint.closure_foreground`). Everything is over-approximated by
 name, so that the project built from the chosen files resolves the reachable code exactly as the
 whole project does.
 """
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pbtlint.audit import Extra
+from pbtlint.closure_foreground import Foreground
 from pbtlint.closure_lookups import Key, Lookups
 from pbtlint.closure_readers import Readers, family_globals
 from pbtlint.declindex import FileIndex, id_reference
@@ -49,6 +52,9 @@ class _State:
     links: dict[Key, set[Key]] = field(default_factory=dict)
     forced: set[tuple[Key, str]] = field(default_factory=set)
     reached: set[int] = field(default_factory=set)
+    foreground: set[int] = field(default_factory=set)  # followed as foreground code (:meth:`reach_foreground`)
+    fg_wants: dict[Key, set[str]] = field(default_factory=dict)  # names foreground code calls, per file
+    followed: set[int] = field(default_factory=set)  # processed in full
     work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
     pending: list[tuple[Key, ProcSummary]] = field(default_factory=list)
     full: set[Key] = field(default_factory=set)
@@ -89,7 +95,7 @@ def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[
     return sorted(set(out))
 
 
-class _Fixpoint(Readers):
+class _Fixpoint(Readers, Foreground):
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
                  lines_naming: LinesNaming | None = None, extra: Extra | None = None) -> None:
         self.files = files
@@ -215,9 +221,11 @@ class _Fixpoint(Readers):
                 item = (obj, proc)
                 if key in st.all_procs and obj.kind in _PAGE_KINDS:
                     self.scoped(proc)
-                if self.seed_proc(key, proc) or (key, proc.name) in st.forced:
+                if (key, proc.name) in st.forced or (self.seed_proc(key, proc) and obj.kind not in _PAGE_KINDS):
                     self.reach(key, obj, proc)
                     continue
+                if self.seed_proc(key, proc):
+                    self.reach_foreground(key, obj, proc)
                 if (key in st.all_procs and (obj.kind not in _PAGE_KINDS or proc.names & page_names)) or (
                         self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names
                 ) or any(proc.lines[0] <= line <= proc.lines[1] for line in self.extra_lines.get(key, ())):
@@ -232,7 +240,8 @@ class _Fixpoint(Readers):
                             by_element.setdefault(proc.element, []).append(item)
                     elif proc.name in _TRIGGER_OPS:
                         by_op.setdefault(_TRIGGER_OPS[proc.name], []).append(item)
-        for wanted, reach in ((st.shallow, self.reach_body), (st.caller_wants, self.reach_caller)):
+        for wanted, reach in ((st.shallow, self.reach_body), (st.caller_wants, self.reach_caller),
+                              (st.fg_wants, self.reach_foreground)):
             for name in wanted.get(key, ()):  # what callers of the pages call here, and in their objects
                 for item in by_name.get(name, ()):
                     reach(key, *item)
@@ -256,9 +265,11 @@ class _Fixpoint(Readers):
 
     def reach_body(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         """Parse a procedure's body without following it (what a page's caller calls directly)."""
-        if proc.pending is not None and id(proc) not in self.st.bodies_only and id(proc) not in self.st.reached:
-            self.st.bodies_only.add(id(proc))
-            self.st.pending.append((key, proc))
+        st = self.st
+        i = id(proc)
+        if proc.pending is not None and i not in st.bodies_only and i not in st.reached and i not in st.foreground:
+            st.bodies_only.add(i)
+            st.pending.append((key, proc))
 
     def process_caller(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         targets, called, loose = self._read_targets(obj, proc)
@@ -366,8 +377,14 @@ class _Fixpoint(Readers):
 
     def process(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         """Follow one reachable procedure: the names it calls, the objects it names, what it runs and
-        writes, the events it raises."""
+        writes, the events it raises; or, for foreground code, only what it calls."""
         st, look = self.st, self.look
+        if id(proc) not in st.reached:
+            self.process_foreground(key, obj, proc)
+            return
+        if id(proc) in st.followed:
+            return
+        st.followed.add(id(proc))
         names = proc.names
         for f in look.file_family(key):  # unqualified calls, this, extensions calling their base
             self.want(f, names, False, set())
@@ -376,8 +393,9 @@ class _Fixpoint(Readers):
         for name in names & fam_globals.keys():
             refs |= fam_globals[name]
         refs.update(obj.table)
-        # Codeunit.Run(50100), Report.RunModal(206) run the object; exit(50100) may be a task codeunit
-        by_id = self.ids_files(proc.ints) | {t for t in self.ids_files(proc.exits) if self._codeunit(t)}
+        # Codeunit.Run(50100), Report.RunModal(206) run the object. (An id it returns, exit(50100), is
+        # read only on the way to an enqueue site: foreground code, process_foreground.)
+        by_id = self.ids_files(proc.ints)
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)

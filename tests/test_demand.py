@@ -342,6 +342,23 @@ def test_what_a_page_names_or_a_lookup_runs_is_not_followed(tmp_path: Path) -> N
                for f in result.findings)
 
 
+def test_foreground_code_is_followed_for_values_only(tmp_path: Path) -> None:
+    """An enqueue site's procedure runs in the page's session: what it calls is followed for the values
+    it hands to the task (the helper two levels down that adds the 'Customer' key, without which
+    PBT0022 on 'Region' could not be told), but not into the table event its log write raises nor the
+    codeunit it runs: no rule looks at writes or UI in the foreground."""
+    app = FIXTURES / "demand" / "cases" / "foreground-helper-writes"
+    result = demand.analyze_demand([app], cache_dir=tmp_path)
+    assert result.findings == analyze([app]).findings
+    assert {f.rule_id for f in result.findings} == {"PBT0004", "PBT0022"}
+    run = Cache(tmp_path).latest_run()
+    parsed = {Path(p).name for p in run["parsed"]}
+    bodied = {Path(p).name for p in run["bodied"]}
+    assert "OrderStatsPrep.Codeunit.al" in bodied
+    assert "OrderStatsLogSubscriber.Codeunit.al" not in parsed
+    assert "OrderStatsArchive.Codeunit.al" not in bodied
+
+
 @pytest.mark.parametrize(("text", "lines"), [
     ("x := 1;\nisgui := guiallowed();", {2}),
     ('"is gui" := true;', {1}),

@@ -1,0 +1,83 @@
+"""The fixpoint's foreground code (:class:`pbtlint.closure._Fixpoint` mixes this in): an enqueue
+site's procedure, a completion or error trigger, and what they call run in the page's session. The
+analyses read there only the values that reach an enqueue site or come back from a task (codeunit ids,
+task ids, parameter and result dictionaries), and those travel through calls and return values. So
+foreground code is followed through what it calls (by name, on the objects it names), without the
+events it raises, the table triggers its writes run and the objects it runs: no value comes back from
+those, and no rule looks for writes or UI in the foreground. A procedure that background code reaches
+too is followed in full as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from pbtlint.closure_lookups import Key
+from pbtlint.closure_readers import family_globals
+from pbtlint.summaries import ObjectSummary, ProcSummary
+
+if TYPE_CHECKING:
+    from pbtlint.closure import _Fixpoint as _Base
+else:
+    _Base = object
+
+
+class Foreground(_Base):
+    def reach_foreground(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
+        """Follow ``proc`` as foreground code (see the module doc), unless it is followed in full."""
+        st = self.st
+        if id(proc) in st.reached or id(proc) in st.foreground:
+            return
+        st.foreground.add(id(proc))
+        self._queue((key, obj, proc), self.waiting, st.work)
+
+    def want_foreground(self, key: Key, names: Iterable[str]) -> None:
+        """Foreground code calls ``names`` on ``key``'s objects (see :meth:`reach_foreground`)."""
+        have = self.st.fg_wants.setdefault(key, set())
+        new = set(names) - have
+        if not new:
+            return
+        have |= new
+        table = self.tables.get(key)
+        if table is not None:
+            for name in new:
+                for item in table[0].get(name, ()):
+                    self.reach_foreground(key, *item)
+        for other in list(self.st.links.get(key, ())):
+            self.want_foreground(other, new)
+
+    def process_foreground(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
+        """Follow foreground code (:meth:`reach_foreground`): what it calls, by name and on the objects
+        it names."""
+        st, look = self.st, self.look
+        for f in look.file_family(key):
+            self.want_foreground(f, proc.names)
+        fam_globals = family_globals(st, look, obj)
+        refs = set(proc.names)
+        for name in proc.names & fam_globals.keys():
+            refs |= fam_globals[name]
+        refs.update(obj.table)
+        by_id = {t for t in self.ids_files(proc.exits) if self._codeunit(t)}
+        targets = self.files_named(refs) | by_id
+        self.include(sorted(targets))
+        called, loose = self.called_on(obj, proc, fam_globals)
+        for t in targets:
+            for f in look.file_family(t):
+                self.want_foreground(f, called.get(t, loose))
+                if t in by_id:  # an id it returns may be a task codeunit's
+                    self.want(f, (), True, set())
+        if proc.returns:
+            returned = self.files_named(proc.returns)
+            self.include(sorted(returned))
+            for t in returned:
+                for f in look.file_family(t):
+                    for k in look.file_family(key):
+                        st.links.setdefault(k, set()).add(f)
+                        self.want_foreground(f, st.fg_wants.get(k, set()))
+                        self.want(f, st.wants.get(k, set()), k in st.run, st.ops.get(k, set()))
+        self.read_globals(obj, proc)
+        if proc.returned:
+            st.returning.setdefault(proc.name, []).append(proc)
+            if proc.name in st.id_functions:
+                self.run_returned(proc)
