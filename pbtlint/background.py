@@ -53,6 +53,7 @@ from pbtlint.enqueue import EnqueueSite
 from pbtlint.findings import Location
 from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.reach import Frame, Reach, concrete
 
 _BIND_WORDS = words("bindsubscription")  # what a body left out must name to bind
@@ -352,3 +353,5 @@ def task_text(root: BackgroundRoot) -> str:
     """``task codeunit "X"`` for messages."""
     return f'task codeunit "{root.codeunit_name}"'
 
+
+fast_init(globals())

@@ -19,6 +19,7 @@ from pbtlint.callgraph import Edge
 from pbtlint.flow import Fact, evaluation_sites, facts_of
 from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.reach import BACKGROUND_ROOT, Frame, concrete
 from pbtlint.resolve import CallSite
 from pbtlint.walk import iter_nodes
@@ -572,3 +573,6 @@ def _ui_name(site: CallSite) -> str:
     if recv.var is not None:
         return f"{recv.var.name}.{site.name}"
     return site.name
+
+
+fast_init(globals())

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pbtlint.model import PERSISTENT, UNKNOWN, Model, ProcInfo, Temp
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.resolve import CallSite, Resolution, Target
 from pbtlint.span import Span
 
@@ -208,3 +209,6 @@ def _sub_span(sub: ProcInfo) -> Span:
 
 def _manual(sub: ProcInfo) -> bool:
     return norm(sub.owner.prop("EventSubscriberInstance") or "") == "manual"
+
+
+fast_init(globals())

@@ -11,9 +11,9 @@ its triggers run: ``Modify(true)`` or ``Modify(X)``, not ``Modify()``), or when 
 raised event. Callers of the background-task objects' procedures are found
 through a text scan for the objects' names (:func:`mentions`). The procedures of a background-task
 page that hold a marker (enqueue sites, completion and error triggers) and what they call are
-foreground code, followed only for the values that reach a task (:mod:`pbtlint.closure_foreground`). Everything is over-approximated by
-name, so that the project built from the chosen files resolves the reachable code exactly as the
-whole project does.
+foreground code, followed only for the values that reach a task (:mod:`pbtlint.closure_foreground`).
+Everything is over-approximated by name, so that the project built from the chosen files resolves the
+reachable code exactly as the whole project does.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pbtlint import nodes as n
+from pbtlint.pickling import fast_init
 from pbtlint.walk import iter_nodes
 
 
@@ -193,3 +194,6 @@ def calls_with_facts(body: n.Stmt | None, initial: tuple[Fact, ...] = ()) -> Ite
         for node in iter_nodes(site.expr):
             if isinstance(node, n.Call):
                 yield node, site
+
+
+fast_init(globals())

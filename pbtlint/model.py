@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 
 from pbtlint import nodes as n
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.span import Span
 from pbtlint.walk import dotted_name
 
@@ -437,3 +438,6 @@ def build_model(units: Iterable[ParsedLike]) -> Model:
     from pbtlint.model_build import build
 
     return build(units)
+
+
+fast_init(globals())

@@ -24,6 +24,7 @@ from pbtlint import nodes as n
 from pbtlint.callgraph import CallGraph, Edge, EdgeFilter
 from pbtlint.model import PERSISTENT, TEMPORARY, UNKNOWN, ProcInfo, Temp
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.resolve import CallSite, Resolution
 from pbtlint.walk import children
 
@@ -225,3 +226,6 @@ def _param_index(proc: ProcInfo, target: n.Expr | None) -> int | None:
         if norm(p.name) == key:
             return p.index
     return None
+
+
+fast_init(globals())

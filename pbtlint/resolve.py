@@ -38,6 +38,7 @@ from pbtlint import nodes as n
 from pbtlint.audit import ElidedBlock, Words, note_callers, words
 from pbtlint.model import EXTENSION_TARGET, PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.scope import Receiver, Scope
 from pbtlint.span import Span
 from pbtlint.walk import children
@@ -605,3 +606,6 @@ def _merge(temps: list[Temp]) -> Temp:
     if len(set(temps)) == 1:
         return temps[0]
     return UNKNOWN
+
+
+fast_init(globals())

@@ -19,6 +19,7 @@ from pbtlint.model import (
     record_temp,
 )
 from pbtlint.nodes import norm
+from pbtlint.pickling import fast_init
 from pbtlint.walk import scoped_object_name
 
 
@@ -285,3 +286,6 @@ def _inner_receiver(expr: n.Expr) -> n.Expr | None:
     if isinstance(expr, n.Call) and isinstance(expr.callee, n.MemberAccess):
         return expr.callee.receiver
     return None
+
+
+fast_init(globals())
