@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pbtlint.audit import Extra
 from pbtlint.closure_foreground import Foreground
 from pbtlint.closure_lookups import Key, Lookups
-from pbtlint.closure_readers import Readers, family_globals
+from pbtlint.closure_readers import Readers, family_globals, object_refs
 from pbtlint.declindex import FileIndex, id_reference
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
@@ -388,11 +388,8 @@ class _Fixpoint(Readers, Foreground):
         names = proc.names
         for f in look.file_family(key):  # unqualified calls, this, extensions calling their base
             self.want(f, names, False, set())
-        refs = set(names)
         fam_globals = family_globals(st, look, obj)
-        for name in names & fam_globals.keys():
-            refs |= fam_globals[name]
-        refs.update(obj.table)
+        refs = object_refs(obj, proc, fam_globals)
         # Codeunit.Run(50100), Report.RunModal(206) run the object. (An id it returns, exit(50100), is
         # read only on the way to an enqueue site: foreground code, process_foreground.)
         by_id = self.ids_files(proc.ints)
@@ -428,14 +425,7 @@ class _Fixpoint(Readers, Foreground):
             for t in hit:
                 for f in look.file_family(t):
                     self.want(f, called.get(t, loose), op == "run", ops)
-        if proc.returns:  # X.Get().Member(): what callers call on the result
-            returned = self.files_named(proc.returns)
-            self.include(sorted(returned))
-            for t in returned:
-                for f in look.file_family(t):
-                    for k in look.file_family(key):
-                        st.links.setdefault(k, set()).add(f)
-                        self.want(f, st.wants.get(k, set()), k in st.run, st.ops.get(k, set()))
+        self.link_returns(key, proc)
         events: list[tuple[str, str, str | None]] = []
         if proc.publisher:
             events.extend((obj.kind, base, proc.name) for base in obj.base)
@@ -446,9 +436,28 @@ class _Fixpoint(Readers, Foreground):
             for f, sub in look.subscribers(kind, name, event):
                 self.force(f, sub)
         self.read_globals(obj, proc)
+        self.note_returned(proc)
+
+    def link_returns(self, key: Key, proc: ProcSummary) -> None:
+        """``X.Get().Member()``: what is called on ``key``'s objects is called on the objects its
+        function returns too (:attr:`_State.links`), now and later."""
+        st, look = self.st, self.look
+        if not proc.returns:
+            return
+        returned = self.files_named(proc.returns)
+        self.include(sorted(returned))
+        for t in returned:
+            for f in look.file_family(t):
+                for k in look.file_family(key):
+                    st.links.setdefault(k, set()).add(f)
+                    self.want(f, st.wants.get(k, set()), k in st.run, st.ops.get(k, set()))
+                    self.want_foreground(f, st.fg_wants.get(k, set()))
+
+    def note_returned(self, proc: ProcSummary) -> None:
+        """A function followed whose value may be a codeunit id (:meth:`id_functions`)."""
         if proc.returned:
-            st.returning.setdefault(proc.name, []).append(proc)
-            if proc.name in st.id_functions:
+            self.st.returning.setdefault(proc.name, []).append(proc)
+            if proc.name in self.st.id_functions:
                 self.run_returned(proc)
 
     def called_on(self, obj: ObjectSummary, proc: ProcSummary, fam_globals: dict[str, frozenset[str]]

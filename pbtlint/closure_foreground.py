@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pbtlint.closure_lookups import Key
-from pbtlint.closure_readers import family_globals
+from pbtlint.closure_readers import family_globals, object_refs
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 if TYPE_CHECKING:
@@ -54,10 +54,7 @@ class Foreground(_Base):
         for f in look.file_family(key):
             self.want_foreground(f, proc.names)
         fam_globals = family_globals(st, look, obj)
-        refs = set(proc.names)
-        for name in proc.names & fam_globals.keys():
-            refs |= fam_globals[name]
-        refs.update(obj.table)
+        refs = object_refs(obj, proc, fam_globals)
         by_id = {t for t in self.ids_files(proc.exits) if self._codeunit(t)}
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
@@ -67,17 +64,6 @@ class Foreground(_Base):
                 self.want_foreground(f, called.get(t, loose))
                 if t in by_id:  # an id it returns may be a task codeunit's
                     self.want(f, (), True, set())
-        if proc.returns:
-            returned = self.files_named(proc.returns)
-            self.include(sorted(returned))
-            for t in returned:
-                for f in look.file_family(t):
-                    for k in look.file_family(key):
-                        st.links.setdefault(k, set()).add(f)
-                        self.want_foreground(f, st.fg_wants.get(k, set()))
-                        self.want(f, st.wants.get(k, set()), k in st.run, st.ops.get(k, set()))
+        self.link_returns(key, proc)
         self.read_globals(obj, proc)
-        if proc.returned:
-            st.returning.setdefault(proc.name, []).append(proc)
-            if proc.name in st.id_functions:
-                self.run_returned(proc)
+        self.note_returned(proc)

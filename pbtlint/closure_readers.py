@@ -27,10 +27,7 @@ class Readers(_Base):
         """Load the files a procedure that is read (not followed) names; what it may call in each
         (:meth:`called_on`)."""
         fam_globals = family_globals(self.st, self.look, obj)
-        refs = set(proc.names)
-        for name in proc.names & fam_globals.keys():
-            refs |= fam_globals[name]
-        refs.update(obj.table)
+        refs = object_refs(obj, proc, fam_globals)
         targets = self.files_named(refs) | self.ids_files(proc.ints | proc.exits)
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)
@@ -141,6 +138,16 @@ class Readers(_Base):
         for t in hit:
             self.want(t, (), True, set())
         self.id_functions(proc.returned)  # exit(Inner())
+
+
+def object_refs(obj: ObjectSummary, proc: ProcSummary, fam_globals: dict[str, frozenset[str]]) -> set[str]:
+    """The names by which ``proc``'s code may reach other objects: the names it uses, the types of the
+    family's globals among them, and its object's table (``Rec``)."""
+    refs = set(proc.names)
+    for name in proc.names & fam_globals.keys():
+        refs |= fam_globals[name]
+    refs.update(obj.table)
+    return refs
 
 
 def family_globals(st: _State, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:
