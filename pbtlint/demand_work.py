@@ -145,18 +145,23 @@ def set_worker_cache(cache: Cache | None) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Needles:
-    """Mention groups as the bytes a scan looks for (lower-case UTF-8): names and procedures."""
+    """Mention groups as the bytes a scan looks for (lower-case UTF-8): each distinct word once, and per
+    group the indexes of its names and of its procedures (groups share names: a scan looks for each
+    word at most once per file)."""
 
-    groups: list[tuple[list[bytes], list[bytes]]]
+    words: list[bytes]
+    groups: list[tuple[tuple[int, ...], tuple[int, ...]]]
     ascii: bool  # bytes.lower() folds ASCII letters only: otherwise a file is decoded to fold it
 
 
 def needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
-    def enc(xs: tuple[str, ...]) -> list[bytes]:
-        return [x.lower().encode("utf-8") for x in xs if x]
+    index: dict[bytes, int] = {}
+
+    def enc(xs: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(index.setdefault(x.lower().encode("utf-8"), len(index)) for x in xs if x)
 
     encoded = [(enc(names), enc(procs)) for names, procs in groups]
-    return Needles(encoded, all(x.isascii() for names, procs in encoded for x in (*names, *procs)))
+    return Needles(list(index), encoded, all(w.isascii() for w in index))
 
 
 def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
@@ -180,9 +185,21 @@ def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False
             return tuple(range(len(needles.groups)))
     elif not needles.ascii:
         data = data.decode("utf-8", "replace").lower().encode("utf-8")  # bytes.lower() folds ASCII only
+    words = needles.words
+    seen: dict[int, bool] = {}
+
+    def has_one(indexes: tuple[int, ...]) -> bool:
+        for i in indexes:
+            hit = seen.get(i)
+            if hit is None:
+                hit = seen[i] = words[i] in data
+            if hit:
+                return True
+        return False
+
     out: list[int] = []
     for i, (names, procs) in enumerate(needles.groups):
-        if any(n in data for n in names) and any(p in data for p in procs):
+        if has_one(names) and has_one(procs):
             out.append(i)
             if first:
                 break
