@@ -166,8 +166,9 @@ _SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings here.")
 @click.option("--sarif-category", help="SARIF automationDetails category (only when set).")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings too (text formats).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parse with this many processes (same findings).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Parse with this many processes (default: one per CPU this process may use; the "
+                   "findings are the same).")
 @click.option("--full-parse", is_flag=True,
               help="Parse every file and every body, not only what page background tasks can reach "
                    "(same findings; also reports syntax errors in code the analysis never needs).")
@@ -177,7 +178,7 @@ _SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, fail_on: str, exit_zero: bool,
     config_file: str | None, defines: tuple[str, ...], extra_roots: tuple[str, ...], baseline: str | None,
-    write_baseline: str | None, sarif_category: str | None, show_suppressed: bool, jobs: int,
+    write_baseline: str | None, sarif_category: str | None, show_suppressed: bool, jobs: int | None,
     full_parse: bool, cache_dir: str | None, no_cache: bool,
 ) -> int:
     """Analyze the apps under PATHS (default: the current directory) and report findings.
@@ -187,11 +188,12 @@ def check(
     cached per file; --full-parse parses everything.
     """
     from pbtlint.check import CheckOptions, run_check
+    from pbtlint.parallel import usable_cpus
 
     options = CheckOptions(
         paths=paths or (".",), fmt=fmt, config_file=config_file, defines=defines, extra_roots=extra_roots,
         baseline=baseline, write_baseline=write_baseline, sarif_category=sarif_category,
-        show_suppressed=show_suppressed, jobs=jobs, full_parse=full_parse, cache_dir=cache_dir,
+        show_suppressed=show_suppressed, jobs=jobs or usable_cpus(), full_parse=full_parse, cache_dir=cache_dir,
         use_cache=not no_cache,
     )
     progress = (lambda msg: click.echo(msg, err=True)) if sys.stderr.isatty() else None

@@ -15,6 +15,7 @@ import contextlib
 import gc
 import itertools
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -30,6 +31,14 @@ def _run_chunk(fn: Callable[[Any, bool], Any], chunk: Sequence[Any]) -> list[Any
 
 def _same(result: Any) -> Any:
     return result
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the platform tells it, else all of them)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def can_fork() -> bool:

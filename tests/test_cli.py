@@ -116,3 +116,25 @@ def test_rules_and_explain_read_the_rule_docs() -> None:
     assert "PBT0000" in listed.output and "syntax-error" in listed.output
     explained = runner.invoke(main, ["explain", "pbt0000"], standalone_mode=False)
     assert "## What it does" in explained.output
+
+
+def test_check_parses_with_every_usable_cpu_unless_told(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without --jobs, check uses one process per CPU it may run on; -j N is taken as given."""
+    import os
+
+    import pbtlint.check
+    from pbtlint.parallel import usable_cpus
+
+    seen: list[int] = []
+
+    def fake_run_check(options, progress=None):  # type: ignore[no-untyped-def]
+        seen.append(options.jobs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(pbtlint.check, "run_check", fake_run_check)
+    runner = CliRunner()
+    runner.invoke(main, ["check", str(ROOT / "fixtures" / "demo-app")])
+    runner.invoke(main, ["check", "-j", "1", str(ROOT / "fixtures" / "demo-app")])
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert usable_cpus() == expected >= 1
+    assert seen == [expected, 1]
