@@ -221,10 +221,11 @@ class _Fixpoint(Readers, Foreground):
                 item = (obj, proc)
                 if key in st.all_procs and obj.kind in _PAGE_KINDS:
                     self.scoped(proc)
-                if (key, proc.name) in st.forced or (self.seed_proc(key, proc) and obj.kind not in _PAGE_KINDS):
+                seed = self.seed_proc(key, proc)
+                if (key, proc.name) in st.forced or (seed and obj.kind not in _PAGE_KINDS):
                     self.reach(key, obj, proc)
                     continue
-                if self.seed_proc(key, proc):
+                if seed:  # a page's own code around its enqueue sites: the foreground
                     self.reach_foreground(key, obj, proc)
                 if (key in st.all_procs and (obj.kind not in _PAGE_KINDS or proc.names & page_names)) or (
                         self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names
