@@ -292,10 +292,11 @@ class _Fixpoint(Readers, Foreground):
         self._want_read(key, names, self.st.shallow, self.reach_body)
 
     def _want_read(self, key: Key, names: Iterable[str], wanted: dict[Key, set[str]],
-                   reach: Callable[[Key, ObjectSummary, ProcSummary], None]) -> None:
+                   reach: Callable[[Key, ObjectSummary, ProcSummary], None]) -> set[str]:
         """Record ``names`` as wanted in ``key`` (replayed by :meth:`parsed` if it is not parsed yet) and
-        ``reach`` the procedures of those names it has. Unlike :meth:`want`, nothing is taken out of
-        the file's tables: a procedure read here can still be reached in full later."""
+        ``reach`` the procedures of those names it has; the names not wanted there before. Unlike
+        :meth:`want`, nothing is taken out of the file's tables: a procedure read here can still be
+        reached in full later."""
         have = wanted.setdefault(key, set())
         new = set(names) - have
         have |= new
@@ -304,6 +305,7 @@ class _Fixpoint(Readers, Foreground):
             for name in new:
                 for item in table[0].get(name, ()):
                     reach(key, *item)
+        return new
 
     def reach(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         st = self.st

@@ -33,18 +33,10 @@ class Foreground(_Base):
         self._queue((key, obj, proc), self.waiting, st.work)
 
     def want_foreground(self, key: Key, names: Iterable[str]) -> None:
-        """Foreground code calls ``names`` on ``key``'s objects (see :meth:`reach_foreground`)."""
-        have = self.st.fg_wants.setdefault(key, set())
-        new = set(names) - have
-        if not new:
-            return
-        have |= new
-        table = self.tables.get(key)
-        if table is not None:
-            for name in new:
-                for item in table[0].get(name, ()):
-                    self.reach_foreground(key, *item)
-        for other in list(self.st.links.get(key, ())):
+        """Foreground code calls ``names`` on ``key``'s objects (see :meth:`reach_foreground`), and on
+        the objects their functions return (:attr:`_State.links`)."""
+        new = self._want_read(key, names, self.st.fg_wants, self.reach_foreground)
+        for other in list(self.st.links.get(key, ())) if new else ():
             self.want_foreground(other, new)
 
     def process_foreground(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:

@@ -16,12 +16,7 @@ from pbtlint.span import Span
 
 
 @dataclass(frozen=True, slots=True)
-class Base:
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Sample(Base):
+class Sample(n.Expr):  # its span slot is the base class's
     name: str
     count: int = 3
     tags: tuple[str, ...] = ()
