@@ -29,6 +29,8 @@ OBJECT_KINDS = (
     "profileextension", "profile", "permissionsetextension", "permissionset", "entitlement",
 )
 
+RETURNED_TYPES = ("codeunit", "record", "page", "report", "query", "xmlport", "interface")
+"""Type words of the objects a function can return, whose members a caller then calls (``F.Task().Read()``)."""
 _NAME = r'(?:"(?:[^"\n]|"")*"|[A-Za-z_][A-Za-z0-9_]*)'
 _QUALIFIED = rf"(?:{_NAME}\s*\.\s*)*{_NAME}"
 # Blank between the words of a header: white space and comments (``extends`` on the line below a
@@ -46,6 +48,13 @@ _OBJECT = re.compile(
 _PROC = re.compile(
     rf"\n[ \t]*(?:(?P<access>local|internal|protected)\s+)?(?P<kind>procedure|trigger)\s+(?P<name>{_NAME})"
     rf"(?:\s*::\s*{_NAME})?\s*\(",
+)
+# What follows a procedure header's opening parenthesis up to an object return type: the parameters
+# (quoted names may hold parentheses), a return value's name, ``:``, the type word and the object.
+_RETURNS = re.compile(
+    rf"""(?:"[^"\n]*"|[^()"])*\){_GAP}*(?:{_NAME}{_GAP}*)?:{_GAP}*(?P<word>{'|'.join(RETURNED_TYPES)}){_GAP}+
+         (?:(?P<id>\d+)\b|(?P<name>{_QUALIFIED}))""",
+    re.VERBOSE,
 )
 _SUBSCRIBER = re.compile(
     rf"""\[\s*eventsubscriber{_GAP}*\({_GAP}*objecttype{_GAP}*::{_GAP}*(?P<type>\w+){_GAP}*,{_GAP}*
@@ -120,6 +129,7 @@ class ProcDecl:
     line: int
     end_line: int
     publisher: bool = False
+    returns: str = ""  # the object a function returns: its name (last segment) or ``codeunit 50100`` (id_reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +159,7 @@ class FileIndex:
 
     def signature(self) -> tuple[object, ...]:
         """What demand-driven analysis reads of the index (the procedure line ranges excluded)."""
-        return (self.objects, tuple((p.kind, norm(p.name), p.publisher) for p in self.procedures),
+        return (self.objects, tuple((p.kind, norm(p.name), p.publisher, norm(p.returns)) for p in self.procedures),
                 self.subscribers, self.has_markers, self.marker_lines)
 
 
@@ -230,7 +240,8 @@ def index_text(text: str) -> FileIndex:
         previous = headers[i - 1][0] if i else 0
         k = bisect.bisect_right(publishers, previous)
         publisher = k < len(publishers) and publishers[k] <= line
-        procs.append(ProcDecl(m.group("kind"), name, m.group("access") or "", line, max(end, line), publisher))
+        procs.append(ProcDecl(m.group("kind"), name, m.group("access") or "", line, max(end, line), publisher,
+                              _returned(low, src, m) if m.group("kind") == "procedure" else ""))
     subscribers: list[SubscriberDecl] = []
     header_lines = [h[0] for h in headers]
     for m in _SUBSCRIBER.finditer(low):
@@ -249,6 +260,16 @@ def index_text(text: str) -> FileIndex:
     markers = tuple(sorted({line_of(m.start()) for m in _MARKER.finditer(low)})) if "background" in low else ()
     return FileIndex(tuple(objects), tuple(procs), tuple(subscribers), bool(markers), last_line if text else 0,
                      markers)
+
+
+def _returned(low: str, src: str, header: re.Match[str]) -> str:
+    """The object a procedure header returns (see :attr:`ProcDecl.returns`); empty for any other type."""
+    m = _RETURNS.match(low, header.end())
+    if m is None:
+        return ""
+    if m.group("id"):
+        return id_reference("table" if m.group("word") == "record" else m.group("word"), int(m.group("id")))
+    return last_segment(src[m.start("name"):m.end("name")])
 
 
 _ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from pbtlint.audit import ElidedBlock, Extra, Needs, Words
-from pbtlint.declindex import MARKER_WORDS, FileIndex, id_reference
+from pbtlint.declindex import MARKER_WORDS, FileIndex, ObjectDecl, id_reference
 from pbtlint.frontend import ParsedFile
 from pbtlint.model import Model, ObjectInfo, ProcInfo
 from pbtlint.nodes import norm
@@ -33,7 +33,8 @@ def caller_group(proc: ProcInfo) -> Group | None:
     """What a caller of ``proc`` mentions: a name of its object (or what the object extends or
     implements, or its id as a variable's type, ``Codeunit 50100``; the bare id for ``OnRun``) and the
     procedure's name (``run`` for ``OnRun``); :func:`unmet` adds the pages through which code names it
-    otherwise (:func:`_with_host_pages`). None for other triggers: the runtime enters them, no code
+    otherwise (:func:`_with_host_pages`) and the objects whose functions return its object
+    (:func:`_with_returners`). None for other triggers: the runtime enters them, no code
     calls them by name."""
     owner = proc.owner
     return _group((owner.name, owner.node.extends or "", *owner.node.implements), owner.kind, owner.node.id,
@@ -89,6 +90,7 @@ def unmet(needs: Needs, model: Model, by_display: Mapping[str, Path], chosen: It
         else:
             roots[key] = (group, words)
     _with_host_pages(roots, model, scan, index_of)
+    _with_returners(roots, (index_of(p) for p in by_display.values()))
     for key, ((names, procs), _) in list(roots.items()):  # the callers of a page whose mentions were parsed
         if any(set(names) <= whole_names and norm(procs[0]) in whole_procs  # whole are all there
                for whole_names, whole_procs in parsed_whole):
@@ -164,6 +166,38 @@ def _with_host_pages(roots: dict[str, tuple[Group, Words | None]], model: Model,
         roots[key] = (tuple(sorted(set(names) | (pages[search] - set(search[0])))), procs), words
 
 
+def _with_returners(roots: dict[str, tuple[Group, Words | None]], indexes: Iterable[FileIndex | None]) -> None:
+    """Add to the caller group of each procedure in ``roots`` the objects with a function that returns
+    one of the group's objects (by the index's procedure headers): ``F.Task().Read()`` names ``F``'s
+    object and ``Read``, not the codeunit ``Task()`` returns. Functions that return those objects in
+    turn count too, up to :data:`_CALLER_LEVELS` deep."""
+    if not roots:
+        return
+    returners: dict[str, set[str]] = {}  # an object's name (or id reference) -> the objects returning it
+    for index in indexes:
+        for proc in index.procedures if index is not None and index.objects else ():
+            if proc.returns:
+                obj = _object_at(index, proc.line)
+                returners.setdefault(norm(proc.returns), set()).update(
+                    x for x in (obj.name, id_reference(obj.kind, obj.id)) if x)
+    if not returners:
+        return
+    for key, ((names, procs), words) in list(roots.items()):
+        found, level = set(names), set(names)
+        for _ in range(_CALLER_LEVELS):
+            level = {x for name in level for x in returners.get(norm(name), ())} - found
+            if not level:
+                break
+            found |= level
+        if len(found) > len(names):
+            roots[key] = (tuple(sorted(found)), procs), words
+
+
+def _object_at(index: FileIndex, line: int) -> ObjectDecl:
+    """The object of a file (by its index, which holds one at least) whose declaration holds ``line``."""
+    return max((o for o in index.objects if o.line <= line), key=lambda o: o.line, default=index.objects[0])
+
+
 def _names_and_id(obj: ObjectInfo) -> tuple[str, ...]:
     """How a property names an object: by name, or by its bare id (``SourceTable = 50452``)."""
     return tuple(sorted(x for x in (obj.name, str(obj.id or "")) if x))
@@ -177,7 +211,7 @@ def _groups_around(index: FileIndex | None, lines: set[int]) -> set[Group]:
     for proc in index.procedures:
         if not any(proc.line <= line <= proc.end_line for line in lines):
             continue
-        obj = max((o for o in index.objects if o.line <= proc.line), key=lambda o: o.line, default=index.objects[0])
+        obj = _object_at(index, proc.line)
         group = _group((obj.name, obj.extends or "", *obj.implements), obj.kind, obj.id, proc.name,
                        proc.kind == "trigger")
         if group is not None:

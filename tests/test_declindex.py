@@ -78,3 +78,49 @@ def test_comments_between_the_words_of_a_header() -> None:
     (url,) = index_text("codeunit 1 \"Web\"\n{\n    procedure Get()\n    begin\n"
                         "        Url := 'http://example.com';\n    end;\n}\n").objects
     assert url.name == "Web"
+
+
+RETURNING = """
+codeunit 50448 "Task Factory"
+{
+    procedure Task(): Codeunit "Status Task"
+    begin
+    end;
+
+    procedure Named(A: Record "Odd (Name)"; B: Integer) Result: Record Microsoft.Sales."Sales Header" temporary
+    begin
+    end;
+
+    procedure ById(
+        A: Text[20]
+    ): Codeunit 50421
+    begin
+    end;
+
+    procedure Implementation() Impl: Interface "Price Source"
+    begin
+    end;
+
+    procedure Count(): Integer
+    begin
+    end;
+
+    procedure NoReturn()
+    var
+        T: Codeunit "Status Task";
+    begin
+    end;
+
+    trigger OnRun()
+    begin
+    end;
+}
+"""
+
+
+def test_the_object_a_function_returns() -> None:
+    """Parameters (a quoted name may hold parentheses), a named return value, a namespace, an id, a header
+    over several lines; a simple type, a local variable's object type and a trigger return nothing."""
+    got = [(p.name, p.returns) for p in index_text(RETURNING).procedures]
+    assert got == [("Task", "Status Task"), ("Named", "Sales Header"), ("ById", "codeunit 50421"),
+                   ("Implementation", "Price Source"), ("Count", ""), ("NoReturn", ""), ("OnRun", "")]
