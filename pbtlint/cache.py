@@ -23,6 +23,7 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import importlib.util
 import os
 import pickle
 import queue
@@ -35,10 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import lark
-
 import pbtlint
-from pbtlint.parser import grammar_text, user_cache_dir
 
 CACHE_DIR_NAME = ".pbtlint-cache"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
@@ -94,11 +92,29 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def user_cache_dir() -> str:
+    """pbtlint's directory in the user's cache (``$PBTLINT_CACHE_DIR``, ``$XDG_CACHE_HOME/pbtlint`` or
+    ``~/.cache/pbtlint``); it may not exist yet."""
+    base = os.environ.get("PBTLINT_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = str(Path(xdg) / "pbtlint") if xdg else str(Path.home() / ".cache" / "pbtlint")
+    return base
+
+
 @functools.cache
 def grammar_hash() -> str:
-    """The grammar, Lark's version and Python's (pickled trees depend on all three)."""
-    text = "\0".join((grammar_text(), lark.__version__, f"{sys.version_info[0]}.{sys.version_info[1]}"))
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    """The grammar, Lark's version and Python's (pickled trees depend on all three). Lark's version is
+    read from its ``__init__.py``, which sets it, without importing Lark: a run that reuses its previous
+    result parses nothing, and the import was a sixth of its start-up."""
+    grammar = resources.files("pbtlint").joinpath("al.lark").read_bytes()
+    spec = importlib.util.find_spec("lark")
+    try:
+        lark_init = Path(spec.origin).read_bytes() if spec is not None and spec.origin else b""
+    except OSError:
+        lark_init = b""
+    text = b"\0".join((grammar, lark_init, f"{sys.version_info[0]}.{sys.version_info[1]}".encode()))
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 @functools.cache

@@ -19,9 +19,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from pbtlint.elide import line_starts
-from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
+from pbtlint.span import line_starts
 
 OBJECT_KINDS = (
     "tableextension", "table", "pageextension", "pagecustomization", "page", "codeunit", "reportextension",
@@ -158,8 +157,10 @@ class FileIndex:
     marker_lines: tuple[int, ...] = ()
 
     def signature(self) -> tuple[object, ...]:
-        """What demand-driven analysis reads of the index (the procedure line ranges excluded)."""
-        return (self.objects, tuple((p.kind, norm(p.name), p.publisher, norm(p.returns)) for p in self.procedures),
+        """What demand-driven analysis reads of the index (the procedure line ranges excluded), names
+        case-folded as AL compares them (``nodes.norm``, whose module the index does not load)."""
+        return (self.objects, tuple((p.kind, p.name.casefold(), p.publisher, p.returns.casefold())
+                                    for p in self.procedures),
                 self.subscribers, self.has_markers, self.marker_lines)
 
 

@@ -21,36 +21,20 @@ holds one ParsedFile per file of the app; the unit is None for files this run di
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
-import pickle
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbtlint import audit, demand_audit, demand_files, demand_previous
+from pbtlint import demand_files
 from pbtlint import demand_work as work
-from pbtlint import nodes as n
-from pbtlint.analysis import AnalyzedProject, build_project
-from pbtlint.audit import Extra
-from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, file_key
-from pbtlint.closure import closure
-from pbtlint.declindex import FileIndex
-from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
-from pbtlint.elide import BodyKey, splice
-from pbtlint.findings import Finding
-from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.parallel import gc_paused, run_parallel, worker_pool
+from pbtlint.parallel import gc_paused, run_parallel
 from pbtlint.pickling import fast_pickling
-from pbtlint.project import App, Workspace, discover
-from pbtlint.replay import Choice
-from pbtlint.rule import all_rules
-from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
-from pbtlint.skeleton import BodySpan, body_nodes
-from pbtlint.summaries import ObjectSummary, ProcSummary
+from pbtlint.project import App, discover
+from pbtlint.runner import RunResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,25 +54,54 @@ class Stats:
     unmet: int = 0  # what the last audit still found unmet (bodies and caller groups): the closure could not add it
 
 
-_phases: dict[str, float] = {}
-_MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
+phases: dict[str, float] = {}
+"""Wall seconds per phase of the latest run (index, parse, bodies, model, rules...)."""
 
 
 @contextlib.contextmanager
-def _timed(phase: str) -> Iterator[None]:
-    """Add the wall time of the block to ``phase`` (for :attr:`Stats.phases`)."""
+def timed(phase: str) -> Iterator[None]:
+    """Add the wall time of the block to ``phase`` (for :attr:`pbtlint.demand.Stats.phases`)."""
     start = time.perf_counter()
     try:
         yield
     finally:
-        _phases[phase] = _phases.get(phase, 0.0) + time.perf_counter() - start
+        phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - start
+
+
+def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], stats: dict[str, tuple[int, int, str]],
+                 jobs: int) -> tuple[list[SourceFile], bool]:
+    """Read and hash ``todo``; index the files whose content ``bundle`` does not hold (and add them to it).
+    Returns the files indexed, and whether ``stats`` got an entry (a file that cannot be stated gets none)."""
+    if not todo:
+        return [], False
+    work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
+    try:
+        with timed("index"):
+            results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
+                                   chunk_size=16, weights=[demand_files.size(f.path) for f in todo])
+    finally:
+        work.set_known_keys(frozenset())
+    indexed: list[SourceFile] = []
+    restated = False
+    for f, (digest, entry) in zip(todo, results, strict=True):
+        f.digest = digest
+        f.key = file_key(digest, f.display, f.symbols)
+        if entry is None:  # the bundle holds this content (known_keys came from it)
+            f.entry = bundle[f.key]
+        else:
+            f.entry = bundle[f.key] = entry
+            indexed.append(f)
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
+        restated = True
+    return indexed, restated
 
 
 last_stats: Stats | None = None
 """Statistics of the latest :func:`analyze_demand` call in this process."""
-
-
-# --------------------------------------------------------------------------- the run
 
 
 @gc_paused()
@@ -103,7 +116,6 @@ def analyze_demand(
     """Analyze every app under ``paths`` like :func:`pbtlint.runner.analyze`, parsing only what the
     analysis can reach; see the module doc."""
     global last_stats
-    _phases.clear()
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
     files = demand_files.files_of(workspace)
     cache = demand_files.cache_for(workspace, cache_dir) if use_cache else None
@@ -112,7 +124,8 @@ def analyze_demand(
         warm = cache.get_run(demand_files.run_key(workspace, files))  # nothing changed: no index needs loading
         if warm is not None:
             last_stats = Stats(len(files), 0, 0, 0, 0, "warm")
-            return demand_previous.from_stored(workspace, warm)
+            return demand_files.from_stored(workspace, warm)
+    phases.clear()
     bundle = cache.load_indexes() if cache is not None else {}
     # index: files whose content is unknown or whose entry is not cached
     todo = []
@@ -137,7 +150,9 @@ def analyze_demand(
         if warm is not None:
             remember(cache)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
-            return demand_previous.from_stored(workspace, warm)
+            return demand_files.from_stored(workspace, warm)
+    from pbtlint import demand_previous  # here: a run that reuses its previous result needs neither
+
     previous = cache.latest_run() if cache is not None and todo else None
     kept = demand_previous.unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if kept is not None and cache is not None:
@@ -150,399 +165,18 @@ def analyze_demand(
     if isinstance(previous, dict):
         choice = demand_previous.same_choice_of(workspace, files, bundle, previous, cache)
         known = demand_previous.known_mentions(workspace, files, bundle, previous)
-    result, stored, counts = _analyze(workspace, files, cache, jobs, choice, known)
+    from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
+
+    result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known)
     if cache is not None:
         remember(cache)
         cache.put_run(run_key, stored)
         cache.prune()
     last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
-                       tuple(sorted(_phases.items())), counts["walked"], counts["rounds"], counts["unmet"])
+                       tuple(sorted(phases.items())), counts["walked"], counts["rounds"], counts["unmet"])
     work.set_worker_cache(None)
     return result
-
-
-def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], stats: dict[str, tuple[int, int, str]],
-                 jobs: int) -> tuple[list[SourceFile], bool]:
-    """Read and hash ``todo``; index the files whose content ``bundle`` does not hold (and add them to it).
-    Returns the files indexed, and whether ``stats`` got an entry (a file that cannot be stated gets none)."""
-    if not todo:
-        return [], False
-    work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
-    try:
-        with _timed("index"):
-            results = run_parallel(work.index_file, [(str(f.path), f.display, f.symbols) for f in todo], jobs,
-                                   chunk_size=16, weights=[_size(f.path) for f in todo])
-    finally:
-        work.set_known_keys(frozenset())
-    indexed: list[SourceFile] = []
-    restated = False
-    for f, (digest, entry) in zip(todo, results, strict=True):
-        f.digest = digest
-        f.key = file_key(digest, f.display, f.symbols)
-        if entry is None:  # the bundle holds this content (known_keys came from it)
-            f.entry = bundle[f.key]
-        else:
-            f.entry = bundle[f.key] = entry
-            indexed.append(f)
-        try:
-            st = os.stat(f.path)
-        except OSError:
-            continue
-        stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
-        restated = True
-    return indexed, restated
-
-
-def _unpickled(result: tuple[bytes | None, object], keep: bool = True) -> tuple[bytes | None, object]:
-    """A parse result as :func:`pbtlint.demand_work.ship` hands it back, with a worker's pickle loaded;
-    the bytes are kept when ``keep`` (the bodies' cache entries are made of them; a file's the worker
-    has cached already)."""
-    data, payload = result
-    return (data if keep else None, pickle.loads(data)) if data is not None and payload is None else result
-
-
-def _tree_unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, object]:
-    return _unpickled(result, keep=False)
-
-
-def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]
-                      ) -> tuple[tuple[bytes | None, object], list[object]]:
-    return _unpickled(result[0]), result[1]
-
-
-def _mode_key(f: SourceFile, whole: bool) -> str:
-    """The cache key of a file's parse: whole, or as a skeleton."""
-    if not f.key:
-        return ""
-    return f.key if whole else f.key + "-s"
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
-
-
-def _analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
-             choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
-             ) -> tuple[RunResult, dict, dict[str, int]]:
-    work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
-    with worker_pool(jobs) as pool, cache.deferred_writes() if cache is not None else contextlib.nullcontext():
-        return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {})
-
-
-def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, pool: object,
-                choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
-                ) -> tuple[RunResult, dict, dict[str, int]]:
-    """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
-    previous run's files and bodies are loaded instead of running the closure, unless some of them
-    are missing from the cache. ``known`` are mention lookups an earlier run made, still true now.
-    When the rules read what the closure left out (:mod:`pbtlint.audit`),
-    the closure runs again with that added (a later run gets those bodies back from the cache)."""
-    by_path = {f.path: f for f in files}
-    parsed: dict[Path, ParsedFile] = {}
-    summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0, "unmet": 0}
-    parsed_whole: set[Path] = set()
-
-    def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
-        out: dict[Path, list[ObjectSummary]] = {}
-        need: list[SourceFile] = []
-        for key in keys:
-            if key in summaries:
-                out[key] = summaries[key]
-                continue
-            f = by_path[key]
-            if key in whole:
-                parsed_whole.add(key)
-            ckey = _mode_key(f, key in whole)
-            with _timed("cache-read"):
-                hit = cache.get_ast(ckey) if cache is not None and ckey else None
-            if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile):
-                parsed[key] = hit[0]
-                counts["cached"] += 1
-                out[key] = summaries[key] = hit[1]
-                if key not in whole:
-                    _restore_bodies(key, ckey)
-            else:
-                need.append(f)
-        if need:
-            work.set_worker_cache(cache)
-            items = [(str(f.path), f.display, f.symbols, _mode_key(f, f.path in whole), f.path in whole)
-                     for f in need]
-            with _timed("parse"):
-                results = run_parallel(work.parse_one, items, jobs, chunk_size=4,
-                                       weights=[_size(f.path) for f in need], pool=pool, receive=_tree_unpickled)
-            for f, item, (_, payload) in zip(need, items, results, strict=True):
-                if payload == work.AGAIN:
-                    pf, summary = work.parse_one(item, False)[1]  # type: ignore[misc]
-                else:
-                    pf, summary = payload  # type: ignore[misc]
-                parsed[f.path] = pf
-                out[f.path] = summaries[f.path] = summary  # type: ignore[assignment]
-                counts["parsed"] += 1
-                counts["lines"] += pf.lines
-        return out
-
-    nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
-    bodies: dict[Path, dict[BodyKey, n.Block]] = {}
-    broken: set[Path] = set()
-    # bodies parsed in this run, kept per file as the pickles the workers sent back, and their facts
-    shipped: dict[Path, list[tuple[list[BodySpan], bytes]]] = {}
-    facts: dict[Path, dict[BodyKey, tuple[object, ...]]] = {}
-    grew: set[Path] = set()
-    restored: set[Path] = set()  # files whose earlier bodies came from the cache (re-read if they grow)
-
-    def _body_entry(ckey: str) -> dict | None:
-        with _timed("cache-read"):
-            entry = cache.get_ast(ckey + "b") if cache is not None else None
-        if isinstance(entry, dict) and isinstance(entry.get("batches"), list) and isinstance(entry.get("facts"), dict):
-            return entry
-        return None
-
-    def _restore_bodies(key: Path, ckey: str) -> None:
-        """Put back the bodies an earlier run parsed in this skeleton, and their summaries."""
-        entry = _body_entry(ckey)
-        if entry is None:
-            return
-        try:
-            found: dict[BodyKey, n.Block] = {}
-            for _, data in entry["batches"]:
-                for block in pickle.loads(data):
-                    if isinstance(block, n.Block):
-                        found[(block.span.line, block.span.column)] = block
-            by_key = {proc.pending: proc for obj in summaries[key] for proc in obj.procs if proc.pending}
-            for body_key, body_facts in entry["facts"].items():
-                if body_key in by_key and body_key in found:
-                    by_key[body_key].restore(body_facts)
-        except Exception:  # noqa: BLE001 - a damaged entry: those bodies are parsed again
-            return
-        bodies.setdefault(key, {}).update(found)
-        restored.add(key)  # memory: the entry's pickles are not kept; read again if the file grows
-
-    def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
-        wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
-        for key, proc in items:
-            unit = parsed[key].unit
-            if key in broken or unit is None or proc.pending is None:
-                continue
-            if key not in nodes:
-                nodes[key] = body_nodes(unit)
-            node = nodes[key].get(proc.pending)
-            if node is None or node.body is None:
-                continue
-            sp = node.body.span
-            wanted.setdefault(key, []).append((proc, node, (sp.line, sp.column, sp.end_line, sp.end_column)))
-        need = list(wanted.items())
-        if not need:
-            return
-        jobs_items: list[work.BodyItem] = [
-            (str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs],
-             [(work.header(node), proc.element) for proc, node, _ in procs])
-            for key, procs in need]
-        weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
-        with _timed("bodies"):
-            try:
-                results = run_parallel(work.parse_body_item, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool,
-                                       receive=_bodies_unpickled)
-            except RecursionError:  # a header too deeply nested to send to a worker: all here, then
-                results = [work.parse_body_item(item, False) for item in jobs_items]
-        for (key, procs), item, ((data, payload), body_facts) in zip(need, jobs_items, results, strict=True):
-            if payload == work.AGAIN:
-                (_, blocks), body_facts = work.parse_body_item(item, False)
-            else:
-                blocks = payload
-            if cache is not None and None not in blocks:  # type: ignore[operator]
-                if data is None:
-                    with contextlib.suppress(RecursionError):
-                        data = pickle.dumps(blocks, pickle.HIGHEST_PROTOCOL)
-                if data is not None:
-                    shipped.setdefault(key, []).append((item[3], data))
-                    grew.add(key)
-            for (proc, _, span), block, added in zip(procs, blocks, body_facts, strict=True):  # type: ignore[arg-type]
-                counts["bodies"] += 1
-                counts["lines"] += span[2] - span[0] + 1
-                if block is None or added is None:
-                    broken.add(key)
-                else:
-                    body_key = (block.span.line, block.span.column)
-                    proc.restore(added)  # type: ignore[arg-type]
-                    facts.setdefault(key, {})[body_key] = added  # type: ignore[assignment]
-                    bodies.setdefault(key, {})[body_key] = block
-
-    text_cache: dict[tuple, set[Path]] = {}
-
-    def lookup(keys: list[tuple[Group, ...]]) -> list[set[Path]]:
-        """For each key, the files whose text mentions one of its groups (one of the group's names and
-        one of its procedures); the keys no lookup of this run or, still true, of the previous one
-        answered are looked up in one pass."""
-        text_cache.update({k: known[k] for k in keys if k not in text_cache and k in known})
-        todo = [k for k in dict.fromkeys(keys) if k not in text_cache]
-        if todo:
-            owner = [k for k in todo for _ in k]  # the key of each group, by the group's index
-            needles = work.needles([g for k in todo for g in k])
-            found = run_parallel(work.mention_hits, [(str(f.path), needles) for f in files], jobs, chunk_size=64,
-                                 pool=pool)
-            text_cache.update({k: set() for k in todo})
-            for f, hits in zip(files, found, strict=True):
-                for i in hits:
-                    text_cache[owner[i]].add(f.path)
-        return [text_cache[k] for k in keys]
-
-    def mentioned(groups: list[Group]) -> set[Path]:
-        """The files that mention one of ``groups`` (the fixpoint's page mention groups)."""
-        return lookup([tuple(groups)])[0]
-
-    def mentioned_each(groups: list[Group]) -> list[set[Path]]:
-        """The files that mention each of ``groups`` (the audit's caller groups)."""
-        return lookup([(g,) for g in groups])
-
-    texts: dict[Path, str] = {}  # what the fixpoint's readers and the audit look at; emptied after each
-    lookups: dict[str, dict[tuple[str, bool | None], list[int]]] = {}  # and what they found (replay checks it)
-
-    def lines_naming(key: Path, name: str, assigned: bool | None) -> set[int]:
-        """The lines of a file that name ``name`` (for the fixpoint's readers and the audit), kept with
-        the run so that an edit that changes them is not taken for one no analysis read."""
-        text = texts.get(key)
-        if text is None:
-            text = texts[key] = demand_files.folded_text(by_path[key])
-        found = demand_files.lines_naming(text, name, assigned)
-        lookups.setdefault(str(key), {})[(name, assigned)] = sorted(found)
-        return found
-
-    def _assemble(chosen: list[Path]) -> None:
-        """Put the bodies parsed into the chosen files (and into the cache with their skeletons); those
-        left out stay :class:`~pbtlint.audit.ElidedBlock` s (:func:`pbtlint.skeleton.parse_skeleton`)."""
-        for p in chosen:
-            if p in broken:  # a body that does not parse: the whole file's parse reports it
-                f = by_path[p]
-                parsed[p] = parse_file(f.path, f.symbols, f.display)
-                broken.discard(p)
-            elif p in bodies and parsed[p].unit is not None:
-                parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
-                if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
-                    ckey = _mode_key(by_path[p], False)
-                    earlier = _body_entry(ckey) if p in restored else None
-                    with _timed("cache-write"):
-                        entry = {"batches": [*(earlier["batches"] if earlier else []), *shipped.pop(p, [])],
-                                 "facts": {**(earlier["facts"] if earlier else {}), **facts.pop(p, {})}}
-                        cache.put_ast_bytes(ckey + "b", pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
-                    restored.add(p)  # a later app's closure that adds bodies keeps these
-                    grew.discard(p)
-        nodes.clear()
-        for p in chosen:  # memory: the bodies' pickles are written (or were already there)
-            shipped.pop(p, None)
-            facts.pop(p, None)
-
-    by_display = {f.display: f.path for f in files}
-
-    def index_of(path: Path) -> FileIndex | None:
-        entry = by_path[path].entry
-        return entry.index if entry is not None else None
-
-    rule_list = all_rules()
-    results: list[AppResult] = []
-    all_findings: list[Finding] = list(workspace.findings)
-    stored_apps: list[tuple[tuple[ParsedFile, ...], tuple[Finding, ...]]] = []
-    used: set[Path] = set()
-    plans = project_plans(workspace)
-    chosen_by_plan: list[list[Path]] = []
-    bodied: set[Path] = set()
-    for number, plan in enumerate(plans, 1):
-        app, deps = plan.app, plan.dependencies
-        universe = list(dict.fromkeys([*plan.source_files, *(p for d in deps for p in d.source_files)]))
-        used.update(universe)
-        indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
-        own_set = set(plan.source_files)
-        extra = Extra()
-        whole_groups: set[Group] = set()
-        round_ = 0
-        while True:
-            round_ += 1
-            chosen = (_replayed(choice, number, parse_batch, by_path, bodies, counts)
-                      if choice is not None and round_ == 1 else None)
-            if chosen is None:
-                with _timed("closure"):
-                    chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups)
-                texts.clear()  # memory: not kept while the model is built (the lookups are)
-            bodied.update(p for p in chosen if p in bodies)
-            _assemble(chosen)
-            if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
-                summaries.clear()
-            chosen_own = [parsed[p] for p in chosen if p in own_set]
-            chosen_deps = [parsed[p] for p in chosen if p not in own_set]
-            with audit.recording() as needs:
-                with _timed("model"):
-                    project = build_project([*chosen_own, *chosen_deps])
-                own_files = tuple(parsed[p] if p in parsed else demand_files.lite(by_path[p])
-                                  for p in plan.source_files)
-                own_paths = {f.path for f in own_files}
-                front = tuple(f for pf in own_files for f in pf.findings) + tuple(app.findings)
-                context = RuleContext(project, front, own_files)
-                with _timed("rules"):
-                    findings = [f for f in run_rules(context, rule_list) if concerns(f, own_paths)]
-            with _timed("audit"):
-                more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, lines_naming,
-                                          mentioned_each, index_of, whole_groups)
-            texts.clear()  # the same for what the audit read
-            if extra.covers(more) or round_ == _MAX_ROUNDS:
-                counts["unmet"] += len(more.bodies) + len(more.groups) if more else 0
-                break
-            extra = extra | more
-            counts["rounds"] += 1
-            del project, context, needs  # memory: the next closure builds them again
-        chosen_by_plan.append(chosen)
-        counts["walked"] += _walked(project)
-        results.append(AppResult(app, own_files, tuple(findings)))
-        all_findings.extend(findings)
-        stored_apps.append((tuple(demand_previous.strip(pf) for pf in own_files), tuple(findings)))
-    unique = tuple(sorted(set(all_findings), key=Finding.sort_key))
-    lines = sum(by_path[p].entry.lines for p in used if by_path[p].entry is not None)  # type: ignore[union-attr]
-    stored = {"apps": stored_apps, "findings": unique, "files": len(used), "lines": lines,
-              "parsed": sorted(str(p) for p in parsed), "used": sorted(str(p) for p in used),
-              "structure": demand_files.structure(workspace),
-              "keys": {str(f.path): f.key for f in files},
-              "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
-              "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
-              "bodied": sorted(str(p) for p in bodied), "lookups": lookups}
-    if choice is not None:  # what the closure did not look up again still holds (replay checked it)
-        stored["mentions"] = {**choice.mentions, **stored["mentions"]}
-        stored["lookups"] = {**choice.lookups, **lookups}
-    result = RunResult(workspace, tuple(results), unique, len(used), lines)
-    return result, stored, counts
-
-
-def _walked(project: AnalyzedProject) -> int:
-    """How many procedures the background walk reached (a statistic: how much of what the fixpoint
-    parsed the rules' main walk used). Only the walk the rules already ran is read: when it failed
-    (its rules then reported PBT0000), the statistic is 0, never a second attempt or an error."""
-    analysis = cached_background_analysis(project)
-    if analysis is None:
-        return 0
-    procs = project.model.procs
-    return len({key for keys in analysis.reachable.values() for key in keys if key in procs})
-
-
-def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path]], object],
-              by_path: dict[Path, SourceFile], bodies: dict[Path, dict], counts: dict[str, int]) -> list[Path] | None:
-    """App ``number``'s files as the previous run chose them, loaded from the cache with their bodies;
-    None when one is missing there (the closure then runs, on what was loaded)."""
-    if number > len(choice.chosen):
-        return None
-    chosen = [Path(p) for p in choice.chosen[number - 1]]
-    if any(p not in by_path for p in chosen):
-        return None
-    before = counts["parsed"]
-    with _timed("closure"):  # what it stands in for: loading the files (cache-read) without the fixpoint
-        parse_batch(chosen, {p for p in chosen if str(p) in choice.whole})
-    members = set(chosen)
-    if counts["parsed"] != before or any(Path(p) in members and Path(p) not in bodies for p in choice.bodied):
-        return None
-    counts["replayed"] += 1
-    return chosen
 
 
 def app_files(app: App) -> tuple[Path, ...]:

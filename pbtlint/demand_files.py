@@ -9,14 +9,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pbtlint import demand_work as work
 from pbtlint.cache import Cache, default_location, grammar_hash, tool_version
 from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import Workspace
-from pbtlint.runner import display_path
+from pbtlint.runner import AppResult, RunResult, display_path, project_plans
 from pbtlint.source import read_source
+
+if TYPE_CHECKING:
+    from pbtlint import demand_work as work
 
 
 @dataclass(slots=True)
@@ -145,6 +148,27 @@ def lines_naming(text: str, name: str, assigned: bool | None) -> set[int]:
             found.add(line)
         start = text.find(name, stop)
     return found
+
+
+def size(path: Path) -> int:
+    """A file's size in bytes (0 when it cannot be stated): how much work parsing it is, for sharing out."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def strip(pf: ParsedFile) -> ParsedFile:
+    """A parsed file as a run stores it: without its unit."""
+    return pf if pf.unit is None else ParsedFile(pf.path, None, pf.pragmas, pf.findings, pf.lines)
+
+
+def from_stored(workspace: Workspace, stored: dict) -> RunResult:
+    """The result of a run as the cache stored it."""
+    apps = tuple(AppResult(app, files, findings)
+                 for app, (files, findings) in zip([p.app for p in project_plans(workspace)], stored["apps"],
+                                                   strict=True))
+    return RunResult(workspace, apps, stored["findings"], stored["files"], stored["lines"])
 
 
 fast_pickling(globals())

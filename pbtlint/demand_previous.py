@@ -16,7 +16,6 @@ from pbtlint import demand_work as work
 from pbtlint.cache import Cache
 from pbtlint.demand_files import SourceFile
 from pbtlint.findings import Finding
-from pbtlint.frontend import ParsedFile
 from pbtlint.project import Workspace
 from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same_choice
 from pbtlint.runner import AppResult, RunResult, project_plans
@@ -136,13 +135,3 @@ def _mentions_same(previous: dict) -> Callable[[Changed], bool]:
                    for groups, hits in groups_hits.items())
     return same
 
-
-def strip(pf: ParsedFile) -> ParsedFile:
-    return pf if pf.unit is None else ParsedFile(pf.path, None, pf.pragmas, pf.findings, pf.lines)
-
-
-def from_stored(workspace: Workspace, stored: dict) -> RunResult:
-    apps = tuple(AppResult(app, files, findings)
-                 for app, (files, findings) in zip([p.app for p in project_plans(workspace)], stored["apps"],
-                                                   strict=True))
-    return RunResult(workspace, apps, stored["findings"], stored["files"], stored["lines"])

@@ -11,18 +11,26 @@ import dataclasses
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pbtlint import nodes as n
 from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.declindex import FileIndex, index_text
-from pbtlint.elide import BodyKey
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
-from pbtlint.skeleton import BodySpan, parse_bodies, parse_skeleton
 from pbtlint.source import read_source_bytes
-from pbtlint.summaries import ObjectSummary, body_summary, summarize
+
+if TYPE_CHECKING:  # the parsing functions import the parser and the summaries themselves: indexing and
+    # scanning files (a run where only files no analysis read changed) need neither
+    from pbtlint import nodes as n
+    from pbtlint.elide import BodyKey
+    from pbtlint.skeleton import BodySpan
+    from pbtlint.summaries import ObjectSummary
+
+    BodyItem = tuple[str, str, tuple[str, ...], list[BodySpan], list[tuple[n.Procedure, str]]]
+    """A file's bodies to parse: path, shown path, symbols, the bodies' places, and each body's procedure
+    (as the skeleton has it) with the element it sits on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,9 @@ worker_cache: Cache | None = None
 def parse_summarized(path: str | Path, shown: str, symbols: tuple[str, ...], whole: bool
                      ) -> tuple[ParsedFile, frozenset[BodyKey], list[ObjectSummary]]:
     """The file parsed whole or as a skeleton, the bodies the skeleton left out, and its summaries."""
+    from pbtlint.skeleton import parse_skeleton
+    from pbtlint.summaries import summarize
+
     if whole:
         parsed, elided = parse_file(path, symbols, shown), frozenset()
     else:
@@ -108,11 +119,6 @@ def header(node: n.Procedure) -> n.Procedure:
                                variables=tuple(dataclasses.replace(v, attributes=()) for v in node.variables))
 
 
-BodyItem = tuple[str, str, tuple[str, ...], list[BodySpan], list[tuple[n.Procedure, str]]]
-"""A file's bodies to parse: path, shown path, symbols, the bodies' places, and each body's procedure
-(as the skeleton has it) with the element it sits on."""
-
-
 def parse_body_item(item: BodyItem, in_worker: bool) -> tuple[tuple[bytes | None, object], list[object]]:
     """The bodies (as :func:`ship` hands them back) and what each adds to its procedure's summary
     (None for a body that does not parse): summarized where they were parsed, on either core."""
@@ -125,6 +131,9 @@ def bodies_with_facts(path: str | Path, shown: str, symbols: tuple[str, ...], sp
                       procedures: list[tuple[n.Procedure, str]]) -> tuple[list[n.Block | None], list[object]]:
     """The bodies at ``spans`` and what each adds to its procedure's summary (None for a body that
     does not parse); ``procedures`` as in :data:`BodyItem`."""
+    from pbtlint.skeleton import parse_bodies
+    from pbtlint.summaries import body_summary
+
     blocks = parse_bodies(path, shown, symbols, spans)
     facts = [None if block is None else body_summary(dataclasses.replace(node, body=block), element).body_facts()
              for (node, element), block in zip(procedures, blocks, strict=True)]

@@ -14,7 +14,6 @@ level ``begin`` only ever opens a procedure or trigger body. Inside, ``begin`` a
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -63,13 +62,6 @@ def elide(text: str, ranges: Iterable[tuple[int, int]]) -> str:
         at = stop
     parts.append(text[at:])
     return "".join(parts)
-
-
-def line_starts(text: str) -> list[int]:
-    """The offset at which each line of ``text`` starts."""
-    starts = list(itertools.accumulate([len(line) + 1 for line in text.split("\n")], initial=0))
-    starts.pop()
-    return starts
 
 
 def body_text(text: str, starts: list[int], span: n.Span) -> str:

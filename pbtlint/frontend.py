@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pbtlint.astparse import parse_to_ast
 from pbtlint.findings import Finding, syntax_error
-from pbtlint.nodes import CompilationUnit
 from pbtlint.pickling import fast_pickling
-from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.source import read_source
 from pbtlint.span import Span
+
+if TYPE_CHECKING:  # the parser and the AST's classes are imported by the functions that parse: a run that
+    # reuses its previous result reads ParsedFiles without units and needs neither (a fifth of its start-up)
+    from pbtlint.nodes import CompilationUnit
+    from pbtlint.preprocessor import PragmaWarning
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,9 @@ class ParsedFile:
 def parse_text(text: str, path: str, symbols: Iterable[str] = ()) -> ParsedFile:
     """Preprocess, parse and transform already-decoded source text; never raises for bad input (a
     stage that fails gives a PBT0000 finding saying so, and no unit)."""
+    from pbtlint.astparse import parse_to_ast
+    from pbtlint.preprocessor import preprocess
+
     lines = text.count("\n") + 1 if text else 0
     stage = "preprocessor"
     try:

@@ -19,7 +19,6 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import lark
@@ -27,6 +26,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 from lark.lexer import Lexer, LexerState, PatternStr
 
+from pbtlint.cache import user_cache_dir
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.span import Span
 
@@ -51,16 +51,6 @@ class ParseResult:
 def grammar_text() -> str:
     """The text of pbtlint/al.lark."""
     return resources.files("pbtlint").joinpath("al.lark").read_text(encoding="utf-8")
-
-
-def user_cache_dir() -> str:
-    """pbtlint's directory in the user's cache (``$PBTLINT_CACHE_DIR``, ``$XDG_CACHE_HOME/pbtlint`` or
-    ``~/.cache/pbtlint``); it may not exist yet."""
-    base = os.environ.get("PBTLINT_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = str(Path(xdg) / "pbtlint") if xdg else str(Path.home() / ".cache" / "pbtlint")
-    return base
 
 
 def _cache_file(grammar: str) -> str | None:

@@ -19,13 +19,15 @@ import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pbtlint.cache import Cache
 from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
-from pbtlint.skeleton import body_nodes
-from pbtlint.summaries import ObjectSummary
+
+if TYPE_CHECKING:
+    from pbtlint.summaries import ObjectSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,8 @@ def _same_summaries(f: Changed, whole: bool, cache: Cache) -> bool:
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
         return False
+    from pbtlint.skeleton import body_nodes  # here: a run that only checks changed files' index needs no parser
+
     keys = sorted(old_facts)
     nodes = body_nodes(pf.unit)
     pending_new = {s.pending: s for obj in summaries for s in obj.procs if s.pending}

@@ -15,19 +15,19 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file
-from pbtlint.packages import PackageLimits, read_package
 from pbtlint.parallel import gc_paused
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import MANIFEST_NAME, App, Workspace, discover, found_real_path, real_dir, real_path
-from pbtlint.rule import Rule, all_rules
 from pbtlint.span import Span
 
-PACKAGE_CHECK_LIMITS = PackageLimits(read_sources=False, parse_symbols=False)
-"""Packages are only checked (header, ZIP, member names, sizes, manifest): nothing uses their symbols yet."""
+if TYPE_CHECKING:  # the model, the rules and the package reader are imported where they are used: a run
+    # that reuses its previous result (pbtlint.demand) needs this module's result classes only
+    from pbtlint.analysis import AnalyzedProject
+    from pbtlint.rule import Rule
 
 MAX_LEFT_OUT = 3
 PARALLEL_THRESHOLD = 32
@@ -118,6 +118,8 @@ def run_rules(context: RuleContext, rules: Iterable[type[Rule]] | None = None) -
     A rule that raises keeps the findings it yielded before; the failure itself becomes a PBT0000
     finding naming the rule, and the other rules still run.
     """
+    from pbtlint.rule import all_rules
+
     out: list[Finding] = []
     for rule_class in rules if rules is not None else all_rules():
         try:
@@ -151,6 +153,8 @@ def build_project_safely(
     """:func:`build_project`, never raising: when the analysis hits the recursion limit the deepest
     file is left out (with a PBT0000 finding saying so) and the project built again, at most
     :data:`MAX_LEFT_OUT` times; any other failure gives a PBT0000 finding at ``app_path`` and no project."""
+    from pbtlint.analysis import build_project
+
     remaining = list(files)
     findings: list[Finding] = []
     for _ in range(MAX_LEFT_OUT + 1):
@@ -177,11 +181,15 @@ def build_project_safely(
 
 
 def package_findings(app: App) -> list[Finding]:
-    """Problems with the app's ``.alpackages/*.app`` files, at their display paths."""
+    """Problems with the app's ``.alpackages/*.app`` files, at their display paths. Packages are only
+    checked (header, ZIP, member names, sizes, manifest): nothing uses their symbols yet."""
+    from pbtlint.packages import PackageLimits, read_package
+
+    limits = PackageLimits(read_sources=False, parse_symbols=False)
     out: list[Finding] = []
     for path in app.package_files:
         shown = display_path(path)
-        for f in read_package(path, PACKAGE_CHECK_LIMITS).findings:
+        for f in read_package(path, limits).findings:
             out.append(replace(f, location=replace(f.location, path=shown)))
     return out
 
@@ -312,6 +320,8 @@ def analyze(
 ) -> RunResult:
     """Analyze every app under ``paths``; see the module doc. ``jobs`` > 1 parses with that many
     processes (the findings are the same)."""
+    from pbtlint.rule import all_rules
+
     workspace = discover([Path(p) for p in paths], [Path(p) for p in extra_roots], defines)
     parsed: dict[Path, ParsedFile] = {}
     parse_in_parallel(workspace, parsed, jobs)

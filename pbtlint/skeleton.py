@@ -17,12 +17,12 @@ from pathlib import Path
 from pbtlint import nodes as n
 from pbtlint.astparse import parse_to_ast
 from pbtlint.audit import ElidedBlock
-from pbtlint.elide import BodyKey, body_ranges, body_text, elide, line_starts, property_ranges, splice
+from pbtlint.elide import BodyKey, body_ranges, body_text, elide, property_ranges, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.preprocessor import PreprocessResult, preprocess
 from pbtlint.source import SourceText, read_source
-from pbtlint.span import Span
+from pbtlint.span import Span, line_starts
 from pbtlint.transform import AstBuilder
 
 BodySpan = tuple[int, int, int, int]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from pbtlint.pickling import fast_pickling
@@ -32,6 +33,13 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}-{self.end_line}:{self.end_column}"
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset at which each line of ``text`` starts."""
+    starts = list(itertools.accumulate([len(line) + 1 for line in text.split("\n")], initial=0))
+    starts.pop()
+    return starts
 
 
 fast_pickling(globals())

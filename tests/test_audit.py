@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pbtlint import audit, demand, summaries
+from pbtlint import audit, demand, demand_run, summaries
 from pbtlint.demand_files import lines_naming
 from pbtlint.runner import analyze
 from pbtlint.span import Span
@@ -89,7 +89,7 @@ def test_the_audit_runs_the_closure_again_where_an_analysis_read_what_it_left_ou
     audited = demand.analyze_demand([case], cache_dir=tmp_path / "a").findings
     assert demand.last_stats is not None and demand.last_stats.rounds >= 1 and demand.last_stats.unmet == 0
     assert audited == full
-    monkeypatch.setattr(demand, "_MAX_ROUNDS", 1)  # the first closure alone: the case is not vacuous
+    monkeypatch.setattr(demand_run, "_MAX_ROUNDS", 1)  # the first closure alone: the case is not vacuous
     assert demand.analyze_demand([case], cache_dir=tmp_path / "b").findings != full
 
 
@@ -104,7 +104,7 @@ def test_the_audit_catches_a_global_recordref_opened_where_the_closure_did_not_r
     monkeypatch.setattr(summaries, "_WATCHED_TYPES", summaries._WATCHED_TYPES - {"recordref"})
     assert demand.analyze_demand([case], cache_dir=tmp_path / "b").findings == full
     assert demand.last_stats is not None and demand.last_stats.rounds >= 1
-    monkeypatch.setattr(demand, "_MAX_ROUNDS", 1)
+    monkeypatch.setattr(demand_run, "_MAX_ROUNDS", 1)
     assert demand.analyze_demand([case], cache_dir=tmp_path / "c").findings != full
 
 
@@ -156,7 +156,7 @@ def test_a_need_the_closure_cannot_meet_stops_the_loop_and_is_counted(tmp_path: 
     procedure holds) ends the loop after one more closure, and the run says so."""
     app = FIXTURES / "demo-app"
     stuck = audit.Extra(frozenset({(app / "nowhere.al", 1)}))
-    monkeypatch.setattr(demand.demand_audit, "unmet", lambda *args, **kwargs: stuck)
+    monkeypatch.setattr(demand_run.demand_audit, "unmet", lambda *args, **kwargs: stuck)
     result = demand.analyze_demand([app], cache_dir=tmp_path)
     assert demand.last_stats is not None and demand.last_stats.rounds == 1 and demand.last_stats.unmet == 1
     assert result.findings == analyze([app]).findings

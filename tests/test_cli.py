@@ -138,3 +138,30 @@ def test_check_parses_with_every_usable_cpu_unless_told(monkeypatch) -> None:  #
     expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     assert usable_cpus() == expected >= 1
     assert seen == [expected, 1]
+
+
+def test_runs_that_reuse_the_previous_result_import_no_parser_model_or_rules(tmp_path: Path) -> None:
+    """A warm check, and one where only a file no analysis read changed (pre-commit's common cases), read
+    the stored result: the parser (Lark), the AST's classes, the analysis proper, the rules and networkx
+    stay unimported. Those imports were a third of such a run's start-up."""
+    import shutil
+
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "fixtures" / "demand" / "app", app)
+    heavy = ["lark", "networkx", "pbtlint.nodes", "pbtlint.demand_run", "pbtlint.rule", "pbtlint.analysis"]
+    script = ("import sys; from pbtlint import demand; from pbtlint.cli import main\n"
+              "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              f"print(demand.last_stats.path, [m for m in {heavy!r} if m in sys.modules])")
+    args = ["check", str(app), "--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "report.txt")]
+
+    def imported() -> str:
+        proc = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True)
+        return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr
+
+    assert imported() == f"closure {heavy!r}"  # the first run needs them all
+    report = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    assert imported() == "warm []"
+    unrelated = app / "src" / "Unrelated.Codeunit.al"
+    unrelated.write_text(unrelated.read_text(encoding="utf-8") + "\n// edited\n", encoding="utf-8")
+    assert imported() == "unchanged-closure []"
+    assert (tmp_path / "report.txt").read_text(encoding="utf-8") == report

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import expectation_problems
 
-from pbtlint import background, demand, demand_files, parallel
+from pbtlint import background, demand, demand_files, demand_work, parallel
 from pbtlint.cache import Cache
 from pbtlint.project import discover
 from pbtlint.runner import analyze
@@ -279,13 +279,13 @@ def test_touched_files_are_read_and_hashed_not_indexed_again(tmp_path: Path, mon
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     indexed: list[str] = []
-    real_index = demand.work.index_text
+    real_index = demand_work.index_text
 
     def counting(text: str) -> object:
         indexed.append(text[:20])
         return real_index(text)
 
-    monkeypatch.setattr(demand.work, "index_text", counting)
+    monkeypatch.setattr(demand_work, "index_text", counting)
     again = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path == "warm" and demand.last_stats.indexed == 0
     assert indexed == []  # read and hashed only

@@ -28,8 +28,11 @@ def test_wheel_installs_and_runs_on_the_demo_app(tmp_path: Path) -> None:
     subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True, timeout=900)
     exe = str(bin_dir / "pbtlint")
     version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
-    expected = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    expected = re.search(r'^__version__ = "(.+)"$', (ROOT / "pbtlint" / "__init__.py").read_text(), re.MULTILINE)
     assert expected and version.strip() == f"pbtlint, version {expected.group(1)}"
+    metadata = subprocess.run([str(bin_dir / "python"), "-c", "import importlib.metadata as m; print(m.version('pbtlint'))"],
+                              capture_output=True, text=True, check=True).stdout
+    assert metadata.strip() == expected.group(1)  # pyproject.toml takes the version from the package
     rules = subprocess.run([exe, "rules"], capture_output=True, text=True, check=True).stdout
     assert "PBT0000" in rules  # the rules package is inside the wheel as pbtlint.rules
     bare = subprocess.run([str(bin_dir / "python"), "-c", "import rules"], capture_output=True, cwd=tmp_path)
