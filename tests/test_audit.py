@@ -19,7 +19,7 @@ AUDITED = [FIXTURES / "demand" / "cases" / name for name in (
     "results-built-by-a-caller", "try-function-and-other-callers", "codeunit-id-in-a-callee-global",
     "codeunit-id-two-functions-deep", "codeunit-id-global-from-parameter", "try-function-caller-by-id",
     "try-function-caller-non-ascii-case", "table-procedure-called-from-page-extension",
-    "part-procedure-called-from-host-extension")]
+    "part-procedure-called-from-host-extension", "try-function-caller-via-return-type")]
 RECORDREF = [FIXTURES / "demand" / "cases" / name for name in (
     "recordref-opened-temporary-elsewhere", "recordref-quoted-name", "recordref-passed-not-called")]
 
