@@ -60,7 +60,7 @@ phases: dict[str, float] = {}
 
 @contextlib.contextmanager
 def timed(phase: str) -> Iterator[None]:
-    """Add the wall time of the block to ``phase`` (for :attr:`pbtlint.demand.Stats.phases`)."""
+    """Add the wall time of the block to ``phase`` (for :attr:`Stats.phases`)."""
     start = time.perf_counter()
     try:
         yield
@@ -151,7 +151,7 @@ def analyze_demand(
             remember(cache)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "warm")
             return demand_files.from_stored(workspace, warm)
-    from pbtlint import demand_previous  # here: a run that reuses its previous result needs neither
+    from pbtlint import demand_previous  # here, past the warm checks: they read no previous run's record
 
     previous = cache.latest_run() if cache is not None and todo else None
     kept = demand_previous.unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None

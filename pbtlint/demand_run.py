@@ -1,6 +1,6 @@
-"""The analysis proper of a demand-driven run (:func:`pbtlint.demand.analyze_demand`): the files
-indexed, then for each app the closure, the model, the rules and the audit (see :mod:`pbtlint.demand`).
-Kept apart so that a run that reuses its previous result imports none of it."""
+"""The analysis proper of a demand-driven run (:func:`pbtlint.demand.analyze_demand`), once the files are
+indexed: for each app the closure, the model, the rules and the audit (see :mod:`pbtlint.demand`). Kept
+apart so that a run that reuses its previous result imports none of it."""
 
 from __future__ import annotations
 
@@ -62,8 +62,10 @@ def _mode_key(f: SourceFile, whole: bool) -> str:
 
 
 def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
-             choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
-             ) -> tuple[RunResult, dict, dict[str, int]]:
+            choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
+            ) -> tuple[RunResult, dict, dict[str, int]]:
+    """Analyze every app of ``workspace`` (see :func:`_analyze_in`) with ``jobs`` processes: the result,
+    the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`)."""
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool, cache.deferred_writes() if cache is not None else contextlib.nullcontext():
         return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {})
