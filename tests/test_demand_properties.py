@@ -1,0 +1,302 @@
+"""Property test: on generated apps, demand-driven analysis reports exactly what a full parse reports.
+
+Each app has a page that enqueues a task codeunit (by name, or by an id a function returns), helper
+codeunits whose procedures call each other in the ways the closure and the audit must follow (a
+codeunit variable, a factory function that returns the codeunit or an interface it implements,
+``Codeunit.Run`` by name or id, a try function, an integration event and its subscriber, a record write
+or ``Validate`` whose trigger or event subscriber calls on), writes, locks, commits, UI, guarded and
+unguarded parameter lookups, and a codeunit that nothing reaches but that calls the helpers too (its
+calls decide whether a lookup sits only under try functions).
+
+Profiles as in tests/test_properties.py: ``ci`` (derandomized, 100 examples) and ``explore``
+(``PBTLINT_HYPOTHESIS_PROFILE=explore``, 300 random examples).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pbtlint import demand
+from pbtlint.runner import analyze
+
+_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large]
+PROFILE = {  # not registered: tests/test_properties.py registers its own under these names
+    "ci": settings(derandomize=True, max_examples=100, deadline=None, database=None, suppress_health_check=_CHECKS),
+    "explore": settings(max_examples=300, deadline=None, database=None, suppress_health_check=_CHECKS),
+}[os.environ.get("PBTLINT_HYPOTHESIS_PROFILE", "ci")]
+
+HELPERS = 4  # codeunits "Helper 1".."Helper 4", ids 50201..50204, each with procedures P1, P2 and TryP
+
+
+@dataclass
+class Body:
+    """The statements of one procedure and the local variables they need."""
+
+    lines: list[str] = field(default_factory=list)
+    vars: dict[str, str] = field(default_factory=dict)
+
+    def text(self, indent: str = "    ") -> str:
+        out = []
+        if self.vars:
+            out.append(f"{indent}var")
+            out.extend(f"{indent}    {name}: {type_};" for name, type_ in self.vars.items())
+        out.append(f"{indent}begin")
+        out.extend(f"{indent}    {line}" for line in self.lines)
+        out.append(f"{indent}end;")
+        return "\n".join(out)
+
+
+def _helper_name(i: int) -> str:
+    return f'"Helper {i}"'
+
+
+statement_kinds = st.sampled_from([
+    "call", "factory", "interface", "run", "run-id", "insert", "insert-temp", "modify", "validate", "lock",
+    "commit", "message", "guarded-message", "get", "get-guarded", "try", "publish", "set-result",
+])
+
+
+@st.composite
+def statements(draw: st.DrawFn, owner: int | None) -> Body:
+    """A procedure body of one to four statements (``owner``: the helper it belongs to, None for the task)."""
+    body = Body()
+    for kind in draw(st.lists(statement_kinds, min_size=1, max_size=4)):
+        target = draw(st.integers(1, HELPERS))
+        proc = draw(st.sampled_from(["P1", "P2"]))
+        if kind == "call":
+            body.vars[f"H{target}"] = f"Codeunit {_helper_name(target)}"
+            body.lines.append(f"H{target}.{proc}();")
+        elif kind == "factory":
+            body.vars["Factory"] = 'Codeunit "Helper Factory"'
+            body.lines.append(f"Factory.Helper{target}().{proc}();")
+        elif kind == "interface":
+            body.vars["Factory"] = 'Codeunit "Helper Factory"'
+            body.vars["Worker"] = 'Interface "Gen Worker"'
+            body.lines.append(f"Worker := Factory.Worker{target}();")
+            body.lines.append("Worker.Work();")
+        elif kind == "run":
+            body.lines.append(f"Codeunit.Run(Codeunit::{_helper_name(target)});")
+        elif kind == "run-id":
+            body.lines.append(f"Codeunit.Run({50200 + target});")
+        elif kind == "validate":
+            body.vars["Entry"] = 'Record "Gen Entry"'
+            body.lines.append("Entry.Validate(Code, 'x');")
+        elif kind == "publish":
+            body.vars[f"H{target}"] = f"Codeunit {_helper_name(target)}"
+            body.lines.append(f"H{target}.OnGen();")
+        elif kind in ("insert", "insert-temp", "modify"):
+            name = "TempEntry" if kind == "insert-temp" else "Entry"
+            body.vars[name] = 'Record "Gen Entry"' + (" temporary" if kind == "insert-temp" else "")
+            body.lines.append(f"{name}.Init();")
+            body.lines.append(f"{name}.Insert(true);" if kind != "modify" else f"{name}.Modify(true);")
+        elif kind == "lock":
+            body.vars["Entry"] = 'Record "Gen Entry"'
+            body.lines.append("Entry.LockTable();")
+        elif kind == "commit":
+            body.lines.append("Commit();")
+        elif kind == "message":
+            body.lines.append("Message('m');")
+        elif kind == "guarded-message":
+            body.lines.append("if GuiAllowed() then Message('g');")
+        elif kind in ("get", "get-guarded"):
+            body.vars["Parameters"] = "Dictionary of [Text, Text]"
+            body.vars["Value"] = "Text"
+            key = draw(st.sampled_from(["A", "B"]))
+            body.lines.append("Parameters := Page.GetBackgroundParameters();")
+            body.lines.append(f"if Parameters.ContainsKey('{key}') then Value := Parameters.Get('{key}');"
+                              if kind == "get-guarded" else f"Value := Parameters.Get('{key}');")
+        elif kind == "try" and owner is not None:
+            body.lines.append("if TryP() then;")
+        elif kind == "set-result":
+            body.vars["Results"] = "Dictionary of [Text, Text]"
+            body.lines.append("Results.Add('R', 'r');")
+            body.lines.append("Page.SetBackgroundTaskResult(Results);")
+    if not body.lines:
+        body.lines.append("Message('m');")
+    return body
+
+
+@st.composite
+def apps(draw: st.DrawFn) -> dict[str, str]:
+    """The files of one generated app, by name."""
+    files: dict[str, str] = {}
+    keys = draw(st.lists(st.sampled_from(["A", "B"]), max_size=2, unique=True))
+    adds = "\n".join(f"        Parameters.Add('{k}', '{k}');" for k in keys)
+    completed = "        if CompletedTaskId <> TaskId then\n            exit;\n" if draw(st.booleans()) else ""
+    completed += draw(st.sampled_from(["", "        Message(Results.Get('R'));\n",
+                                       "        if Results.ContainsKey('R') then\n            Message(Results.Get('R'));\n"]))
+    task = draw(st.sampled_from(['Codeunit::"Gen Task"', "TaskCodeunit()"]))
+    files["GenPage.Page.al"] = f"""page 50100 "Gen Page"
+{{
+    PageType = CardPart;
+
+    var
+        TaskId: Integer;
+
+    trigger OnAfterGetCurrRecord()
+    var
+        Parameters: Dictionary of [Text, Text];
+    begin
+{adds}
+        CurrPage.EnqueueBackgroundTask(TaskId, {task}, Parameters);
+    end;
+
+    local procedure TaskCodeunit(): Integer
+    begin
+        exit(Codeunit::"Gen Task");
+    end;
+
+    trigger OnPageBackgroundTaskCompleted(CompletedTaskId: Integer; Results: Dictionary of [Text, Text])
+    begin
+{completed}        Message('done');
+    end;
+}}
+"""
+    files["GenTask.Codeunit.al"] = f"""codeunit 50150 "Gen Task"
+{{
+    trigger OnRun()
+{draw(statements(None)).text()}
+}}
+"""
+    for i in range(1, HELPERS + 1):
+        procs = "\n\n".join(
+            f"    {'[TryFunction]' + chr(10) + '    ' if name == 'TryP' else ''}procedure {name}()\n"
+            f"{draw(statements(i)).text()}" for name in ("P1", "P2", "TryP", "Work"))
+        files[f"Helper{i}.Codeunit.al"] = f"""codeunit {50200 + i} {_helper_name(i)} implements "Gen Worker"
+{{
+    trigger OnRun()
+    begin
+        P1();
+    end;
+
+    [IntegrationEvent(false, false)]
+    procedure OnGen()
+    begin
+    end;
+
+{procs}
+}}
+"""
+    getters = "\n\n".join(f"""    procedure Helper{i}(): Codeunit {_helper_name(i)}
+    var
+        H: Codeunit {_helper_name(i)};
+    begin
+        exit(H);
+    end;""" for i in range(1, HELPERS + 1))
+    workers = "\n\n".join(f"""    procedure Worker{i}(): Interface "Gen Worker"
+    var
+        H: Codeunit {_helper_name(i)};
+    begin
+        exit(H);
+    end;""" for i in range(1, HELPERS + 1))
+    files["HelperFactory.Codeunit.al"] = f"""codeunit 50190 "Helper Factory"
+{{
+{getters}
+
+{workers}
+}}
+"""
+    files["GenWorker.Interface.al"] = """interface "Gen Worker"
+{
+    procedure Work();
+}
+"""
+    trigger_call, validate_call = draw(st.integers(1, HELPERS)), draw(st.integers(1, HELPERS))
+    files["GenEntry.Table.al"] = f"""table 50300 "Gen Entry"
+{{
+    fields
+    {{
+        field(1; "Entry No."; Integer) {{ }}
+        field(2; Code; Code[20])
+        {{
+            trigger OnValidate()
+            var
+                H: Codeunit {_helper_name(validate_call)};
+            begin
+                H.P1();
+            end;
+        }}
+    }}
+
+    trigger OnInsert()
+    var
+        H: Codeunit {_helper_name(trigger_call)};
+    begin
+        H.P2();
+    end;
+}}
+"""
+    subscriber_call = draw(st.integers(1, HELPERS))
+    files["GenSubscriber.Codeunit.al"] = f"""codeunit 50310 "Gen Subscriber"
+{{
+    [EventSubscriber(ObjectType::Table, Database::"Gen Entry", 'OnAfterModifyEvent', '', false, false)]
+    local procedure OnAfterModify(var Rec: Record "Gen Entry")
+    var
+        H: Codeunit {_helper_name(subscriber_call)};
+    begin
+        H.P1();
+    end;
+}}
+"""
+    published, called = draw(st.integers(1, HELPERS)), draw(st.integers(1, HELPERS))
+    files["GenEventSubscriber.Codeunit.al"] = f"""codeunit 50320 "Gen Event Subscriber"
+{{
+    [EventSubscriber(ObjectType::Codeunit, Codeunit::{_helper_name(published)}, 'OnGen', '', false, false)]
+    local procedure OnGen()
+    var
+        H: Codeunit {_helper_name(called)};
+    begin
+        H.P2();
+    end;
+}}
+"""
+    files["Unreached.Codeunit.al"] = f"""codeunit 50400 "Unreached Caller"
+{{
+    procedure Elsewhere()
+{draw(statements(None)).text()}
+}}
+"""
+    return files
+
+
+def _write(app: Path, files: dict[str, str]) -> None:
+    (app / "app.json").write_text(json.dumps(
+        {"id": "5d1e2c3b-0000-4000-8000-00000000a7e1", "name": "Generated", "publisher": "pbtlint tests",
+         "version": "1.0.0.0"}), encoding="utf-8")
+    for name, text in files.items():
+        (app / name).write_text(text, encoding="utf-8")
+
+
+@settings(PROFILE)
+@given(apps())
+def test_demand_driven_analysis_reports_what_a_full_parse_reports(files: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Path(tmp) / "app"
+        app.mkdir()
+        _write(app, files)
+        full = analyze([app])
+        assert not [f for f in full.findings if f.rule_id == "PBT0000"], full.findings  # the generator writes valid AL
+        assert demand.analyze_demand([app], cache_dir=Path(tmp) / "cache").findings == full.findings
+
+
+def test_generated_apps_are_not_vacuous() -> None:
+    """The generator's apps give findings of several rules (a property over silent apps tests nothing)."""
+    seen: set[str] = set()
+
+    @settings(PROFILE)
+    @given(apps())
+    def collect(files: dict[str, str]) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            app = Path(tmp)
+            _write(app, files)
+            seen.update(f.rule_id for f in analyze([app]).findings)
+
+    collect()
+    assert {"PBT0001", "PBT0002", "PBT0003", "PBT0004", "PBT0010", "PBT0020", "PBT0021", "PBT0022"} <= seen, seen
