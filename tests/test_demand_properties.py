@@ -60,7 +60,17 @@ def _helper_name(i: int) -> str:
 statement_kinds = st.sampled_from([
     "call", "factory", "interface", "run", "run-id", "insert", "insert-temp", "modify", "validate", "lock",
     "commit", "message", "guarded-message", "get", "get-guarded", "try", "publish", "set-result",
+    "global-call", "global-temp-insert", "gui-alias-set", "gui-alias-use", "id-set", "id-run", "pass-parameters",
+    "fill-results",
 ])
+GLOBALS = """    var
+        GHelper: Codeunit {helper};
+        GTemp: Record "Gen Entry" temporary;
+        IsGui: Boolean;
+        CuId: Integer;
+"""
+"""The globals of every codeunit whose bodies are generated: a codeunit, a temporary record, a Boolean
+that may alias GuiAllowed() and an Integer that may hold a codeunit id."""
 
 
 @st.composite
@@ -118,6 +128,29 @@ def statements(draw: st.DrawFn, owner: int | None) -> Body:
             body.vars["Results"] = "Dictionary of [Text, Text]"
             body.lines.append("Results.Add('R', 'r');")
             body.lines.append("Page.SetBackgroundTaskResult(Results);")
+        elif kind == "global-call":
+            body.lines.append(f"GHelper.{proc}();")
+        elif kind == "global-temp-insert":
+            body.lines.append("GTemp.Init();")
+            body.lines.append("GTemp.Insert(true);")
+        elif kind == "gui-alias-set":
+            body.lines.append(draw(st.sampled_from(["IsGui := GuiAllowed();", "IsGui := true;"])))
+        elif kind == "gui-alias-use":
+            body.lines.append("if IsGui then Message('a');")
+        elif kind == "id-set":
+            body.lines.append(f"CuId := {50200 + target};")
+        elif kind == "id-run":
+            body.lines.append("Codeunit.Run(CuId);")
+        elif kind == "pass-parameters":
+            body.vars["Parameters"] = "Dictionary of [Text, Text]"
+            body.vars[f"H{target}"] = f"Codeunit {_helper_name(target)}"
+            body.lines.append("Parameters := Page.GetBackgroundParameters();")
+            body.lines.append(f"H{target}.Read(Parameters);")
+        elif kind == "fill-results":
+            body.vars["Results"] = "Dictionary of [Text, Text]"
+            body.vars[f"H{target}"] = f"Codeunit {_helper_name(target)}"
+            body.lines.append(f"H{target}.Fill(Results);")
+            body.lines.append("Page.SetBackgroundTaskResult(Results);")
     if not body.lines:
         body.lines.append("Message('m');")
     return body
@@ -161,6 +194,7 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
 """
     files["GenTask.Codeunit.al"] = f"""codeunit 50150 "Gen Task"
 {{
+{GLOBALS.format(helper=_helper_name(draw(st.integers(1, HELPERS))))}
     trigger OnRun()
 {draw(statements(None)).text()}
 }}
@@ -169,8 +203,24 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
         procs = "\n\n".join(
             f"    {'[TryFunction]' + chr(10) + '    ' if name == 'TryP' else ''}procedure {name}()\n"
             f"{draw(statements(i)).text()}" for name in ("P1", "P2", "TryP", "Work"))
+        read = draw(st.sampled_from(["if Params.ContainsKey('A') then Value := Params.Get('A');",
+                                     "Value := Params.Get('A');", "Value := Params.Get('B');"]))
+        fill = draw(st.sampled_from(["Res.Add('R', 'r');", "Res.Add('S', 's');"]))
         files[f"Helper{i}.Codeunit.al"] = f"""codeunit {50200 + i} {_helper_name(i)} implements "Gen Worker"
 {{
+{GLOBALS.format(helper=_helper_name(draw(st.integers(1, HELPERS))))}
+    procedure Read(Params: Dictionary of [Text, Text])
+    var
+        Value: Text;
+    begin
+        {read}
+    end;
+
+    procedure Fill(var Res: Dictionary of [Text, Text])
+    begin
+        {fill}
+    end;
+
     trigger OnRun()
     begin
         P1();
@@ -259,6 +309,7 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
 """
     files["Unreached.Codeunit.al"] = f"""codeunit 50400 "Unreached Caller"
 {{
+{GLOBALS.format(helper=_helper_name(draw(st.integers(1, HELPERS))))}
     procedure Elsewhere()
 {draw(statements(None)).text()}
 }}
@@ -300,3 +351,42 @@ def test_generated_apps_are_not_vacuous() -> None:
 
     collect()
     assert {"PBT0001", "PBT0002", "PBT0003", "PBT0004", "PBT0010", "PBT0020", "PBT0021", "PBT0022"} <= seen, seen
+
+
+EDITS = ["// edited", "Commit();", "Message('e');", "if IsGui then Message('e');", "IsGui := GuiAllowed();",
+         "IsGui := false;", "CuId := 50203;", "Codeunit.Run(CuId);", "GHelper.P2();", "GTemp.Insert();"]
+"""What an edit appends to a ``begin`` line: each needs only the globals every generated codeunit has."""
+
+
+@st.composite
+def edited_apps(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str]]:
+    """A generated app, and the same app with a comment or a statement appended to one ``begin`` line of a
+    codeunit that has the generated globals (the task, a helper or the unreached caller)."""
+    files = draw(apps())
+    name = draw(st.sampled_from(sorted(n for n, text in files.items() if "GHelper: Codeunit" in text)))
+    lines = files[name].split("\n")
+    begins = [i for i, line in enumerate(lines) if line.strip() == "begin"]
+    at = draw(st.sampled_from(begins))
+    lines[at] += " " + draw(st.sampled_from(EDITS))  # on the same line: no line moves, as an edit in place
+    return files, {**files, name: "\n".join(lines)}
+
+
+@settings(PROFILE)
+@given(edited_apps())
+def test_after_an_edit_the_next_run_reports_what_a_full_parse_reports(pair: tuple[dict[str, str], dict[str, str]]
+                                                                      ) -> None:
+    """The run after an edit reuses what it can of the previous one (its result, its choice of files and
+    bodies, its text lookups): what it reports must still be the full parse's."""
+    before, after = pair
+    with tempfile.TemporaryDirectory() as tmp:
+        app, cache = Path(tmp) / "app", Path(tmp) / "cache"
+        app.mkdir()
+        _write(app, before)
+        assert demand.analyze_demand([app], cache_dir=cache).findings == analyze([app]).findings
+        for name, text in after.items():
+            if before[name] != text:
+                (app / name).write_text(text, encoding="utf-8")
+        full = analyze([app])
+        assert not [f for f in full.findings if f.rule_id == "PBT0000"], full.findings
+        assert demand.analyze_demand([app], cache_dir=cache).findings == full.findings
+        assert demand.last_stats is not None and demand.last_stats.path != "warm"
