@@ -1,6 +1,7 @@
 """Property test: on generated apps, demand-driven analysis reports exactly what a full parse reports.
 
-Each app has a page that enqueues a task codeunit (by name, or by an id a function returns), helper
+Each app has a page that enqueues a task codeunit (by name or by an id a function returns; from a
+trigger or a page procedure; with keys a page procedure may add; keeping the task id or not), helper
 codeunits whose procedures call each other in the ways the closure and the audit must follow (a
 codeunit variable, a factory function that returns the codeunit or an interface it implements,
 ``Codeunit.Run`` by name or id, a try function, an integration event and its subscriber, a record write
@@ -161,11 +162,35 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
     """The files of one generated app, by name."""
     files: dict[str, str] = {}
     keys = draw(st.lists(st.sampled_from(["A", "B"]), max_size=2, unique=True))
-    adds = "\n".join(f"        Parameters.Add('{k}', '{k}');" for k in keys)
+    adds = "".join(f"        Parameters.Add('{k}', '{k}');\n" for k in keys)
+    if draw(st.booleans()):  # a page procedure adds a key: foreground code, followed for its values only
+        adds += "        AddKeys(Parameters);\n"
     completed = "        if CompletedTaskId <> TaskId then\n            exit;\n" if draw(st.booleans()) else ""
-    completed += draw(st.sampled_from(["", "        Message(Results.Get('R'));\n",
-                                       "        if Results.ContainsKey('R') then\n            Message(Results.Get('R'));\n"]))
+    completed += draw(st.sampled_from([
+        "", "        Message(Results.Get('R'));\n",
+        "        if Results.ContainsKey('R') then\n            Message(Results.Get('R'));\n",
+        "        ShowResults(Results);\n"]))
     task = draw(st.sampled_from(['Codeunit::"Gen Task"', "TaskCodeunit()"]))
+    task_id = draw(st.sampled_from(["TaskId", "LocalId"]))  # a task id kept in a local is never compared
+    enqueue = f"""    var
+        Parameters: Dictionary of [Text, Text];
+        LocalId: Integer;
+    begin
+{adds}        CurrPage.EnqueueBackgroundTask({task_id}, {task}, Parameters);
+    end;"""
+    trigger = draw(st.sampled_from(["OnAfterGetCurrRecord", "OnOpenPage", "StartTask"]))
+    if trigger == "StartTask":  # enqueued from a page procedure the trigger calls
+        enqueuing = f"""    trigger OnAfterGetCurrRecord()
+    begin
+        StartTask();
+    end;
+
+    local procedure StartTask()
+{enqueue}"""
+    else:
+        enqueuing = f"""    trigger {trigger}()
+{enqueue}"""
+    added = draw(st.sampled_from(["A", "B", "C"]))
     files["GenPage.Page.al"] = f"""page 50100 "Gen Page"
 {{
     PageType = CardPart;
@@ -173,17 +198,24 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
     var
         TaskId: Integer;
 
-    trigger OnAfterGetCurrRecord()
+{enqueuing}
+
+    local procedure AddKeys(var P: Dictionary of [Text, Text])
     var
-        Parameters: Dictionary of [Text, Text];
+        Entry: Record "Gen Entry";
     begin
-{adds}
-        CurrPage.EnqueueBackgroundTask(TaskId, {task}, Parameters);
+        P.Add('{added}', '{added}');
+        Entry.Insert();
     end;
 
     local procedure TaskCodeunit(): Integer
     begin
         exit(Codeunit::"Gen Task");
+    end;
+
+    local procedure ShowResults(R: Dictionary of [Text, Text])
+    begin
+        Message(R.Get('R'));
     end;
 
     trigger OnPageBackgroundTaskCompleted(CompletedTaskId: Integer; Results: Dictionary of [Text, Text])
@@ -338,7 +370,7 @@ def test_demand_driven_analysis_reports_what_a_full_parse_reports(files: dict[st
 
 
 def test_generated_apps_are_not_vacuous() -> None:
-    """The generator's apps give findings of several rules (a property over silent apps tests nothing)."""
+    """The generator's apps give findings of ten rules (a property over silent apps tests nothing)."""
     seen: set[str] = set()
 
     @settings(PROFILE)
@@ -350,7 +382,8 @@ def test_generated_apps_are_not_vacuous() -> None:
             seen.update(f.rule_id for f in analyze([app]).findings)
 
     collect()
-    assert {"PBT0001", "PBT0002", "PBT0003", "PBT0004", "PBT0010", "PBT0020", "PBT0021", "PBT0022"} <= seen, seen
+    assert {"PBT0001", "PBT0002", "PBT0003", "PBT0004", "PBT0010", "PBT0012", "PBT0020", "PBT0021", "PBT0022",
+            "PBT0032"} <= seen, seen
 
 
 EDITS = ["// edited", "Commit();", "Message('e');", "if IsGui then Message('e');", "IsGui := GuiAllowed();",
