@@ -1,4 +1,5 @@
-"""Property test: on generated apps, demand-driven analysis reports exactly what a full parse reports.
+"""Property tests: on generated apps, demand-driven analysis reports exactly what a full parse reports,
+cold and in the run after an edit in place.
 
 Each app has a page that enqueues a task codeunit (by name or by an id a function returns; from a
 trigger or a page procedure; with keys a page procedure may add; keeping the task id or not), helper
@@ -7,7 +8,8 @@ codeunit variable, a factory function that returns the codeunit or an interface 
 ``Codeunit.Run`` by name or id, a try function, an integration event and its subscriber, a record write
 or ``Validate`` whose trigger or event subscriber calls on), writes, locks, commits, UI, guarded and
 unguarded parameter lookups, and a codeunit that nothing reaches but that calls the helpers too (its
-calls decide whether a lookup sits only under try functions).
+calls decide whether a lookup sits only under try functions). Some files may sit in a dependency's
+sources (``--source-root``).
 
 Profiles as in tests/test_properties.py: ``ci`` (derandomized, 100 examples) and ``explore``
 (``PBTLINT_HYPOTHESIS_PROFILE=explore``, 300 random examples).
@@ -33,7 +35,8 @@ PROFILE = {  # not registered: tests/test_properties.py registers its own under 
     "explore": settings(max_examples=300, deadline=None, database=None, suppress_health_check=_CHECKS),
 }[os.environ.get("PBTLINT_HYPOTHESIS_PROFILE", "ci")]
 
-HELPERS = 4  # codeunits "Helper 1".."Helper 4", ids 50201..50204, each with procedures P1, P2 and TryP
+HELPERS = 4  # codeunits "Helper 1".."Helper 4", ids 50201..50204: P1, P2, TryP and Work generated, Read and Fill
+# drawn from a few forms, the event OnGen
 
 
 @dataclass
