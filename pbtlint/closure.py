@@ -97,8 +97,10 @@ def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[
 
 class _Fixpoint(Readers, Foreground):
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
-                 lines_naming: LinesNaming | None = None, extra: Extra | None = None) -> None:
+                 lines_naming: LinesNaming | None = None, extra: Extra | None = None,
+                 seeds: Sequence[Key] | None = None) -> None:
         self.files = files
+        self.seeds = seeds
         self.lines_naming = lines_naming
         self.indexes = indexes
         self.look = Lookups({k: indexes[k] for k in files})
@@ -329,7 +331,7 @@ class _Fixpoint(Readers, Foreground):
             bodies: ParseBodies | None = None) -> list[Key]:
         st, look, indexes, files = self.st, self.look, self.indexes, self.files
         order = {k: i for i, k in enumerate(files)}
-        seeds = [k for k in files if indexes[k].has_markers]
+        seeds = [k for k in files if indexes[k].has_markers] if self.seeds is None else list(self.seeds)
         for k in seeds:
             st.all_procs |= look.file_family(k)
         groups = self.groups = mention_groups(indexes, sorted(st.all_procs, key=order.__getitem__))
@@ -533,7 +535,8 @@ ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
 def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
             mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
             bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None,
-            extra: Extra | None = None, whole: set[Group] | None = None) -> list[Key]:
+            extra: Extra | None = None, whole: set[Group] | None = None,
+            seeds: Sequence[Key] | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
     returns the files whose text mentions, for some group, one of its names and one of its procedures.
     With ``bodies``, files that need not be whole (those of the background-task objects and their
@@ -542,8 +545,10 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
     read too (:meth:`_Fixpoint.read_globals`). ``extra`` adds what an audit of an earlier choice found
     missing (:mod:`pbtlint.audit`): those bodies, and the procedures of the files that mention an
     extra group whose text names one of its procedures, are read as callers. ``whole`` receives the
-    mention groups whose files were parsed whole (the callers of those pages' procedures are all there)."""
-    fixpoint = _Fixpoint(files, indexes, lines_naming, extra)
+    mention groups whose files were parsed whole (the callers of those pages' procedures are all there).
+    ``seeds`` are the files whose markers start it (default: every file that has markers; see
+    :mod:`pbtlint.dependency_roots`)."""
+    fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
     chosen = fixpoint.run(parse, mentioned, bodies)
     if whole is not None:
         whole.update(fixpoint.groups)

@@ -22,6 +22,7 @@ from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
 from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
+from pbtlint.dependency_roots import closure_seeds
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
@@ -295,6 +296,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         used.update(universe)
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
         own_set = set(plan.source_files)
+        seeds = closure_seeds(plan.source_files, [p for p in universe if p not in own_set], indexes,
+                              lambda p: demand_files.folded_text(by_path[p]))
         extra = Extra()
         whole_groups: set[Group] = set()
         round_ = 0
@@ -305,7 +308,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups)
+                                     extra, whole_groups, seeds)
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)

@@ -371,3 +371,27 @@ def test_the_lines_that_assign_a_global(text: str, lines: set[int]) -> None:
     name = "is gui" if '"' in text else "isgui"
     assert demand_files.lines_naming(text, name, True) == lines
 
+
+
+DEPENDENCIES = FIXTURES / "demand" / "dependencies"
+
+
+@pytest.mark.parametrize(("case", "expected", "dependency_task_followed"), [
+    ("unhooked", {("PBT0001", "ExtTask.Codeunit.al")}, False),
+    ("subscriber", {("PBT0001", "ExtSubscriber.Codeunit.al")}, True),
+    ("shared-task", set(), True),  # the write's path starts at the dependency's page, the first by path
+])
+def test_a_dependency_s_own_background_tasks_are_followed_only_when_they_may_concern_the_app(
+        case: str, expected: set[tuple[str, str]], dependency_task_followed: bool, tmp_path: Path) -> None:
+    """With a dependency's sources beside an app (``--source-root``), the dependency's own background
+    tasks start the closure only when the app hooks into the dependency (an event subscriber here) or
+    shares a task codeunit with it (pbtlint.dependency_roots). The findings are the full parse's either
+    way. In the shared case, followed without the dependency's page, the task's write would be the app's to
+    report (a path from its page) and its guarded lookup of a key no site passes a PBT0022."""
+    app, dependency = DEPENDENCIES / case, DEPENDENCIES / "dependency"
+    full = analyze([app], extra_roots=[dependency])
+    result = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path)
+    assert result.findings == full.findings
+    assert {(f.rule_id, Path(f.location.path).name) for f in full.findings} == expected
+    parsed = {Path(p).name for p in Cache(tmp_path).latest_run()["parsed"]}
+    assert ("DepStatsPart.Page.al" in parsed) == dependency_task_followed
