@@ -230,8 +230,7 @@ class Guards:
     def _says(self, fact: Fact, proc: ProcInfo, aliases: _BoolAliases) -> _Said:
         """Whether ``fact`` guards against the background, what it requires of records'
         temporariness, and of which by-value Boolean parameter it requires what (see :meth:`_compute`)."""
-        flags = _flag_conditions(proc, (fact,))
-        return self._is_guard(fact, aliases), self._temp_conditions((fact,)), flags[0] if flags else None
+        return self._is_guard(fact, aliases), self._temp_conditions(fact), _flag_condition(proc, fact)
 
     def bindings(self, edge: Edge) -> tuple[Temp | None, ...]:
         """``edge.bindings``, where a RecordRef argument of unknown temporariness that the caller
@@ -271,34 +270,31 @@ class Guards:
         self._gettable[key] = found
         return found
 
-    def _temp_conditions(self, facts: tuple[Fact, ...]) -> tuple[tuple[Temp, bool], ...]:
-        """What ``facts`` require of records' temporariness: ``X.IsTemporary()`` true or false, and
+    def _temp_conditions(self, fact: Fact) -> tuple[tuple[Temp, bool], ...]:
+        """What ``fact`` requires of records' temporariness: ``X.IsTemporary()`` true or false, and
         ``F(X)`` true where ``F`` returns false for a temporary ``X`` (``if not CheckValidRecord(Rec)
         then exit;``)."""
+        expr, holds = _atom(fact)
+        site = self.res.site_of(expr)
+        if site is None:
+            return ()
+        if site.builtin in ("record.istemporary", "recordref.istemporary"):
+            temp = site.receiver.temp if site.receiver is not None else None
+            if (temp is None or temp.kind == "unknown") and isinstance(expr, n.Call | n.MemberAccess):
+                callee = expr.callee if isinstance(expr, n.Call) else expr
+                if isinstance(callee, n.MemberAccess):
+                    temp = self.recordref_temp(site.caller, callee.receiver) or temp
+            return ((temp, holds),) if temp is not None else ()
+        if not holds:
+            return ()
         out: list[tuple[Temp, bool]] = []
-        for fact in facts:
-            expr, holds = _atom(fact)
-            site = self.res.site_of(expr)
-            if site is None:
+        for t in site.targets:
+            if t.proc is None:
                 continue
-            if site.builtin in ("record.istemporary", "recordref.istemporary"):
-                temp = site.receiver.temp if site.receiver is not None else None
-                if (temp is None or temp.kind == "unknown") and isinstance(expr, n.Call | n.MemberAccess):
-                    callee = expr.callee if isinstance(expr, n.Call) else expr
-                    if isinstance(callee, n.MemberAccess):
-                        temp = self.recordref_temp(site.caller, callee.receiver) or temp
-                if temp is not None:
-                    out.append((temp, holds))
-                continue
-            if not holds:
-                continue
-            for t in site.targets:
-                if t.proc is None:
-                    continue
-                for i in self._rejected_params(t.proc):
-                    bound = site.arg_temps[i] if i < len(site.arg_temps) else None
-                    if bound is not None:
-                        out.append((bound, False))
+            for i in self._rejected_params(t.proc):
+                bound = site.arg_temps[i] if i < len(site.arg_temps) else None
+                if bound is not None:
+                    out.append((bound, False))
         return tuple(out)
 
     def _rejected_params(self, proc: ProcInfo) -> frozenset[int]:
@@ -480,14 +476,11 @@ def bool_param(proc: ProcInfo, expr: n.Expr) -> VarInfo | None:
     return var
 
 
-def _flag_conditions(proc: ProcInfo, facts: tuple[Fact, ...]) -> tuple[tuple[int, bool], ...]:
-    out: list[tuple[int, bool]] = []
-    for fact in facts:
-        expr, holds = _atom(fact)
-        var = bool_param(proc, expr)
-        if var is not None:
-            out.append((var.index, holds))
-    return tuple(out)
+def _flag_condition(proc: ProcInfo, fact: Fact) -> tuple[int, bool] | None:
+    """The by-value Boolean parameter of ``proc`` that ``fact`` is about, by index, and the value it requires."""
+    expr, holds = _atom(fact)
+    var = bool_param(proc, expr)
+    return (var.index, holds) if var is not None else None
 
 
 def _disjuncts(expr: n.Expr) -> list[n.Expr]:

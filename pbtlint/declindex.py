@@ -269,7 +269,7 @@ def _returned(low: str, src: str, header: re.Match[str]) -> str:
     if m is None:
         return ""
     if m.group("id"):
-        return id_reference("table" if m.group("word") == "record" else m.group("word"), int(m.group("id")))
+        return type_id_reference(m.group("word"), m.group("id"))
     return last_segment(src[m.start("name"):m.end("name")])
 
 

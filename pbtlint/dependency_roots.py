@@ -40,7 +40,11 @@ def closure_seeds(own: Sequence[Path], dependencies: Sequence[Path], indexes: di
               if o.kind == "codeunit" and o.name and o.name.casefold() in own_text}
     if not shared:
         return seeds
-    return [*seeds, *(k for k in theirs if any(name in text_of(k) for name in shared))]
+    return [*seeds, *(k for k in theirs if _mentions_any(text_of(k), shared))]
+
+
+def _mentions_any(text: str, names: set[str]) -> bool:
+    return any(name in text for name in names)
 
 
 def _hooks_into_dependencies(own: Sequence[FileIndex]) -> bool:

@@ -61,6 +61,11 @@ def _helper_name(i: int) -> str:
     return f'"Helper {i}"'
 
 
+def _through_helper(i: int, statement: str, indent: str = "    ") -> str:
+    """A body that does ``statement`` with helper ``i`` in a local ``H``."""
+    return Body([statement], {"H": f"Codeunit {_helper_name(i)}"}).text(indent)
+
+
 statement_kinds = st.sampled_from([
     "call", "factory", "interface", "run", "run-id", "insert", "insert-temp", "modify", "validate", "lock",
     "commit", "message", "guarded-message", "get", "get-guarded", "try", "publish", "set-result",
@@ -235,9 +240,9 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
 }}
 """
     for i in range(1, HELPERS + 1):
-        procs = "\n\n".join(
-            f"    {'[TryFunction]' + chr(10) + '    ' if name == 'TryP' else ''}procedure {name}()\n"
-            f"{draw(statements(i)).text()}" for name in ("P1", "P2", "TryP", "Work"))
+        procs = "\n\n".join(f"{attribute}    procedure {name}()\n{draw(statements(i)).text()}"
+                              for name, attribute in (("P1", ""), ("P2", ""), ("TryP", "    [TryFunction]\n"),
+                                                      ("Work", "")))
         read = draw(st.sampled_from(["if Params.ContainsKey('A') then Value := Params.Get('A');",
                                      "Value := Params.Get('A');", "Value := Params.Get('B');"]))
         fill = draw(st.sampled_from(["Res.Add('R', 'r');", "Res.Add('S', 's');"]))
@@ -269,23 +274,14 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
 {procs}
 }}
 """
-    getters = "\n\n".join(f"""    procedure Helper{i}(): Codeunit {_helper_name(i)}
-    var
-        H: Codeunit {_helper_name(i)};
-    begin
-        exit(H);
-    end;""" for i in range(1, HELPERS + 1))
-    workers = "\n\n".join(f"""    procedure Worker{i}(): Interface "Gen Worker"
-    var
-        H: Codeunit {_helper_name(i)};
-    begin
-        exit(H);
-    end;""" for i in range(1, HELPERS + 1))
+    getters = []  # a helper as its codeunit, and as the interface it implements
+    for i in range(1, HELPERS + 1):
+        for function, returned in (("Helper", f"Codeunit {_helper_name(i)}"), ("Worker", 'Interface "Gen Worker"')):
+            getters.append(f"    procedure {function}{i}(): {returned}\n{_through_helper(i, 'exit(H);')}")
+    functions = "\n\n".join(getters)
     files["HelperFactory.Codeunit.al"] = f"""codeunit 50190 "Helper Factory"
 {{
-{getters}
-
-{workers}
+{functions}
 }}
 """
     files["GenWorker.Interface.al"] = """interface "Gen Worker"
@@ -302,20 +298,12 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
         field(2; Code; Code[20])
         {{
             trigger OnValidate()
-            var
-                H: Codeunit {_helper_name(validate_call)};
-            begin
-                H.P1();
-            end;
+{_through_helper(validate_call, "H.P1();", " " * 12)}
         }}
     }}
 
     trigger OnInsert()
-    var
-        H: Codeunit {_helper_name(trigger_call)};
-    begin
-        H.P2();
-    end;
+{_through_helper(trigger_call, "H.P2();")}
 }}
 """
     subscriber_call = draw(st.integers(1, HELPERS))
@@ -323,11 +311,7 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
 {{
     [EventSubscriber(ObjectType::Table, Database::"Gen Entry", 'OnAfterModifyEvent', '', false, false)]
     local procedure OnAfterModify(var Rec: Record "Gen Entry")
-    var
-        H: Codeunit {_helper_name(subscriber_call)};
-    begin
-        H.P1();
-    end;
+{_through_helper(subscriber_call, "H.P1();")}
 }}
 """
     published, called = draw(st.integers(1, HELPERS)), draw(st.integers(1, HELPERS))
@@ -335,11 +319,7 @@ def apps(draw: st.DrawFn) -> dict[str, str]:
 {{
     [EventSubscriber(ObjectType::Codeunit, Codeunit::{_helper_name(published)}, 'OnGen', '', false, false)]
     local procedure OnGen()
-    var
-        H: Codeunit {_helper_name(called)};
-    begin
-        H.P2();
-    end;
+{_through_helper(called, "H.P2();")}
 }}
 """
     files["Unreached.Codeunit.al"] = f"""codeunit 50400 "Unreached Caller"
