@@ -357,8 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return out
 
         floor = run("floor", {"kind": "floor"})
+        rerun = {"kind": "demand", "cache": cache, "jobs": args.jobs}  # a run on what the runs before cached
         cold = run("cold", {"kind": "demand", "cache": cache, "jobs": args.jobs, "lists": True})
-        warm = run("warm", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+        warm = run("warm", rerun)
         parsed = set(cold.get("parsed_files", []))  # type: ignore[arg-type]
         files = [p for p, _ in _source_files(paths, roots, args.define)]
         own = [p for p in files if any(str(p).startswith(x + os.sep) for x in paths)]
@@ -370,17 +371,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         edits: list[str] = []
         inc1: dict[str, object] = {"error": "no file to edit"}
         inc1b: dict[str, object] = {"error": "no file parsed whole to edit"}
+        inc1c: dict[str, object] = {"error": "no file parsed whole with two bodies to edit"}
         inc2: dict[str, object] = {"error": "no file to edit"}
         if in_closure is not None:
             edits.append("parsed file, comment: " + edit_file(in_closure))
-            inc1 = run("incremental (parsed file)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+            inc1 = run("incremental (parsed file)", rerun)
         if in_reach is not None:  # every body of a file parsed whole is read: a new call changes what it sees
             edits.append("parsed file, new call: " + edit_file(in_reach, " PbtlintBenchEdit();"))
-            inc1b = run("incremental (parsed file, new call)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+            inc1b = run("incremental (parsed file, new call)", rerun)
+            # and a statement that calls and writes nothing, in its next body: a tree the rules read changes
+            where = edit_file(in_reach, " if false then;")
+            if not where.startswith("end of file"):
+                edits.append("parsed file, read code: " + where)
+                inc1c = run("incremental (parsed file, read code)", rerun)
         outside = _pick_unparsed(own, parsed)
         if outside is not None:
             edits.append("unparsed file: " + edit_file(outside))
-            inc2 = run("incremental (unparsed file)", {"kind": "demand", "cache": cache, "jobs": args.jobs})
+            inc2 = run("incremental (unparsed file)", rerun)
         full: dict[str, object] = {"error": "skipped (--no-full)"}
         if not args.no_full:
             full = run("full parse", {"kind": "full", "jobs": args.full_jobs or args.jobs})
@@ -396,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'':<36} {'time':>11} {'/floor':>9} {'/cold':>9} {'peak RSS':>11} {'in-process':>11}")
         for label, r in (("tokenize floor (1 process)", floor), ("cold (empty cache)", cold),
                          ("warm (nothing changed)", warm), ("incremental (parsed file, comment)", inc1),
+                         ("incremental (parsed file, read code)", inc1c),
                          ("incremental (parsed file, new call)", inc1b),
                          ("incremental (unparsed file edited)", inc2), ("full parse", full),
                          ("tree-sitter-al parse (1 process)", ts)):
@@ -407,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"the audit ran the closure {st.get('rounds')} more times"  # type: ignore[union-attr]
               + (f" and left {st.get('unmet')} needs unmet" if st.get("unmet") else ""))  # type: ignore[union-attr]
         for label, r in (("cold", cold), ("incremental (parsed file, comment)", inc1),
+                         ("incremental (parsed file, read code)", inc1c),
                          ("incremental (parsed file, new call)", inc1b)):
             phases = (r.get("stats") or {}).get("phases") or []  # type: ignore[union-attr]
             if phases:
@@ -417,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in edits:
             print(f"edit: {e}")
         digests = {k: r.get("digest") for k, r in (("cold", cold), ("warm", warm), ("incremental (parsed)", inc1),
+                                                     ("incremental (read code)", inc1c),
                                                      ("incremental (new call)", inc1b),
                                                      ("incremental (unparsed)", inc2), ("full parse", full))
                    if "digest" in r}

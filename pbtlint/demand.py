@@ -6,7 +6,9 @@ both cores); then only the files that page background tasks can reach are parsed
 full parse. Indexes and parsed files are cached by content (:mod:`pbtlint.cache`); when no input
 changed the previous run's result is returned as it was, and when only files that no analysis read
 changed (their declarations, markers and mentions alike), the previous result is kept and only their
-own front-end findings are refreshed.
+own front-end findings are refreshed. So it is when a changed file that was parsed parses to the same
+trees but for their lines (a comment, a line added, an edit in a body no analysis read): the previous
+findings are kept with their lines in that file renumbered (:mod:`pbtlint.line_map`).
 
 The project checks itself (:mod:`pbtlint.audit`): the bodies the closure left out are kept as
 markers, and a rule that reads one, or asks for the callers of a procedure, is noted. When a full
@@ -46,7 +48,7 @@ class Stats:
     parsed: int
     parsed_from_cache: int
     parsed_lines: int
-    path: str  # "warm", "unchanged-closure", "same-choice" (see pbtlint.replay) or "closure"
+    path: str  # "warm", "unchanged-closure", "same-trees" (pbtlint.line_map), "same-choice" (pbtlint.replay), "closure"
     bodies: int = 0  # bodies a skeleton left out, parsed on their own
     phases: tuple[tuple[str, float], ...] = ()  # wall seconds per phase (index, parse, bodies, model, rules...)
     walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read; summed over apps)
@@ -154,16 +156,17 @@ def analyze_demand(
     from pbtlint import demand_previous  # here, past the warm checks: they read no previous run's record
 
     previous = cache.latest_run() if cache is not None and todo else None
-    kept = demand_previous.unchanged_closure(workspace, files, bundle, previous) if isinstance(previous, dict) else None
-    if kept is not None and cache is not None:
-        result, stored = kept
-        remember(cache)
-        cache.put_run(run_key, stored)
-        last_stats = Stats(len(files), len(indexed), 0, 0, 0, "unchanged-closure")
-        return result
     choice, known = None, {}
     if isinstance(previous, dict):
-        choice = demand_previous.same_choice_of(workspace, files, bundle, previous, cache)
+        reparsed = demand_previous.reparse_changed(workspace, files, bundle, previous, cache)
+        kept = demand_previous.same_trees(workspace, files, bundle, previous, reparsed)
+        if kept is not None and cache is not None:
+            result, stored = kept
+            remember(cache)
+            cache.put_run(run_key, stored)
+            last_stats = Stats(len(files), len(indexed), 0, 0, 0, "same-trees" if reparsed else "unchanged-closure")
+            return result
+        choice = demand_previous.same_choice_of(workspace, files, bundle, previous, reparsed)
         known = demand_previous.known_mentions(workspace, files, bundle, previous)
     from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
 

@@ -2,8 +2,9 @@
 
 The cache keeps, beside each run's findings, what the run read: the files it chose and parsed, the
 mentions and lines its text lookups found. A later run whose changed files
-leave all of that as it was keeps the previous result (:func:`unchanged_closure`) or replays the
-previous choice of files and bodies (:func:`same_choice_of`, :mod:`pbtlint.replay`).
+leave all of that as it was, but for the lines below an edit, keeps the previous result with those
+lines renumbered (:func:`same_trees`), or replays the previous choice of files and bodies
+(:func:`same_choice_of`, :mod:`pbtlint.replay`).
 """
 
 from __future__ import annotations
@@ -16,35 +17,92 @@ from pbtlint import demand_work as work
 from pbtlint.cache import Cache
 from pbtlint.demand_files import SourceFile
 from pbtlint.findings import Finding
+from pbtlint.line_map import LineMap, moved_finding, moved_lines
 from pbtlint.project import Workspace
-from pbtlint.replay import Changed, Choice, declares_and_mentions_the_same, same_choice
+from pbtlint.replay import (
+    Changed,
+    Choice,
+    Reparsed,
+    declares_and_mentions_the_same,
+    declares_the_same_but_lines,
+    declares_the_same_moved,
+    reparse,
+    same_choice,
+)
 from pbtlint.runner import AppResult, RunResult, project_plans
 
 
-def unchanged_closure(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
-                       previous: dict) -> tuple[RunResult, dict] | None:
-    """The previous result, when the files that changed since were not parsed, declare and mention the
-    same as before, and name on the same lines what the fixpoint and the audit looked up in them: the
-    closure, and so every rule's input, is then the same. Only the changed files'
-    own front-end findings (read and preprocessor errors) are refreshed."""
+def reparse_changed(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
+                    previous: dict, cache: Cache | None) -> dict[Path, Reparsed | None]:
+    """Each changed file the previous run parsed, parsed again the same way and cached
+    (:func:`pbtlint.replay.reparse`), when every changed file mentions what it did and declares it
+    (where a file not parsed did, anywhere in one parsed); else nothing: neither :func:`same_trees` nor
+    :func:`same_choice_of` would hold, and the closure parses what it needs on every core."""
+    try:
+        changes = _changes(workspace, files, bundle, previous)
+        if cache is None or not changes:
+            return {}
+        same_mentions, parsed = _mentions_same(previous), set(previous["parsed"])
+        if not all(same_mentions(c) and (declares_the_same_but_lines(c) if str(f.path) in parsed
+                                         else declares_and_mentions_the_same(c, same_mentions))
+                   for f, c in changes):
+            return {}
+        whole = set(previous["whole"])
+        return {f.path: reparse(c, str(f.path) in whole, cache) for f, c in changes if str(f.path) in parsed}
+    except (KeyError, TypeError, AttributeError):
+        return {}
+
+
+def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
+               reparsed: dict[Path, Reparsed | None]) -> tuple[RunResult, dict] | None:
+    """The previous result, with the lines of the changed files' findings renumbered, when every
+    analysis would read what it read before: each changed file declares and mentions the same, names
+    the looked-up globals on the same lines (renumbered) and, if the previous run parsed it, parses to
+    the same trees but for their lines (:mod:`pbtlint.line_map`), with the same ``#pragma`` lines. The
+    closure, and every rule's input, is then the same but for those lines. An edit in a file no
+    analysis parsed, in a comment, or in a body no analysis read qualifies. The changed files' own
+    front-end findings (read and preprocessor errors) are refreshed."""
     try:
         changes = _changes(workspace, files, bundle, previous)
         parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)
-        if not changes or any(str(f.path) in parsed or not declares_and_mentions_the_same(c, same_mentions)
-                              for f, c in changes) or not _lookups_same(previous, changes):
+        fell_back = set(previous["fell_back"])  # their trees were whole parses, not the cached skeletons
+        if not changes:
+            return None
+        maps: dict[str, LineMap] = {}
+        for f, c in changes:
+            if str(f.path) not in parsed:
+                if not declares_and_mentions_the_same(c, same_mentions):
+                    return None
+                continue
+            again = reparsed.get(f.path)
+            if (again is None or again.lines is None or str(f.path) in fell_back or not same_mentions(c)
+                    or not declares_the_same_moved(c, again.lines)):
+                return None
+            maps[f.display] = again.lines
+        lookups = _lookups_moved(previous, changes, {f.path: maps.get(f.display) for f, _ in changes})
+        if lookups is None:
             return None
     except (KeyError, TypeError, AttributeError):
         return None
-    changed = [f for f, _ in changes]
-    shown = {f.display: f for f in changed}
+    unparsed = {f.display: f for f, _ in changes if f.display not in maps}
+    new_parse = {again.parsed.path: demand_files.strip(again.parsed) for again in reparsed.values() if again}
     apps: list[AppResult] = []
     stored_apps = []
     everything: list[Finding] = list(workspace.findings)
     top_apps = [plan.app for plan in project_plans(workspace)]
     for app, (old_files, old_findings) in zip(top_apps, previous["apps"], strict=True):
-        own = tuple(demand_files.lite(shown[pf.path]) if pf.path in shown else pf for pf in old_files)
-        findings = [f for f in old_findings if not (f.rule_id == "PBT0000" and f.location.path in shown)]
-        findings.extend(f for pf in own if pf.path in shown for f in pf.findings)
+        own = tuple(demand_files.lite(unparsed[pf.path]) if pf.path in unparsed
+                    else new_parse.get(pf.path, pf) if pf.path in maps else pf for pf in old_files)
+        findings = []
+        for finding in old_findings:
+            if finding.rule_id == "PBT0000" and finding.location.path in unparsed:
+                continue  # refreshed below
+            for path, mapping in maps.items():
+                finding = moved_finding(finding, path, mapping)
+                if finding is None:
+                    return None
+            findings.append(finding)
+        findings.extend(f for pf in own if pf.path in unparsed for f in pf.findings)
         findings.sort(key=Finding.sort_key)
         apps.append(AppResult(app, own, tuple(findings)))
         stored_apps.append((own, tuple(findings)))
@@ -52,22 +110,20 @@ def unchanged_closure(workspace: Workspace, files: list[SourceFile], bundle: dic
     unique = tuple(sorted(set(everything), key=Finding.sort_key))
     used = set(previous["used"])
     lines = sum(f.entry.lines for f in files if f.entry is not None and str(f.path) in used)
-    stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines,
+    stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines, "lookups": lookups,
               "keys": {str(f.path): f.key for f in files}}
     return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
 
 
 def same_choice_of(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
-                   cache: Cache | None) -> Choice | None:
+                   reparsed: dict[Path, Reparsed | None]) -> Choice | None:
     """The previous run's choice of files and bodies when the changed files leave it as it was (see
-    :mod:`pbtlint.replay`)."""
-    if cache is None:
-        return None
+    :mod:`pbtlint.replay`); ``reparsed`` as :func:`reparse_changed` gave it."""
     try:
         changes = _changes(workspace, files, bundle, previous)
-        if not changes or not _lookups_same(previous, changes):
+        if not changes or _lookups_moved(previous, changes, {}) is None:
             return None
-        return same_choice(previous, [c for _, c in changes], cache, _mentions_same(previous))
+        return same_choice(previous, [c for _, c in changes], reparsed, _mentions_same(previous))
     except (KeyError, TypeError, AttributeError):
         return None
 
@@ -112,18 +168,27 @@ def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, wo
     return out
 
 
-def _lookups_same(previous: dict, changes: list[tuple[SourceFile, Changed]]) -> bool:
-    """Whether the changed files' text still names the watched globals the fixpoint looked up in them
-    on the same lines (an edit in a body no one parsed can add an assignment an analysis reads)."""
+def _lookups_moved(previous: dict, changes: list[tuple[SourceFile, Changed]], maps: dict[Path, LineMap | None]
+                   ) -> dict | None:
+    """The previous run's lookups of lines naming watched globals, with the changed files' on their new
+    lines (through their line maps; a file without one must name them on the same lines); None when a
+    changed file now names one elsewhere."""
     lookups: dict[str, dict[tuple[str, bool], list[int]]] = previous.get("lookups", {})
+    out = dict(lookups)
     for f, _ in changes:
         found = lookups.get(str(f.path))
-        if found:
-            text = demand_files.folded_text(f)
-            if any(sorted(demand_files.lines_naming(text, name, assigned)) != lines
-                   for (name, assigned), lines in found.items()):
-                return False
-    return True
+        if not found:
+            continue
+        text = demand_files.folded_text(f)
+        mapping = maps.get(f.path)
+        now: dict[tuple[str, bool], list[int]] = {}
+        for (name, assigned), lines in found.items():
+            expected = lines if mapping is None else moved_lines(mapping, lines)
+            now[(name, assigned)] = sorted(demand_files.lines_naming(text, name, assigned))
+            if expected is None or now[(name, assigned)] != expected:
+                return None
+        out[str(f.path)] = now
+    return out
 
 
 def _mentions_same(previous: dict) -> Callable[[Changed], bool]:

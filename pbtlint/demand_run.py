@@ -129,6 +129,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
     bodies: dict[Path, dict[BodyKey, n.Block]] = {}
     broken: set[Path] = set()
+    fell_back: set[Path] = set()  # skeletons with a body that does not parse, parsed whole instead
     # bodies parsed in this run, kept per file as the pickles the workers sent back, and their facts
     shipped: dict[Path, list[tuple[list[BodySpan], bytes]]] = {}
     facts: dict[Path, dict[BodyKey, tuple[object, ...]]] = {}
@@ -260,6 +261,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 f = by_path[p]
                 parsed[p] = parse_file(f.path, f.symbols, f.display)
                 broken.discard(p)
+                fell_back.add(p)
             elif p in bodies and parsed[p].unit is not None:
                 parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
                 if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
@@ -349,7 +351,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "keys": {str(f.path): f.key for f in files},
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
-              "bodied": sorted(str(p) for p in bodied), "lookups": lookups}
+              "bodied": sorted(str(p) for p in bodied), "lookups": lookups,
+              "fell_back": sorted(str(p) for p in fell_back)}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
         stored["lookups"] = {**choice.lookups, **lookups}

@@ -15,6 +15,7 @@ does not, and the closure runs as usual.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pbtlint.cache import Cache
 from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
+from pbtlint.line_map import LineMap, extend, moved_lines, tree_line_map
 
 if TYPE_CHECKING:
     from pbtlint.summaries import ObjectSummary
@@ -63,9 +65,20 @@ def previous_choice(previous: dict) -> Choice | None:
         return None
 
 
-def same_choice(previous: dict, changed: Sequence[Changed], cache: Cache,
+@dataclass(frozen=True, slots=True)
+class Reparsed:
+    """A changed file that the previous run parsed, parsed again the same way (whole, or as a skeleton
+    with the same bodies), and cached under its new content: how it compares with the previous parse."""
+
+    same_summaries: bool  # what the closure reads of it is as it was, lines included
+    lines: LineMap | None  # the trees are the previous ones but for their lines (pbtlint.line_map)
+    parsed: ParsedFile  # the new parse (a skeleton's bodies left out)
+
+
+def same_choice(previous: dict, changed: Sequence[Changed], reparsed: dict[Path, Reparsed | None],
                 mentions_same: Callable[[Changed], bool]) -> Choice | None:
-    """The previous run's choice when it still holds for ``changed`` (see the module doc), else None."""
+    """The previous run's choice when it still holds for ``changed`` (see the module doc), else None;
+    ``reparsed`` has each changed file that run parsed (:func:`reparse`)."""
     choice = previous_choice(previous)
     if choice is None or not changed:
         return None
@@ -73,9 +86,10 @@ def same_choice(previous: dict, changed: Sequence[Changed], cache: Cache,
     for f in changed:
         if not declares_and_mentions_the_same(f, mentions_same):
             return None
-        if str(f.path) in parsed and (f.old_index != f.new_index
-                                      or not _same_summaries(f, str(f.path) in choice.whole, cache)):
-            return None
+        if str(f.path) in parsed:
+            again = reparsed.get(f.path)
+            if f.old_index != f.new_index or again is None or not again.same_summaries:
+                return None
     return choice
 
 
@@ -86,51 +100,112 @@ def declares_and_mentions_the_same(f: Changed, mentions_same: Callable[[Changed]
             and f.old_index.signature() == f.new_index.signature() and mentions_same(f))
 
 
-def _same_summaries(f: Changed, whole: bool, cache: Cache) -> bool:
-    """Whether ``f`` parses (whole or as a skeleton, as before) to the summaries it had, once the
-    bodies parsed for it before are parsed again; caches the new parse either way."""
+def declares_the_same_but_lines(f: Changed) -> bool:
+    """Whether ``f`` declares what it did, wherever (the check before parsing it again to find where)."""
+    old, new = f.old_index, f.new_index
+    if old is None or new is None:
+        return False
+
+    def unplaced(index: FileIndex) -> tuple[object, ...]:
+        return (tuple(dataclasses.replace(o, line=0) for o in index.objects),
+                tuple(dataclasses.replace(p, line=0, end_line=0) for p in index.procedures),
+                tuple(dataclasses.replace(s, line=0) for s in index.subscribers),
+                index.has_markers, len(index.marker_lines))
+    return unplaced(old) == unplaced(new)
+
+
+def declares_the_same_moved(f: Changed, lines: LineMap) -> bool:
+    """Whether ``f`` declares what it did, on the lines ``lines`` moved its declarations to (see
+    :func:`pbtlint.line_map.moved_lines`; line ranges included)."""
+    old, new = f.old_index, f.new_index
+    if old is None or new is None:
+        return False
+    if old.signature() == new.signature() and old == new:
+        return True
+
+    def moved(items: tuple, *fields: str) -> tuple | None:
+        out = []
+        for item in items:
+            now = moved_lines(lines, [getattr(item, name) for name in fields])
+            if now is None:
+                return None
+            out.append(dataclasses.replace(item, **dict(zip(fields, now, strict=True))))
+        return tuple(out)
+
+    marker_lines = moved_lines(lines, old.marker_lines)
+    return (moved(old.objects, "line") == new.objects and moved(old.procedures, "line", "end_line") == new.procedures
+            and moved(old.subscribers, "line") == new.subscribers and old.has_markers == new.has_markers
+            and marker_lines is not None and tuple(marker_lines) == new.marker_lines)
+
+
+def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
+    """``f`` parsed whole or as a skeleton, as before, with the bodies parsed for it before parsed
+    again, compared with the previous parse; None when that parse is not in the cache or the new one
+    cannot be made the same way. The new parse and bodies are cached either way."""
     old_mode = f.old_key if whole else f.old_key + "-s"
     hit = cache.get_ast(old_mode)
     if not (isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile)):
-        return False
+        return None
+    old_pf: ParsedFile = hit[0]
     old_summaries: list[ObjectSummary] = hit[1]
     pf, elided, summaries = parse_summarized(f.path, f.display, f.symbols, whole)
     new_mode = f.new_key if whole else f.new_key + "-s"
     # cached as parsed, with its bodies still pending, the way the run caches a file
     if pf.unit is None or not (whole or elided) or not _put(cache, new_mode, (pf, summaries)):
-        return False
+        return None
+    lines = tree_line_map((old_pf.unit, old_pf.pragmas, old_pf.findings), (pf.unit, pf.pragmas, pf.findings))
     if whole:
-        return summaries == old_summaries
+        return Reparsed(summaries == old_summaries, lines, pf)
     entry = cache.get_ast(old_mode + "b")
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
-        return False
+        return None
     from pbtlint.skeleton import body_nodes  # here: a run that only checks changed files' index needs no parser
 
     keys = sorted(old_facts)
+    moved = [(lines.get(k[0], 0), k[1]) for k in keys] if lines is not None else keys  # the bodies' places now
     nodes = body_nodes(pf.unit)
     pending_new = {s.pending: s for obj in summaries for s in obj.procs if s.pending}
     pending_old = {s.pending: s for obj in old_summaries for s in obj.procs if s.pending}
-    if any(k not in nodes or k not in pending_new or k not in pending_old for k in keys):
-        return False
-    bodies = [nodes[k].body for k in keys]
+    if any(k not in pending_old for k in keys) or any(k not in nodes or k not in pending_new for k in moved):
+        return None
+    bodies = [nodes[k].body for k in moved]
     spans = [(b.span.line, b.span.column, b.span.end_line, b.span.end_column) for b in bodies if b is not None]
     blocks, added = bodies_with_facts(f.path, f.display, f.symbols, spans,
-                                      [(header(nodes[k]), pending_new[k].element) for k in keys])
+                                      [(header(nodes[k]), pending_new[k].element) for k in moved])
     if len(spans) != len(keys) or any(a is None for a in added):
-        return False
-    facts = dict(zip(keys, added, strict=True))
-    for key in keys:
+        return None
+    facts = dict(zip(moved, added, strict=True))
+    for old_key, key in zip(keys, moved, strict=True):
         pending_new[key].restore(facts[key])  # type: ignore[arg-type]
-        pending_old[key].restore(old_facts[key])
+        pending_old[old_key].restore(old_facts[old_key])
     if keys:
         try:
             batch = _pickled(blocks)  # the form the run caches bodies in: as the workers send them
         except RecursionError:
-            return False
+            return None
         if not _put(cache, new_mode + "b", {"batches": [(spans, batch)], "facts": facts}):
-            return False
-    return summaries == old_summaries
+            return None
+        if lines is not None:
+            lines = _with_bodies(lines, entry, keys, blocks)
+    return Reparsed(summaries == old_summaries, lines, pf)
+
+
+def _with_bodies(lines: LineMap, entry: dict, keys: list[tuple[int, int]], blocks: list[object]) -> LineMap | None:
+    """``lines`` extended with the lines of the bodies parsed again, when each is the one the previous
+    run parsed there but for its lines."""
+    old_blocks: dict[tuple[int, int], object] = {}
+    try:
+        for _, data in entry.get("batches", ()):
+            for block in pickle.loads(data):
+                if block is not None:
+                    old_blocks[(block.span.line, block.span.column)] = block
+    except Exception:  # noqa: BLE001 - a damaged entry: no line map, the run analyzes as usual
+        return None
+    if any(k not in old_blocks for k in keys):
+        return None
+    more = tree_line_map([old_blocks[k] for k in keys], blocks)
+    return extend(lines, more) if more is not None else None
 
 
 def _pickled(value: object) -> bytes:

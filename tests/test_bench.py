@@ -40,7 +40,7 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
                         re.MULTILINE)
         assert row is not None, (label, proc.stdout)
         assert float(row.group(1)) > float(row.group(2)), row.group(0)  # the process holds the analysis
-    assert ("findings identical across cold, warm, incremental (parsed), incremental (new call), "
+    assert ("findings identical across cold, warm, incremental (parsed), incremental (read code), incremental (new call), "
             "incremental (unparsed), full parse: yes") in proc.stdout
     walked = re.search(r"^cold parsed \d+ of \d+ files \(\d+ of \d+ lines\) and \d+ bodies on their own; "
                        r"the background walk reached (\d+) procedures; the audit ran the closure (\d+) more times$",
@@ -52,7 +52,8 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
     assert report["cold"]["findings"] == 5
     assert report["cold"]["stats"]["parsed"] < 9  # Unrelated*.al are indexed, not parsed
     assert report["warm"]["stats"]["path"] == "warm"
-    assert report["incremental (parsed file)"]["stats"]["path"] == "same-choice"  # a comment: same closure
+    assert report["incremental (parsed file)"]["stats"]["path"] == "same-trees"  # a comment: same trees
+    assert report["incremental (parsed file, read code)"]["stats"]["path"] == "same-choice"  # same closure
     assert report["incremental (parsed file, new call)"]["stats"]["path"] == "closure"
     assert report["incremental (unparsed file)"]["stats"]["path"] == "unchanged-closure"
     assert _digest(APP) == before

@@ -163,8 +163,10 @@ def test_a_cached_file_that_needs_more_bodies_keeps_the_earlier_ones(tmp_path: P
     assert demand.last_stats is not None and demand.last_stats.bodies >= 1
     assert second.findings == analyze([copy]).findings
     assert any("Message" in f.message for f in second.findings)
-    # the helper's entry now holds both bodies: a fresh process with this cache parses no body again
-    task.write_text(task.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    # the helper's entry now holds both bodies: a closure run with this cache parses no body again (a new
+    # procedure no one calls changes the task's declarations, so the closure runs)
+    text = task.read_text(encoding="utf-8").rstrip()
+    task.write_text(text[:-1] + "    procedure NotUsed()\n    begin\n    end;\n}\n", encoding="utf-8")
     third = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 0
     assert third.findings == second.findings
@@ -177,16 +179,22 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 @pytest.mark.parametrize(("file", "old", "new", "path"), [
+    # a comment, a line added or a body no analysis read: the trees are the same but for their lines,
+    # the previous findings hold, renumbered
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); // why", "same-trees"),
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "\n        Entry.DeleteAll();", "same-trees"),
+    ("DemandHelper.Codeunit.al", 'codeunit 50302', '// the helper\n\ncodeunit 50302', "same-trees"),
+    ("DemandHelper.Codeunit.al", "Message('never", "Message('more');\n        Error('x');\n        Message('never",
+     "same-trees"),
+    ("DemandHelper.Codeunit.al", "Message('never", "Commit(); Message('never", "same-trees"),
     # inside a reached body, keeping what it calls and writes: the previous choice holds
-    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); // why", "same-choice"),
     ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);", "same-choice"),
     ("DemandTask.Codeunit.al", "Results.Add('Total', '1');", "Results.Add('Total', '2');", "same-choice"),
     ("DemandPage.Page.al", "if CompletedTaskId <> TaskId then", "if TaskId <> CompletedTaskId then", "same-choice"),
-    # a reached body now writes something else, calls something new, or a line moves: the closure runs
+    # a reached body now writes something else or calls something new: the closure runs
     ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); Entry.Modify();", "closure"),
     ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(true);", "closure"),  # OnDelete runs
     ("DemandHelper.Codeunit.al", "Commit();", "Commit(); NotCalled();", "closure"),
-    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "\n        Entry.DeleteAll();", "closure"),
     # a file nothing reached declares something else: the closure runs
     ("Unrelated.Codeunit.al", "procedure Busy()", "procedure Busier()", "closure"),
 ])
@@ -198,7 +206,7 @@ def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: 
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path == path
     assert after.findings == analyze([copy]).findings
-    if path == "same-choice":
+    if path in ("same-choice", "same-trees"):
         assert demand.last_stats.parsed == 0  # the changed file was parsed while checking, then loaded
     # and the run after that, with nothing changed, is warm and the same
     again = demand.analyze_demand([copy], cache_dir=cache)
@@ -213,7 +221,7 @@ def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> 
              "    procedure Refresh()\n    begin\n    end;\n\n    trigger OnPageBackgroundTaskCompleted")
     cache = tmp_path / "cache"
     demand.analyze_demand([copy], cache_dir=cache)
-    _replace(copy / "src" / "DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(); // x")
+    _replace(copy / "src" / "DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);")
     demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "same-choice"
     # an unparsed file whose text starts to name the page and its procedure: neither shortcut may keep
@@ -249,7 +257,7 @@ def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Pat
     assert len(store.load_indexes()) == len(files) + 2 and len(store.index_delta) == 2  # bundle + delta
     files[0].write_bytes(originals[0])  # back to what the first run saw
     reverted = demand.analyze_demand([copy], cache_dir=cache)
-    assert demand.last_stats.path in ("unchanged-closure", "same-choice")  # not the whole fixpoint again
+    assert demand.last_stats.path in ("unchanged-closure", "same-trees", "same-choice")  # not the whole fixpoint again
     assert reverted.findings == analyze([copy]).findings
     demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "warm"
@@ -395,3 +403,33 @@ def test_a_dependency_s_own_background_tasks_are_followed_only_when_they_may_con
     assert {(f.rule_id, Path(f.location.path).name) for f in full.findings} == expected
     parsed = {Path(p).name for p in Cache(tmp_path).latest_run()["parsed"]}
     assert ("DepStatsPart.Page.al" in parsed) == dependency_task_followed
+
+
+@pytest.mark.parametrize(("old", "new", "renumbered"), [
+    ("codeunit 50305", "// moved\ncodeunit 50305", False),  # the pragma line moves: the analysis runs
+    ("        Entry.DeleteAll();", "\n        Entry.DeleteAll();", True),  # below the pragma: renumbered
+])
+def test_pragma_lines_that_move_are_not_renumbered(tmp_path: Path, old: str, new: str, renumbered: bool) -> None:
+    copy, cache = _demand_app(tmp_path)
+    impl = copy / "src" / "DemandWorkerImpl.Codeunit.al"
+    _replace(impl, "        Entry.DeleteAll();", "#pragma warning disable PBT0001\n        Entry.DeleteAll();")
+    demand.analyze_demand([copy], cache_dir=cache)
+    _replace(impl, old, new)
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and (demand.last_stats.path == "same-trees") == renumbered
+    assert after.findings == analyze([copy]).findings
+
+
+def test_fixing_a_body_that_did_not_parse_is_analyzed_again(tmp_path: Path) -> None:
+    """A skeleton whose reached body did not parse was analyzed from the whole file's parse (with its
+    syntax error): the same skeleton after the fix is not the tree that run read."""
+    copy, cache = _demand_app(tmp_path)
+    helper = copy / "src" / "DemandHelper.Codeunit.al"
+    _replace(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # on a line of the skeleton
+    broken = demand.analyze_demand([copy], cache_dir=cache)
+    assert any(f.rule_id == "PBT0000" and f.location.path.endswith(helper.name) for f in broken.findings)
+    _replace(helper, "begin Commit(;", "begin Commit();")
+    fixed = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.path != "same-trees"
+    assert fixed.findings == analyze([copy]).findings
+    assert not any(f.rule_id == "PBT0000" for f in fixed.findings)

@@ -386,14 +386,24 @@ EDITS = ["// edited", "Commit();", "Message('e');", "if IsGui then Message('e');
 
 @st.composite
 def edited_apps(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str]]:
-    """A generated app, and the same app with a comment or a statement appended to one ``begin`` line of a
-    codeunit that has the generated globals (the task, a helper or the unreached caller)."""
+    """A generated app, and the same app with a comment or a statement added to one body of a codeunit
+    that has the generated globals (the task, a helper or the unreached caller): appended to its
+    ``begin`` line (no line moves), on a line of its own after it, or appended with a comment line
+    added above the procedure (the lines below move)."""
     files = draw(apps())
     name = draw(st.sampled_from(sorted(n for n, text in files.items() if "GHelper: Codeunit" in text)))
     lines = files[name].split("\n")
     begins = [i for i, line in enumerate(lines) if line.strip() == "begin"]
     at = draw(st.sampled_from(begins))
-    lines[at] += " " + draw(st.sampled_from(EDITS))  # on the same line: no line moves, as an edit in place
+    edit = draw(st.sampled_from(EDITS))
+    where = draw(st.sampled_from(["same line", "own line", "line above"]))
+    if where == "own line":
+        lines.insert(at + 1, "        " + edit)
+    else:
+        lines[at] += " " + edit
+        if where == "line above":
+            header = max(i for i in range(at) if lines[i].strip().startswith(("procedure", "trigger", "local")))
+            lines.insert(header, "    // a line added above")
     return files, {**files, name: "\n".join(lines)}
 
 
