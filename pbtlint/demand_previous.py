@@ -16,6 +16,7 @@ from pbtlint import demand_files
 from pbtlint import demand_work as work
 from pbtlint.cache import Cache
 from pbtlint.demand_files import SourceFile
+from pbtlint.dependency_roots import SeedText
 from pbtlint.findings import Finding
 from pbtlint.line_map import LineMap, moved_finding, moved_lines
 from pbtlint.project import Workspace
@@ -80,9 +81,9 @@ def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, 
                 return None
             maps[f.display] = again.lines
         lookups = _lookups_moved(previous, changes, {f.path: maps.get(f.display) for f, _ in changes})
-        if lookups is None:
+        if lookups is None or not _seeds_same(workspace, previous, changes):
             return None
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
     unparsed = {f.display: f for f, _ in changes if f.display not in maps}
     new_parse = {again.parsed.path: demand_files.strip(again.parsed) for again in reparsed.values() if again}
@@ -121,10 +122,11 @@ def same_choice_of(workspace: Workspace, files: list[SourceFile], bundle: dict[s
     :mod:`pbtlint.replay`); ``reparsed`` as :func:`reparse_changed` gave it."""
     try:
         changes = _changes(workspace, files, bundle, previous)
-        if not changes or _lookups_moved(previous, changes, {}) is None:
+        if (not changes or _lookups_moved(previous, changes, {}) is None
+                or not _seeds_same(workspace, previous, changes)):
             return None
         return same_choice(previous, [c for _, c in changes], reparsed, _mentions_same(previous))
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
@@ -189,6 +191,32 @@ def _lookups_moved(previous: dict, changes: list[tuple[SourceFile, Changed]], ma
                 return None
         out[str(f.path)] = now
     return out
+
+
+def _seeds_same(workspace: Workspace, previous: dict, changes: list[tuple[SourceFile, Changed]]) -> bool:
+    """Whether the changed files' text leaves each app's closure seeds as the previous run chose them
+    (:func:`pbtlint.dependency_roots.closure_seeds`): no app file names one more of the dependency's
+    task codeunits, the file that named one still does, and each dependency marker file it searched
+    still names one of them, or still does not."""
+    records: list[SeedText | None] = previous["seed_text"]
+    for plan, record in zip(project_plans(workspace), records, strict=True):
+        if record is None:
+            continue
+        own = set(plan.source_files)
+        for f, _ in changes:
+            key = str(f.path)
+            if key not in record.looked and f.path not in own:
+                continue
+            text = demand_files.folded_text(f)
+            if key in record.looked:
+                if any(name in text for name in record.named_in) != record.looked[key]:
+                    return False
+                continue
+            if any(name in text and name not in record.named_in for name in record.names):
+                return False
+            if any(where == key and name not in text for name, where in record.named_in.items()):
+                return False
+    return True
 
 
 def _mentions_same(previous: dict) -> Callable[[Changed], bool]:

@@ -22,7 +22,7 @@ from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
 from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
-from pbtlint.dependency_roots import closure_seeds
+from pbtlint.dependency_roots import SeedText, closure_seeds
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile, parse_file
@@ -291,6 +291,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     used: set[Path] = set()
     plans = project_plans(workspace)
     chosen_by_plan: list[list[Path]] = []
+    seed_texts: list[SeedText | None] = []
     bodied: set[Path] = set()
     for number, plan in enumerate(plans, 1):
         app, deps = plan.app, plan.dependencies
@@ -298,8 +299,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         used.update(universe)
         indexes = {p: by_path[p].entry.index for p in universe}  # type: ignore[union-attr]
         own_set = set(plan.source_files)
-        seeds = closure_seeds(plan.source_files, [p for p in universe if p not in own_set], indexes,
-                              lambda p: demand_files.folded_text(by_path[p]))
+        seeds, seed_text = closure_seeds(plan.source_files, [p for p in universe if p not in own_set], indexes,
+                                         lambda p: demand_files.folded_text(by_path[p]))
+        seed_texts.append(seed_text)
         extra = Extra()
         whole_groups: set[Group] = set()
         round_ = 0
@@ -352,7 +354,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
               "bodied": sorted(str(p) for p in bodied), "lookups": lookups,
-              "fell_back": sorted(str(p) for p in fell_back)}
+              "fell_back": sorted(str(p) for p in fell_back), "seed_text": seed_texts}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
         stored["lookups"] = {**choice.lookups, **lookups}

@@ -19,6 +19,7 @@ other parameter-key findings than a full parse.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.declindex import FileIndex
@@ -26,21 +27,38 @@ from pbtlint.declindex import FileIndex
 _HOOKED_EXTENSIONS = ("tableextension", "reportextension")
 
 
+@dataclass(frozen=True, slots=True)
+class SeedText:
+    """What :func:`closure_seeds` read of the files' text, for a later run to check that an edit leaves
+    the seeds as they were (:mod:`pbtlint.demand_previous`): the codeunit names it looked for in the
+    app's files, an app file naming each name it found there, and each dependency marker file whose
+    text it searched for those found names, with whether it named one."""
+
+    names: tuple[str, ...]
+    named_in: dict[str, str]
+    looked: dict[str, bool]
+
+
 def closure_seeds(own: Sequence[Path], dependencies: Sequence[Path], indexes: dict[Path, FileIndex],
-                  text_of: Callable[[Path], str]) -> list[Path]:
+                  text_of: Callable[[Path], str]) -> tuple[list[Path], SeedText | None]:
     """The files whose markers start the closure of an app with files ``own``: its own marker files and
-    those of ``dependencies`` that may concern it (see the module doc). ``text_of`` gives a file's text,
-    case-folded."""
+    those of ``dependencies`` that may concern it (see the module doc), and what deciding that read of
+    the files' text (None when it read none). ``text_of`` gives a file's text, case-folded."""
     seeds = [k for k in own if indexes[k].has_markers]
     theirs = [k for k in dependencies if indexes[k].has_markers]
     if not theirs or _hooks_into_dependencies([indexes[k] for k in own]):
-        return [*seeds, *theirs]
-    own_text = "\n".join(text_of(k) for k in own)  # not only marker files: a helper may return the codeunit
-    shared = {o.name.casefold() for k in theirs for o in indexes[k].objects
-              if o.kind == "codeunit" and o.name and o.name.casefold() in own_text}
-    if not shared:
-        return seeds
-    return [*seeds, *(k for k in theirs if _mentions_any(text_of(k), shared))]
+        return [*seeds, *theirs], None
+    names = {o.name.casefold() for k in theirs for o in indexes[k].objects if o.kind == "codeunit" and o.name}
+    named_in: dict[str, str] = {}
+    for k in own:  # not only marker files: a helper may return the codeunit
+        if len(named_in) == len(names):
+            break
+        text = text_of(k)
+        named_in.update((name, str(k)) for name in names if name not in named_in and name in text)
+    shared = set(named_in)
+    looked = {str(k): _mentions_any(text_of(k), shared) for k in theirs} if shared else {}
+    record = SeedText(tuple(sorted(names)), named_in, looked)
+    return [*seeds, *(k for k in theirs if looked.get(str(k)))], record
 
 
 def _mentions_any(text: str, names: set[str]) -> bool:

@@ -433,3 +433,26 @@ def test_fixing_a_body_that_did_not_parse_is_analyzed_again(tmp_path: Path) -> N
     assert demand.last_stats is not None and demand.last_stats.path != "same-trees"
     assert fixed.findings == analyze([copy]).findings
     assert not any(f.rule_id == "PBT0000" for f in fixed.findings)
+
+
+@pytest.mark.parametrize("edit", ["comment", "unparsed file"])
+def test_an_edit_that_names_a_dependency_task_codeunit_changes_the_closure_seeds(tmp_path: Path, edit: str) -> None:
+    """An app that enqueues a dependency's task codeunit by its id alone shares it by name only once its
+    text names it (pbtlint.dependency_roots): an edit that does so, even in a comment or in a file no
+    analysis parsed, must not keep the previous result."""
+    app = tmp_path / "app"
+    shutil.copytree(DEPENDENCIES / "shared-task", app)
+    page = app / "ExtStatsPage.Page.al"
+    _replace(page, 'Codeunit::"Dep Stats Task"', "50701")  # Dep Stats Task
+    (app / "Notes.Codeunit.al").write_text('codeunit 50739 "Ext Notes"\n{\n    procedure Note()\n    begin\n'
+                                           '    end;\n}\n', encoding="utf-8")
+    dependency = DEPENDENCIES / "dependency"
+    before = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "cache")
+    if edit == "comment":
+        _replace(page, "    PageType = CardPart;", "    PageType = CardPart; // shown beside Dep Stats Task")
+    else:
+        _replace(app / "Notes.Codeunit.al", "    begin\n", "    begin\n        Message('Dep Stats Task');\n")
+    after = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "cache")
+    fresh = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "fresh")
+    assert after.findings == fresh.findings
+    assert before.findings != fresh.findings  # naming it brings in the dependency's page (this test can fail)
