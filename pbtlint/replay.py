@@ -27,6 +27,7 @@ from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
 from pbtlint.line_map import LineMap, extend, moved_lines, tree_line_map
+from pbtlint.preprocessor import PragmaWarning
 
 if TYPE_CHECKING:
     from pbtlint.summaries import ObjectSummary
@@ -116,7 +117,7 @@ def declares_the_same_but_lines(f: Changed) -> bool:
 
 def declares_the_same_moved(f: Changed, lines: LineMap) -> bool:
     """Whether ``f`` declares what it did, on the lines ``lines`` moved its declarations to (see
-    :func:`pbtlint.line_map.moved_lines`; line ranges included)."""
+    :func:`pbtlint.line_map.moved_lines`)."""
     old, new = f.old_index, f.new_index
     if old is None or new is None:
         return False
@@ -132,8 +133,12 @@ def declares_the_same_moved(f: Changed, lines: LineMap) -> bool:
             out.append(dataclasses.replace(item, **dict(zip(fields, now, strict=True))))
         return tuple(out)
 
+    # a procedure's end line follows from the next header's line, the next object's and the file's last
+    # line (declindex): with those on their moved lines, it is where it should be, wherever the edit was
+    old_procs = tuple(dataclasses.replace(p, end_line=0) for p in old.procedures)
+    new_procs = tuple(dataclasses.replace(p, end_line=0) for p in new.procedures)
     marker_lines = moved_lines(lines, old.marker_lines)
-    return (moved(old.objects, "line") == new.objects and moved(old.procedures, "line", "end_line") == new.procedures
+    return (moved(old.objects, "line") == new.objects and moved(old_procs, "line") == new_procs
             and moved(old.subscribers, "line") == new.subscribers and old.has_markers == new.has_markers
             and marker_lines is not None and tuple(marker_lines) == new.marker_lines)
 
@@ -148,14 +153,14 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
         return None
     old_pf: ParsedFile = hit[0]
     old_summaries: list[ObjectSummary] = hit[1]
-    pf, elided, summaries = parse_summarized(f.path, f.display, f.symbols, whole)
+    pf, _, summaries = parse_summarized(f.path, f.display, f.symbols, whole)
     new_mode = f.new_key if whole else f.new_key + "-s"
     # cached as parsed, with its bodies still pending, the way the run caches a file
-    if pf.unit is None or not (whole or elided) or not _put(cache, new_mode, (pf, summaries)):
+    if pf.unit is None or not _put(cache, new_mode, (pf, summaries)):
         return None
-    lines = tree_line_map((old_pf.unit, old_pf.pragmas, old_pf.findings), (pf.unit, pf.pragmas, pf.findings))
+    lines = tree_line_map((old_pf.unit, old_pf.findings), (pf.unit, pf.findings))
     if whole:
-        return Reparsed(summaries == old_summaries, lines, pf)
+        return Reparsed(summaries == old_summaries, _with_pragmas(lines, old_pf, pf), pf)
     entry = cache.get_ast(old_mode + "b")
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
@@ -188,7 +193,22 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
             return None
         if lines is not None:
             lines = _with_bodies(lines, entry, keys, blocks)
-    return Reparsed(summaries == old_summaries, lines, pf)
+    return Reparsed(summaries == old_summaries, _with_pragmas(lines, old_pf, pf), pf)
+
+
+def _with_pragmas(lines: LineMap | None, old: ParsedFile, new: ParsedFile) -> LineMap | None:
+    """``lines`` when the ``#pragma warning`` lines that can hide a finding of pbtlint (those naming no
+    rule or one of its rules; most name another analyzer's) are those of before on their moved lines:
+    a finding is then hidden as it was (the last such line above it decides); else None."""
+    def ours(pragmas: tuple[PragmaWarning, ...]) -> list[PragmaWarning]:
+        return [p for p in pragmas if not p.ids or any(i.startswith("PBT") for i in p.ids)]
+
+    before, now = ours(old.pragmas), ours(new.pragmas)
+    moved = moved_lines(lines, [p.line for p in before]) if lines is not None else None
+    if moved is None or len(before) != len(now) or any(
+            dataclasses.replace(p, line=m) != q for p, m, q in zip(before, moved, now, strict=True)):
+        return None
+    return lines
 
 
 def _with_bodies(lines: LineMap, entry: dict, keys: list[tuple[int, int]], blocks: list[object]) -> LineMap | None:

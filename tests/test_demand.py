@@ -15,7 +15,7 @@ from conftest import expectation_problems
 from pbtlint import background, demand, demand_files, demand_work, parallel
 from pbtlint.cache import Cache
 from pbtlint.project import discover
-from pbtlint.runner import analyze
+from pbtlint.runner import RunResult, analyze
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -405,19 +405,29 @@ def test_a_dependency_s_own_background_tasks_are_followed_only_when_they_may_con
     assert ("DepStatsPart.Page.al" in parsed) == dependency_task_followed
 
 
-@pytest.mark.parametrize(("old", "new", "renumbered"), [
-    ("codeunit 50305", "// moved\ncodeunit 50305", False),  # the pragma line moves: the analysis runs
-    ("        Entry.DeleteAll();", "\n        Entry.DeleteAll();", True),  # below the pragma: renumbered
+@pytest.mark.parametrize(("pragma", "old", "new", "renumbered"), [
+    # the pragma moves with the code below it: it hides what it hid
+    ("PBT0001", "codeunit 50305", "// moved\ncodeunit 50305", True),
+    ("PBT0001", "        Entry.LockTable();", "\n        Entry.LockTable();", True),
+    # a line added between the pragma and the finding it hides: the analysis runs
+    ("PBT0001", "PBT0001\n        Entry.DeleteAll();", "PBT0001\n\n        Entry.DeleteAll();", False),
+    # another analyzer's pragma hides no finding of pbtlint, wherever it goes
+    ("AA0100", "PBT0001\n        Entry.DeleteAll();", "PBT0001\n\n        Entry.DeleteAll();", True),
 ])
-def test_pragma_lines_that_move_are_not_renumbered(tmp_path: Path, old: str, new: str, renumbered: bool) -> None:
+def test_pragma_lines_move_with_the_code(tmp_path: Path, pragma: str, old: str, new: str, renumbered: bool) -> None:
     copy, cache = _demand_app(tmp_path)
     impl = copy / "src" / "DemandWorkerImpl.Codeunit.al"
-    _replace(impl, "        Entry.DeleteAll();", "#pragma warning disable PBT0001\n        Entry.DeleteAll();")
+    _replace(impl, "        Entry.DeleteAll();", f"#pragma warning disable {pragma}\n        Entry.DeleteAll();")
     demand.analyze_demand([copy], cache_dir=cache)
-    _replace(impl, old, new)
+    _replace(impl, old.replace("PBT0001", pragma), new.replace("PBT0001", pragma))
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and (demand.last_stats.path == "same-trees") == renumbered
-    assert after.findings == analyze([copy]).findings
+    full = analyze([copy])
+    assert after.findings == full.findings
+
+    def pragmas(run: RunResult) -> dict[str, object]:  # what suppression reads at report time
+        return {pf.path: pf.pragmas for app in run.apps for pf in app.files if pf.pragmas}
+    assert pragmas(after) == pragmas(full) != {}
 
 
 def test_fixing_a_body_that_did_not_parse_is_analyzed_again(tmp_path: Path) -> None:
