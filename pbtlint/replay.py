@@ -107,11 +107,11 @@ def declares_the_same_but_lines(f: Changed) -> bool:
     if old is None or new is None:
         return False
 
-    def unplaced(index: FileIndex) -> tuple[object, ...]:
-        return (tuple(dataclasses.replace(o, line=0) for o in index.objects),
-                tuple(dataclasses.replace(p, line=0, end_line=0) for p in index.procedures),
-                tuple(dataclasses.replace(s, line=0) for s in index.subscribers),
-                index.has_markers, len(index.marker_lines))
+    def unplaced(index: FileIndex) -> tuple[object, ...]:  # the signature without its lines
+        objects, procedures, subscribers, has_markers, marker_lines = index.signature()
+        return (tuple(dataclasses.replace(o, line=0) for o in objects), procedures,  # type: ignore[attr-defined]
+                tuple(dataclasses.replace(s, line=0) for s in subscribers),  # type: ignore[attr-defined]
+                has_markers, len(marker_lines))  # type: ignore[arg-type]
     return unplaced(old) == unplaced(new)
 
 
@@ -121,7 +121,7 @@ def declares_the_same_moved(f: Changed, lines: LineMap) -> bool:
     old, new = f.old_index, f.new_index
     if old is None or new is None:
         return False
-    if old.signature() == new.signature() and old == new:
+    if old == new:
         return True
 
     def moved(items: tuple, *fields: str) -> tuple | None:
