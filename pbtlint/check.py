@@ -7,13 +7,16 @@ returns the rendered report; the CLI writes it and picks the exit code.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint.baseline import apply_baseline, read_baseline, render_baseline
+from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.config import load_config
 from pbtlint.demand import analyze_demand
+from pbtlint.demand_files import cache_for
 from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
 from pbtlint.frontend import parse_file
 from pbtlint.report import ReportMeta, ToolNotification, render
@@ -73,17 +76,36 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[Path], set[str] | None]:
     return roots, only
 
 
-def _syntax_of_given_files(run: RunResult, only: set[str]) -> list[Finding]:
+def _syntax_of_given_files(run: RunResult, only: set[str], cache: Cache | None) -> list[Finding]:
     """Syntax errors of the files given one by one (as pre-commit gives the changed files) that the
     demand-driven analysis may not have seen (it parses most files without the bodies it does not
-    need): a user who names a file expects to hear that it is broken. Those few files are parsed whole."""
+    need): a user who names a file expects to hear that it is broken. Those few files are parsed whole,
+    once per content: the cache keeps what each parse found (a hook run again on the same files, after
+    another hook failed, parses none)."""
     out: list[Finding] = []
     for app in run.apps:
+        symbols = app.app.preprocessor_symbols
         for pf in app.files:
             if pf.path in only and not any(f.rule_id == SYNTAX_ERROR for f in pf.findings):
-                out.extend(f for f in parse_file(pf.path, app.app.preprocessor_symbols).findings
-                           if f.rule_id == SYNTAX_ERROR)
+                out.extend(_syntax_errors(pf.path, symbols, cache))
     return out
+
+
+def _syntax_errors(path: str, symbols: tuple[str, ...], cache: Cache | None) -> list[Finding]:
+    key = None
+    if cache is not None:
+        try:
+            with open(path, "rb") as f:
+                key = "syntax-" + file_key(content_hash(f.read()), path, symbols)
+        except OSError:
+            key = None
+        found = cache.get_ast(key) if key else None
+        if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
+            return found
+    found = [f for f in parse_file(path, symbols).findings if f.rule_id == SYNTAX_ERROR]
+    if cache is not None and key:
+        cache.put_ast_bytes(key, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+    return found
 
 
 def _lines_of(path: str) -> list[str] | None:
@@ -104,7 +126,8 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
                              use_cache=options.use_cache)
     all_findings = list(run.findings)
     if only is not None and not options.full_parse:
-        all_findings.extend(_syntax_of_given_files(run, only))
+        cache = cache_for(run.workspace, options.cache_dir) if options.use_cache else None
+        all_findings.extend(_syntax_of_given_files(run, only, cache))
     findings = [
         f for f in all_findings
         if (only is None or f.location.path in only) and (f.rule_id == SYNTAX_ERROR or config.selects(f.location.path))

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pbtlint import __version__
@@ -165,3 +166,23 @@ def test_runs_that_reuse_the_previous_result_import_no_parser_model_or_rules(tmp
     unrelated.write_text(unrelated.read_text(encoding="utf-8") + "\n// edited\n", encoding="utf-8")
     assert imported() == "unchanged-closure []"
     assert (tmp_path / "report.txt").read_text(encoding="utf-8") == report
+
+
+def test_a_named_file_is_parsed_for_syntax_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit hook run again on the same files (after another hook failed) parses none of them
+    whole again: the cache keeps what the parse found, errors included; a new content is parsed."""
+    import pbtlint.check as check
+
+    (tmp_path / "app.json").write_text('{"id": "1", "name": "A", "publisher": "P", "version": "1.0.0.0"}')
+    broken = tmp_path / "Unrelated.Codeunit.al"
+    broken.write_text("codeunit 50100 Unrelated\n{\n    procedure A()\n    begin\n        if then;\n    end;\n}\n",
+                      encoding="utf-8")
+    parsed: list[str] = []
+    real = check.parse_file
+    monkeypatch.setattr(check, "parse_file", lambda path, *a, **k: parsed.append(path) or real(path, *a, **k))
+    options = check.CheckOptions(paths=(str(broken),), cache_dir=str(tmp_path / "cache"))
+    outcomes = [check.run_check(options) for _ in range(2)]
+    assert [sum(f.rule_id == "PBT0000" for f in o.findings) for o in outcomes] == [1, 1]
+    assert len(parsed) == 1
+    broken.write_text(broken.read_text(encoding="utf-8").replace("if then;", "if true then;"), encoding="utf-8")
+    assert not check.run_check(options).findings and len(parsed) == 2
