@@ -158,7 +158,7 @@ def analyze_demand(
     previous = cache.latest_run() if cache is not None and todo else None
     choice, known = None, {}
     if isinstance(previous, dict):
-        reparsed = demand_previous.reparse_changed(workspace, files, bundle, previous, cache)
+        reparsed = demand_previous.reparse_changed(workspace, files, bundle, previous, cache, jobs)
         kept = demand_previous.same_trees(workspace, files, bundle, previous, reparsed)
         if kept is not None and cache is not None:
             result, stored = kept

@@ -12,44 +12,50 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pbtlint import demand_files
+from pbtlint import demand_files, replay
 from pbtlint import demand_work as work
 from pbtlint.cache import Cache
 from pbtlint.demand_files import SourceFile
 from pbtlint.dependency_roots import SeedText
 from pbtlint.findings import Finding
 from pbtlint.line_map import LineMap, moved_finding, moved_lines
+from pbtlint.parallel import run_parallel
 from pbtlint.project import Workspace
 from pbtlint.replay import (
     Changed,
     Choice,
     Reparsed,
-    declares_and_mentions_the_same,
     declares_the_same_but_lines,
     declares_the_same_moved,
-    reparse,
+    index_line_map,
+    reparse_one,
     same_choice,
 )
 from pbtlint.runner import AppResult, RunResult, project_plans
 
 
 def reparse_changed(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
-                    previous: dict, cache: Cache | None) -> dict[Path, Reparsed | None]:
+                    previous: dict, cache: Cache | None, jobs: int = 1) -> dict[Path, Reparsed | None]:
     """Each changed file the previous run parsed, parsed again the same way and cached
-    (:func:`pbtlint.replay.reparse`), when every changed file mentions what it did and declares it
-    (where a file not parsed did, anywhere in one parsed); else nothing: neither :func:`same_trees` nor
-    :func:`same_choice_of` would hold, and the closure parses what it needs on every core."""
+    (:func:`pbtlint.replay.reparse`), when every changed file mentions what it did and declares it,
+    wherever; else nothing: neither :func:`same_trees` nor :func:`same_choice_of` would hold, and the
+    closure parses what it needs on every core."""
     try:
         changes = _changes(workspace, files, bundle, previous)
         if cache is None or not changes:
             return {}
         same_mentions, parsed = _mentions_same(previous), set(previous["parsed"])
-        if not all(same_mentions(c) and (declares_the_same_but_lines(c) if str(f.path) in parsed
-                                         else declares_and_mentions_the_same(c, same_mentions))
-                   for f, c in changes):
+        if not all(same_mentions(c) and declares_the_same_but_lines(c) for _, c in changes):
             return {}
         whole = set(previous["whole"])
-        return {f.path: reparse(c, str(f.path) in whole, cache) for f, c in changes if str(f.path) in parsed}
+        again = [(f, c) for f, c in changes if str(f.path) in parsed]
+        replay.worker_cache = cache  # before the workers are forked: they parse into it
+        try:
+            found = run_parallel(reparse_one, [(c, str(f.path) in whole) for f, c in again], jobs, chunk_size=2,
+                                 weights=[f.entry.lines if f.entry else 1 for f, _ in again])
+        finally:
+            replay.worker_cache = None
+        return {f.path: r for (f, _), r in zip(again, found, strict=True)}
     except (KeyError, TypeError, AttributeError):
         return {}
 
@@ -57,30 +63,32 @@ def reparse_changed(workspace: Workspace, files: list[SourceFile], bundle: dict[
 def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
                reparsed: dict[Path, Reparsed | None]) -> tuple[RunResult, dict] | None:
     """The previous result, with the lines of the changed files' findings renumbered, when every
-    analysis would read what it read before: each changed file declares and mentions the same, names
-    the looked-up globals on the same lines (renumbered) and, if the previous run parsed it, parses to
-    the same trees but for their lines (:mod:`pbtlint.line_map`), with the same ``#pragma`` lines. The
-    closure, and every rule's input, is then the same but for those lines. An edit in a file no
-    analysis parsed, in a comment, or in a body no analysis read qualifies. The changed files' own
-    front-end findings (read and preprocessor errors) are refreshed."""
+    analysis would read what it read before: each changed file mentions the same, declares the same on
+    lines that kept their order, names the looked-up globals on the same lines (renumbered) and, if
+    the previous run parsed it, parses to the same trees but for their lines (:mod:`pbtlint.line_map`),
+    with the same ``#pragma`` lines. The closure, and every rule's input, is then the same but for
+    those lines. An edit in a file no analysis parsed, in a comment, or in a body no analysis read
+    qualifies. The changed files' own front-end findings (read and preprocessor errors) are refreshed."""
     try:
         changes = _changes(workspace, files, bundle, previous)
         parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)
         fell_back = set(previous["fell_back"])  # their trees were whole parses, not the cached skeletons
         if not changes:
             return None
-        maps: dict[str, LineMap] = {}
+        maps: dict[str, LineMap] = {}  # the parsed files': their findings move along
+        moves: dict[Path, LineMap | None] = {}  # every changed file's, for the lines its text names
         for f, c in changes:
-            if str(f.path) not in parsed:
-                if not declares_and_mentions_the_same(c, same_mentions):
+            if str(f.path) not in parsed:  # only its index and text were read: the same, or moved in order
+                moves[f.path] = index_line_map(c)
+                if moves[f.path] is None or not same_mentions(c):
                     return None
                 continue
             again = reparsed.get(f.path)
             if (again is None or again.lines is None or str(f.path) in fell_back or not same_mentions(c)
                     or not declares_the_same_moved(c, again.lines)):
                 return None
-            maps[f.display] = again.lines
-        lookups = _lookups_moved(previous, changes, {f.path: maps.get(f.display) for f, _ in changes})
+            maps[f.display] = moves[f.path] = again.lines
+        lookups = _lookups_moved(previous, changes, moves)
         if lookups is None or not _seeds_same(workspace, previous, changes):
             return None
     except (KeyError, TypeError, AttributeError, ValueError):
@@ -220,11 +228,15 @@ def _seeds_same(workspace: Workspace, previous: dict, changes: list[tuple[Source
 
 
 def _mentions_same(previous: dict) -> Callable[[Changed], bool]:
-    """Whether a changed file's text still mentions exactly the page names the previous run found."""
-    groups_hits: dict = previous["mentions"]
+    """Whether a changed file's text still mentions exactly the page names the previous run found
+    (each file read once, for all the previous run's mention lookups at a time)."""
+    keys = list(previous["mentions"])
+    hits = [set(previous["mentions"][k]) for k in keys]
+    owner = [i for i, groups in enumerate(keys) for _ in groups]  # the lookup of each group, by index
+    needles = work.needles([g for groups in keys for g in groups])
 
     def same(c: Changed) -> bool:
-        return all(work.mentions((str(c.path), work.needles(list(groups))), False) == (str(c.path) in hits)
-                   for groups, hits in groups_hits.items())
+        mentioned = {owner[i] for i in work.mention_hits((str(c.path), needles), False)}
+        return all((i in mentioned) == (str(c.path) in hit) for i, hit in enumerate(hits))
     return same
 

@@ -67,6 +67,12 @@ def tree_line_map(old: object, new: object) -> LineMap | None:
             return None
     except RecursionError:
         return None
+    return from_pairs(pairs)
+
+
+def from_pairs(pairs: Iterable[tuple[int, int]]) -> LineMap | None:
+    """The map of these (old line, new line) pairs, when no old line has two new ones and the lines
+    keep their order; else None."""
     return _joined({}, pairs)
 
 

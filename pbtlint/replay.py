@@ -26,7 +26,7 @@ from pbtlint.cache import Cache
 from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
-from pbtlint.line_map import LineMap, extend, moved_lines, tree_line_map
+from pbtlint.line_map import LineMap, extend, from_pairs, moved_lines, tree_line_map
 from pbtlint.preprocessor import PragmaWarning
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Reparsed:
 
     same_summaries: bool  # what the closure reads of it is as it was, lines included
     lines: LineMap | None  # the trees are the previous ones but for their lines (pbtlint.line_map)
-    parsed: ParsedFile  # the new parse (a skeleton's bodies left out)
+    parsed: ParsedFile  # the new parse without its tree (pragmas, front-end findings, lines)
 
 
 def same_choice(previous: dict, changed: Sequence[Changed], reparsed: dict[Path, Reparsed | None],
@@ -143,6 +143,31 @@ def declares_the_same_moved(f: Changed, lines: LineMap) -> bool:
             and marker_lines is not None and tuple(marker_lines) == new.marker_lines)
 
 
+def index_line_map(f: Changed) -> LineMap | None:
+    """For a changed file the previous run did not parse, whose index declares what it did (see
+    :func:`declares_the_same_but_lines`): the new line of each line its declarations and markers were
+    on, when they kept their order (the file's lines then moved around them, as a header comment added
+    at the top moves them all); None otherwise."""
+    old, new = f.old_index, f.new_index
+    if old is None or new is None or not declares_the_same_but_lines(f):
+        return None
+    pairs = [*((a.line, b.line) for a, b in zip(old.objects, new.objects, strict=True)),
+             *((a.line, b.line) for a, b in zip(old.procedures, new.procedures, strict=True)),
+             *((a.line, b.line) for a, b in zip(old.subscribers, new.subscribers, strict=True)),
+             *zip(old.marker_lines, new.marker_lines, strict=True)]
+    return from_pairs(pairs)
+
+
+worker_cache: Cache | None = None
+"""The cache :func:`reparse_one` parses into (set before the workers are forked)."""
+
+
+def reparse_one(item: tuple[Changed, bool], in_worker: bool) -> Reparsed | None:
+    """:func:`reparse` of one file, whole or not, for :func:`pbtlint.parallel.run_parallel`."""
+    f, whole = item
+    return reparse(f, whole, worker_cache) if worker_cache is not None else None
+
+
 def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
     """``f`` parsed whole or as a skeleton, as before, with the bodies parsed for it before parsed
     again, compared with the previous parse; None when that parse is not in the cache or the new one
@@ -160,7 +185,7 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
         return None
     lines = tree_line_map((old_pf.unit, old_pf.findings), (pf.unit, pf.findings))
     if whole:
-        return Reparsed(summaries == old_summaries, _with_pragmas(lines, old_pf, pf), pf)
+        return _compared(summaries == old_summaries, lines, old_pf, pf)
     entry = cache.get_ast(old_mode + "b")
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
@@ -193,7 +218,11 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
             return None
         if lines is not None:
             lines = _with_bodies(lines, entry, keys, blocks)
-    return Reparsed(summaries == old_summaries, _with_pragmas(lines, old_pf, pf), pf)
+    return _compared(summaries == old_summaries, lines, old_pf, pf)
+
+
+def _compared(same_summaries: bool, lines: LineMap | None, old: ParsedFile, new: ParsedFile) -> Reparsed:
+    return Reparsed(same_summaries, _with_pragmas(lines, old, new), dataclasses.replace(new, unit=None))
 
 
 def _with_pragmas(lines: LineMap | None, old: ParsedFile, new: ParsedFile) -> LineMap | None:

@@ -466,3 +466,19 @@ def test_an_edit_that_names_a_dependency_task_codeunit_changes_the_closure_seeds
     fresh = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "fresh")
     assert after.findings == fresh.findings
     assert before.findings != fresh.findings  # naming it brings in the dependency's page (this test can fail)
+
+
+@pytest.mark.parametrize("which", ["one file no analysis parsed", "every file"])
+def test_a_header_line_added_keeps_the_findings_renumbered(tmp_path: Path, which: str) -> None:
+    """A line added at the top (a licence header) moves every line of the file: a file no analysis
+    parsed declares the same on moved lines, parsed ones parse to the same trees; the previous
+    findings hold, renumbered, without the closure."""
+    copy, cache = _demand_app(tmp_path)
+    demand.analyze_demand([copy], cache_dir=cache)
+    files = sorted((copy / "src").glob("*.al"))
+    for f in files if which == "every file" else [copy / "src" / "Unrelated.Codeunit.al"]:
+        f.write_text("// Copyright (c) the authors\n" + f.read_text(encoding="utf-8"), encoding="utf-8")
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.parsed == 0
+    assert demand.last_stats.path == ("same-trees" if which == "every file" else "unchanged-closure")
+    assert after.findings == analyze([copy]).findings
