@@ -106,8 +106,9 @@ def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, 
         for finding in old_findings:
             if finding.rule_id == "PBT0000" and finding.location.path in unparsed:
                 continue  # refreshed below
-            for path, mapping in maps.items():
-                finding = moved_finding(finding, path, mapping)
+            located = {loc.path for loc in (finding.location, *finding.related, *finding.call_path)}
+            for path in located.intersection(maps):
+                finding = moved_finding(finding, path, maps[path])
                 if finding is None:
                     return None
             findings.append(finding)
