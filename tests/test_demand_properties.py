@@ -389,7 +389,8 @@ def edited_apps(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str]]:
     """A generated app, and the same app with a comment or a statement added to one body of a codeunit
     that has the generated globals (the task, a helper or the unreached caller): appended to its
     ``begin`` line (no line moves), on a line of its own after it, or appended with a comment line
-    added above the procedure (the lines below move)."""
+    added above the procedure (the lines below move); some files (any) may also get a licence comment
+    line added at the top, as a change to many files at once does."""
     files = draw(apps())
     name = draw(st.sampled_from(sorted(n for n, text in files.items() if "GHelper: Codeunit" in text)))
     lines = files[name].split("\n")
@@ -404,7 +405,10 @@ def edited_apps(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str]]:
         if where == "line above":
             header = max(i for i in range(at) if lines[i].strip().startswith(("procedure", "trigger", "local")))
             lines.insert(header, "    // a line added above")
-    return files, {**files, name: "\n".join(lines)}
+    edited = {**files, name: "\n".join(lines)}
+    for other in draw(st.sets(st.sampled_from(sorted(files)), max_size=3)):
+        edited[other] = "// Copyright (c) the authors\n" + edited[other]
+    return files, edited
 
 
 @settings(PROFILE)
