@@ -86,7 +86,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0, "unmet": 0}
     parsed_whole: set[Path] = set()
 
-    def parse_batch(keys: list[Path], whole: set[Path]) -> dict[Path, list[ObjectSummary]]:
+    def parse_batch(keys: list[Path], whole: set[Path], eager: bool = False) -> dict[Path, list[ObjectSummary]]:
         out: dict[Path, list[ObjectSummary]] = {}
         need: list[SourceFile] = []
         for key in keys:
@@ -104,7 +104,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 counts["cached"] += 1
                 out[key] = summaries[key] = hit[1]
                 if key not in whole:
-                    _restore_bodies(key, ckey)
+                    _restore_bodies(key, ckey, eager)
             else:
                 need.append(f)
         if need:
@@ -143,8 +143,14 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             return entry
         return None
 
-    def _restore_bodies(key: Path, ckey: str) -> None:
-        """Put back the bodies an earlier run parsed in this skeleton, and their summaries."""
+    # bodies an earlier run parsed, by file: put back when the closure asks for them, as it would
+    # have them parsed (a body put back unasked is read by the rules but never followed by the closure,
+    # nor noted by the audit: what it names could be left out)
+    stashed: dict[Path, dict[BodyKey, tuple[n.Block, tuple[object, ...]]]] = {}
+
+    def _restore_bodies(key: Path, ckey: str, eager: bool) -> None:
+        """Keep the bodies an earlier run parsed in this skeleton, with their summaries, for when the
+        closure asks for them; with ``eager`` (a replayed choice, no closure), put them all back now."""
         entry = _body_entry(ckey)
         if entry is None:
             return
@@ -154,18 +160,28 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 for block in pickle.loads(data):
                     if isinstance(block, n.Block):
                         found[(block.span.line, block.span.column)] = block
-            by_key = {proc.pending: proc for obj in summaries[key] for proc in obj.procs if proc.pending}
-            for body_key, body_facts in entry["facts"].items():
-                if body_key in by_key and body_key in found:
-                    by_key[body_key].restore(body_facts)
+            kept = {body_key: (found[body_key], body_facts) for body_key, body_facts in entry["facts"].items()
+                    if body_key in found}
         except Exception:  # noqa: BLE001 - a damaged entry: those bodies are parsed again
             return
-        bodies.setdefault(key, {}).update(found)
         restored.add(key)  # memory: the entry's pickles are not kept; read again if the file grows
+        if not eager:
+            stashed[key] = kept
+            return
+        by_key = {proc.pending: proc for obj in summaries[key] for proc in obj.procs if proc.pending}
+        for body_key, (block, body_facts) in kept.items():
+            if body_key in by_key:
+                by_key[body_key].restore(body_facts)
+                bodies.setdefault(key, {})[body_key] = block
 
     def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
         wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
         for key, proc in items:
+            cached = stashed.get(key, {}).pop(proc.pending, None) if proc.pending is not None else None
+            if cached is not None:  # parsed by an earlier run: put back
+                proc.restore(cached[1])  # type: ignore[arg-type]
+                bodies.setdefault(key, {})[(cached[0].span.line, cached[0].span.column)] = cached[0]
+                continue
             unit = parsed[key].unit
             if key in broken or unit is None or proc.pending is None:
                 continue
@@ -309,6 +325,10 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             round_ += 1
             chosen = (_replayed(choice, number, parse_batch, by_path, bodies, counts)
                       if choice is not None and round_ == 1 else None)
+            if chosen is None and choice is not None and round_ == 1:
+                summaries.clear()  # a replay that failed put every cached body back: the closure loads afresh
+                bodies.clear()
+                stashed.clear()
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
@@ -384,7 +404,7 @@ def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], se
         return None
     before = counts["parsed"]
     with timed("closure"):  # what it stands in for: loading the files (cache-read) without the fixpoint
-        parse_batch(chosen, {p for p in chosen if str(p) in choice.whole})
+        parse_batch(chosen, {p for p in chosen if str(p) in choice.whole}, True)
     members = set(chosen)
     if counts["parsed"] != before or any(Path(p) in members and Path(p) not in bodies for p in choice.bodied):
         return None

@@ -482,3 +482,23 @@ def test_a_header_line_added_keeps_the_findings_renumbered(tmp_path: Path, which
     assert demand.last_stats is not None and demand.last_stats.parsed == 0
     assert demand.last_stats.path == ("same-trees" if which == "every file" else "unchanged-closure")
     assert after.findings == analyze([copy]).findings
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("        exit(TaskCodeunit);", "        if false then;\n        exit(TaskCodeunit);"),
+    ("        exit(TaskCodeunit);", "        // TaskCodeunit\n        exit(TaskCodeunit);"),
+    ("        TaskCodeunit: Integer;\n", "#if NOTDEF\n        TaskCodeunit: Integer;\n#else\n        TaskCodeunit: Integer;\n#endif\n"),
+])
+def test_bodies_from_the_cache_are_followed_as_if_parsed(tmp_path: Path, old: str, new: str) -> None:
+    """A closure run after an edit finds the bodies an earlier run parsed in the cache. Put back before
+    the closure asked for them, they were read by the rules but never followed by the closure, nor
+    noted by the audit: here the assignment of the task codeunit's id, whose codeunit was then left out
+    (PBT0035 instead of the task's PBT0004). They are put back when the closure asks for them now."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "demand" / "cases" / "codeunit-id-in-a-callee-global", app)
+    demand.analyze_demand([app], cache_dir=tmp_path / "cache")
+    _replace(app / "StockSetup.Codeunit.al", old, new)
+    after = demand.analyze_demand([app], cache_dir=tmp_path / "cache")
+    assert demand.last_stats is not None and demand.last_stats.path == "closure"
+    assert after.findings == analyze([app]).findings
+    assert {f.rule_id for f in after.findings} >= {"PBT0004"}
