@@ -103,7 +103,11 @@ def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, 
         own = tuple(demand_files.lite(unparsed[pf.path]) if pf.path in unparsed
                     else new_parse.get(pf.path, pf) if pf.path in maps else pf for pf in old_files)
         findings = []
+        front = {f for pf in old_files for f in pf.findings}  # read, preprocessor and syntax errors
         for finding in old_findings:
+            if finding.rule_id == "PBT0000" and finding not in front and (finding.location.path in unparsed
+                                                                          or finding.location.path in maps):
+                return None  # an analysis that failed, put at a file's first line: not a place in the code
             if finding.rule_id == "PBT0000" and finding.location.path in unparsed:
                 continue  # refreshed below
             located = {loc.path for loc in (finding.location, *finding.related, *finding.call_path)}

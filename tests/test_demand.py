@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from conftest import expectation_problems
 
 from pbtlint import background, demand, demand_files, demand_work, parallel
 from pbtlint.cache import Cache
+from pbtlint.findings import Finding
 from pbtlint.project import discover
 from pbtlint.runner import RunResult, analyze
 
@@ -502,3 +504,23 @@ def test_bodies_from_the_cache_are_followed_as_if_parsed(tmp_path: Path, old: st
     assert demand.last_stats is not None and demand.last_stats.path == "closure"
     assert after.findings == analyze([app]).findings
     assert {f.rule_id for f in after.findings} >= {"PBT0004"}
+
+
+def test_a_failed_rule_s_finding_is_not_renumbered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that fails reports PBT0000 at line 1 of the app's first file, a place no tree holds: an
+    edit there that keeps the trees is analyzed again rather than moving that finding."""
+    import pbtlint.rules.timeout_out_of_range as rule
+
+    def fails(self: object, context: object) -> Iterator[Finding]:
+        raise RuntimeError("a rule that fails")
+        yield
+
+    monkeypatch.setattr(rule.TimeoutOutOfRange, "check", fails)
+    copy, cache = _demand_app(tmp_path)
+    first = demand.analyze_demand([copy], cache_dir=cache)
+    failed = [f for f in first.findings if f.rule_id == "PBT0000"]
+    assert failed and failed[0].location.path.endswith("DemandEntry.Table.al")  # the first file by path
+    _replace(copy / "src" / "DemandEntry.Table.al", "table 50303", "// moved\ntable 50303")
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.path != "same-trees"
+    assert after.findings == analyze([copy]).findings
