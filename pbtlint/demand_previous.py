@@ -65,10 +65,11 @@ def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, 
     """The previous result, with the lines of the changed files' findings renumbered, when every
     analysis would read what it read before: each changed file mentions the same, declares the same on
     lines that kept their order, names the looked-up globals on the same lines (renumbered) and, if
-    the previous run parsed it, parses to the same trees but for their lines (:mod:`pbtlint.line_map`),
-    with the same ``#pragma`` lines. The closure, and every rule's input, is then the same but for
-    those lines. An edit in a file no analysis parsed, in a comment, or in a body no analysis read
-    qualifies. The changed files' own front-end findings (read and preprocessor errors) are refreshed."""
+    the previous run parsed it, parses to the same trees but for their lines (:mod:`pbtlint.line_map`).
+    The closure, and every rule's input, is then the same but for those lines (``#pragma`` lines are
+    not among them: the report reads the new parse's). An edit in a file no analysis parsed, in a
+    comment, or in a body no analysis read qualifies. The changed files' own front-end findings (read
+    and preprocessor errors) are refreshed."""
     try:
         changes = _changes(workspace, files, bundle, previous)
         parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)

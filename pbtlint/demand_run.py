@@ -377,7 +377,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "fell_back": sorted(str(p) for p in fell_back), "seed_text": seed_texts}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
-        stored["lookups"] = {**choice.lookups, **lookups}
+        stored["lookups"] = {path: {**choice.lookups.get(path, {}), **lookups.get(path, {})}  # per file: the
+                             for path in {*choice.lookups, *lookups}}  # audit's lookups add to the fixpoint's
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
 

@@ -27,7 +27,6 @@ from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
 from pbtlint.line_map import LineMap, extend, from_pairs, moved_lines, tree_line_map
-from pbtlint.preprocessor import PragmaWarning
 
 if TYPE_CHECKING:
     from pbtlint.summaries import ObjectSummary
@@ -222,22 +221,7 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
 
 
 def _compared(same_summaries: bool, lines: LineMap | None, old: ParsedFile, new: ParsedFile) -> Reparsed:
-    return Reparsed(same_summaries, _with_pragmas(lines, old, new), dataclasses.replace(new, unit=None))
-
-
-def _with_pragmas(lines: LineMap | None, old: ParsedFile, new: ParsedFile) -> LineMap | None:
-    """``lines`` when the ``#pragma warning`` lines that can hide a finding of pbtlint (those naming no
-    rule or one of its rules; most name another analyzer's) are those of before on their moved lines:
-    a finding is then hidden as it was (the last such line above it decides); else None."""
-    def ours(pragmas: tuple[PragmaWarning, ...]) -> list[PragmaWarning]:
-        return [p for p in pragmas if not p.ids or any(i.startswith("PBT") for i in p.ids)]
-
-    before, now = ours(old.pragmas), ours(new.pragmas)
-    moved = moved_lines(lines, [p.line for p in before]) if lines is not None else None
-    if moved is None or len(before) != len(now) or any(
-            dataclasses.replace(p, line=m) != q for p, m, q in zip(before, moved, now, strict=True)):
-        return None
-    return lines
+    return Reparsed(same_summaries, lines, dataclasses.replace(new, unit=None))
 
 
 def _with_bodies(lines: LineMap, entry: dict, keys: list[tuple[int, int]], blocks: list[object]) -> LineMap | None:
