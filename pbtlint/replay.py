@@ -184,7 +184,7 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
         return None
     lines = tree_line_map((old_pf.unit, old_pf.findings), (pf.unit, pf.findings))
     if whole:
-        return _compared(summaries == old_summaries, lines, old_pf, pf)
+        return _compared(summaries == old_summaries, lines, pf)
     entry = cache.get_ast(old_mode + "b")
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
@@ -217,10 +217,11 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
             return None
         if lines is not None:
             lines = _with_bodies(lines, entry, keys, blocks)
-    return _compared(summaries == old_summaries, lines, old_pf, pf)
+    return _compared(summaries == old_summaries, lines, pf)
 
 
-def _compared(same_summaries: bool, lines: LineMap | None, old: ParsedFile, new: ParsedFile) -> Reparsed:
+def _compared(same_summaries: bool, lines: LineMap | None, new: ParsedFile) -> Reparsed:
+    """The comparison's outcome, with the new parse kept without its tree."""
     return Reparsed(same_summaries, lines, dataclasses.replace(new, unit=None))
 
 
