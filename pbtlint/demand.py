@@ -157,17 +157,18 @@ def analyze_demand(
 
     previous = cache.latest_run() if cache is not None and todo else None
     choice, known = None, {}
-    if isinstance(previous, dict):
-        reparsed = demand_previous.reparse_changed(workspace, files, bundle, previous, cache, jobs)
-        kept = demand_previous.same_trees(workspace, files, bundle, previous, reparsed)
+    edits = demand_previous.edits_since(workspace, files, bundle, previous) if isinstance(previous, dict) else None
+    if edits is not None and isinstance(previous, dict):
+        reparsed = demand_previous.reparse_changed(edits, previous, cache, jobs)
+        kept = demand_previous.same_trees(workspace, files, edits, previous, reparsed)
         if kept is not None and cache is not None:
             result, stored = kept
             remember(cache)
             cache.put_run(run_key, stored)
             last_stats = Stats(len(files), len(indexed), 0, 0, 0, "same-trees" if reparsed else "unchanged-closure")
             return result
-        choice = demand_previous.same_choice_of(workspace, files, bundle, previous, reparsed)
-        known = demand_previous.known_mentions(workspace, files, bundle, previous)
+        choice = demand_previous.same_choice_of(workspace, edits, previous, reparsed)
+        known = demand_previous.known_mentions(edits, previous)
     from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
 
     result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known)

@@ -9,7 +9,7 @@ lines renumbered (:func:`same_trees`), or replays the previous choice of files a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint import demand_files, replay
@@ -34,33 +34,65 @@ from pbtlint.replay import (
 from pbtlint.runner import AppResult, RunResult, project_plans
 
 
-def reparse_changed(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
-                    previous: dict, cache: Cache | None, jobs: int = 1) -> dict[Path, Reparsed | None]:
+@dataclass(frozen=True, slots=True)
+class Edits:
+    """What changed since the previous run: each changed file with what it was then, and which of the
+    previous run's mention lookups its text answers now (each changed file read once for all of them)."""
+
+    changes: list[tuple[SourceFile, Changed]]
+    hits: list[set[str]]  # the files each of the previous run's mention lookups found, by lookup
+    now: dict[Path, frozenset[int]]  # the lookups each changed file's text answers now
+
+    def mentions_same(self, c: Changed) -> bool:
+        """Whether a changed file's text still mentions exactly the page names the previous run found."""
+        now = self.now[c.path]
+        return all((i in now) == (str(c.path) in hit) for i, hit in enumerate(self.hits))
+
+
+def edits_since(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
+                previous: dict) -> Edits | None:
+    """The edits since the ``previous`` run; None when more than contents changed (the apps, their
+    settings, which files there are) or the record cannot be read."""
+    try:
+        changes = _changes(workspace, files, bundle, previous)
+        if changes is None:
+            return None
+        lookups = list(previous["mentions"])
+        hits = [set(previous["mentions"][k]) for k in lookups]
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+    owner = [i for i, groups in enumerate(lookups) for _ in groups]  # the lookup of each group, by index
+    needles = work.needles([g for groups in lookups for g in groups])
+    now = {f.path: frozenset(owner[i] for i in work.mention_hits((str(f.path), needles), False)) if lookups
+           else frozenset() for f, _ in changes}
+    return Edits(changes, hits, now)
+
+
+def reparse_changed(edits: Edits, previous: dict, cache: Cache | None, jobs: int = 1) -> dict[Path, Reparsed | None]:
     """Each changed file the previous run parsed, parsed again the same way and cached
     (:func:`pbtlint.replay.reparse`), when every changed file mentions what it did and declares it,
     wherever; else nothing: neither :func:`same_trees` nor :func:`same_choice_of` would hold, and the
     closure parses what it needs on every core."""
-    try:
-        changes = _changes(workspace, files, bundle, previous)
-        if cache is None or not changes:
-            return {}
-        same_mentions, parsed = _mentions_same(previous), set(previous["parsed"])
-        if not all(same_mentions(c) and declares_the_same_but_lines(c) for _, c in changes):
-            return {}
-        whole = set(previous["whole"])
-        again = [(f, c) for f, c in changes if str(f.path) in parsed]
-        replay.worker_cache = cache  # before the workers are forked: they parse into it
-        try:
-            found = run_parallel(reparse_one, [(c, str(f.path) in whole) for f, c in again], jobs, chunk_size=2,
-                                 weights=[f.entry.lines if f.entry else 1 for f, _ in again])
-        finally:
-            replay.worker_cache = None
-        return {f.path: r for (f, _), r in zip(again, found, strict=True)}
-    except (KeyError, TypeError, AttributeError):
+    changes = edits.changes
+    if cache is None or not changes:
         return {}
+    try:
+        parsed, whole = set(previous["parsed"]), set(previous["whole"])
+    except (KeyError, TypeError):
+        return {}
+    if not all(edits.mentions_same(c) and declares_the_same_but_lines(c) for _, c in changes):
+        return {}
+    again = [(f, c) for f, c in changes if str(f.path) in parsed]
+    replay.worker_cache = cache  # before the workers are forked: they parse into it
+    try:
+        found = run_parallel(reparse_one, [(c, str(f.path) in whole) for f, c in again], jobs, chunk_size=2,
+                             weights=[f.entry.lines if f.entry else 1 for f, _ in again])
+    finally:
+        replay.worker_cache = None
+    return {f.path: r for (f, _), r in zip(again, found, strict=True)}
 
 
-def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
+def same_trees(workspace: Workspace, files: list[SourceFile], edits: Edits, previous: dict,
                reparsed: dict[Path, Reparsed | None]) -> tuple[RunResult, dict] | None:
     """The previous result, with the lines of the changed files' findings renumbered, when every
     analysis would read what it read before: each changed file mentions the same, declares the same on
@@ -70,22 +102,22 @@ def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, 
     not among them: the report reads the new parse's). An edit in a file no analysis parsed, in a
     comment, or in a body no analysis read qualifies. The changed files' own front-end findings (read
     and preprocessor errors) are refreshed."""
+    changes = edits.changes
+    if not changes:
+        return None
     try:
-        changes = _changes(workspace, files, bundle, previous)
-        parsed, same_mentions = set(previous["parsed"]), _mentions_same(previous)
+        parsed = set(previous["parsed"])
         fell_back = set(previous["fell_back"])  # their trees were whole parses, not the cached skeletons
-        if not changes:
-            return None
         maps: dict[str, LineMap] = {}  # the parsed files': their findings move along
         moves: dict[Path, LineMap | None] = {}  # every changed file's, for the lines its text names
         for f, c in changes:
             if str(f.path) not in parsed:  # only its index and text were read: the same, or moved in order
                 moves[f.path] = index_line_map(c)
-                if moves[f.path] is None or not same_mentions(c):
+                if moves[f.path] is None or not edits.mentions_same(c):
                     return None
                 continue
             again = reparsed.get(f.path)
-            if (again is None or again.lines is None or str(f.path) in fell_back or not same_mentions(c)
+            if (again is None or again.lines is None or str(f.path) in fell_back or not edits.mentions_same(c)
                     or not declares_the_same_moved(c, again.lines)):
                 return None
             maps[f.display] = moves[f.path] = again.lines
@@ -130,37 +162,25 @@ def same_trees(workspace: Workspace, files: list[SourceFile], bundle: dict[str, 
     return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
 
 
-def same_choice_of(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict,
+def same_choice_of(workspace: Workspace, edits: Edits, previous: dict,
                    reparsed: dict[Path, Reparsed | None]) -> Choice | None:
     """The previous run's choice of files and bodies when the changed files leave it as it was (see
     :mod:`pbtlint.replay`); ``reparsed`` as :func:`reparse_changed` gave it."""
     try:
-        changes = _changes(workspace, files, bundle, previous)
-        if (not changes or _lookups_moved(previous, changes, {}) is None
-                or not _seeds_same(workspace, previous, changes)):
+        if (not edits.changes or _lookups_moved(previous, edits.changes, {}) is None
+                or not _seeds_same(workspace, previous, edits.changes)):
             return None
-        return same_choice(previous, [c for _, c in changes], reparsed, _mentions_same(previous))
+        return same_choice(previous, [c for _, c in edits.changes], reparsed, edits.mentions_same)
     except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
-def known_mentions(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
-                   previous: dict) -> dict[tuple, set[Path]]:
-    """The mention groups the previous run looked up, each with the files that mention it now: its
-    hits then, with the changed files looked at again (nothing when more than contents changed)."""
-    try:
-        changes = _changes(workspace, files, bundle, previous)
-        if changes is None:
-            return {}
-        changed = {f.path for f, _ in changes}
-        out: dict[tuple, set[Path]] = {}
-        for groups, hits in previous.get("mentions", {}).items():
-            needles = work.needles(list(groups))
-            out[groups] = {Path(p) for p in hits} - changed
-            out[groups].update(p for p in changed if work.mentions((str(p), needles), False))
-        return out
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return {}
+def known_mentions(edits: Edits, previous: dict) -> dict[tuple, set[Path]]:
+    """The mention lookups the previous run made, each with the files that mention it now: its hits
+    then, with the changed files looked at again."""
+    changed = {f.path for f, _ in edits.changes}
+    return {groups: {Path(p) for p in hits} - changed | {p for p in changed if i in edits.now[p]}
+            for i, (groups, hits) in enumerate(zip(previous["mentions"], edits.hits, strict=True))}
 
 
 def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict
@@ -231,18 +251,4 @@ def _seeds_same(workspace: Workspace, previous: dict, changes: list[tuple[Source
             if any(where == key and name not in text for name, where in record.named_in.items()):
                 return False
     return True
-
-
-def _mentions_same(previous: dict) -> Callable[[Changed], bool]:
-    """Whether a changed file's text still mentions exactly the page names the previous run found
-    (each file read once, for all the previous run's mention lookups at a time)."""
-    keys = list(previous["mentions"])
-    hits = [set(previous["mentions"][k]) for k in keys]
-    owner = [i for i, groups in enumerate(keys) for _ in groups]  # the lookup of each group, by index
-    needles = work.needles([g for groups in keys for g in groups])
-
-    def same(c: Changed) -> bool:
-        mentioned = {owner[i] for i in work.mention_hits((str(c.path), needles), False)}
-        return all((i in mentioned) == (str(c.path) in hit) for i, hit in enumerate(hits))
-    return same
 

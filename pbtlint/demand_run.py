@@ -394,7 +394,7 @@ def _walked(project: AnalyzedProject) -> int:
     return len({key for keys in analysis.reachable.values() for key in keys if key in procs})
 
 
-def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path]], object],
+def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path], bool], object],
               by_path: dict[Path, SourceFile], bodies: dict[Path, dict], counts: dict[str, int]) -> list[Path] | None:
     """App ``number``'s files as the previous run chose them, loaded from the cache with their bodies;
     None when one is missing there (the closure then runs, on what was loaded)."""

@@ -58,9 +58,10 @@ def tree_line_map(old: object, new: object) -> LineMap | None:
     """The new line of every line a span of ``old`` is on, when ``new`` is ``old`` with its lines
     renumbered in order (see the module doc); None otherwise, or when the trees nest too deeply to
     compare."""
-    from pbtlint.audit import ElidedBlock  # here: the trees' module, for runs that compare trees only
+    if not _fields:
+        from pbtlint.audit import ElidedBlock  # here: the trees' module, for runs that compare trees only
 
-    _fields[ElidedBlock] = ("span", "path")  # an elided body's statements are not there to compare
+        _fields[ElidedBlock] = ("span", "path")  # an elided body's statements are not there to compare
     pairs: list[tuple[int, int]] = []
     try:
         if not _same_shape(old, new, pairs):

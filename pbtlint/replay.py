@@ -54,7 +54,7 @@ class Choice:
     whole: frozenset[str]
     bodied: frozenset[str]
     mentions: dict  # the previous run's mention lookups (groups -> files), still true when replayed
-    lookups: dict  # the lines naming watched globals the fixpoint's readers found (demand_previous._lookups_same)
+    lookups: dict  # the lines naming watched globals the fixpoint's readers found (demand_previous._lookups_moved)
 
 
 def previous_choice(previous: dict) -> Choice | None:
