@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import ahocorasick
+
 from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.declindex import FileIndex, index_text
 from pbtlint.findings import Finding
@@ -173,6 +175,30 @@ def needles(groups: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> Needles:
     return Needles(list(index), encoded, all(w.isascii() for w in index))
 
 
+AUTOMATON_WORDS = 16
+"""From this many words on, one Aho-Corasick pass over a file beats a search per word (measured on
+npcore's audit lookup, 67 words in 50 MB: 1.16 s searching word by word, 0.46 s in one pass; with
+12 words, 0.14 s against 0.24 s)."""
+
+_automata: dict[tuple[bytes, ...], ahocorasick.Automaton] = {}
+
+
+def _automaton(words: list[bytes]) -> ahocorasick.Automaton:
+    """An automaton that reports each word's index, built once per set of words in each process.
+    It matches the words' UTF-8 bytes read as Latin-1, one character per byte, so that it finds
+    exactly what ``word in data`` finds."""
+    key = tuple(words)
+    found = _automata.get(key)
+    if found is None:
+        if len(_automata) >= 8:  # a run has a few lookups; keep memory flat in a long-lived process
+            _automata.clear()
+        found = _automata[key] = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for i, w in enumerate(words):
+            found.add_word(w.decode("latin-1"), i)
+        found.make_automaton()
+    return found
+
+
 def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
     """Whether the file mentions, for some group, one of its names and one of its procedures."""
     return bool(mention_hits(item, in_worker, first=True))
@@ -196,6 +222,9 @@ def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False
         data = data.decode("utf-8", "replace").lower().encode("utf-8")  # bytes.lower() folds ASCII only
     words = needles.words
     seen: dict[int, bool] = {}
+    if len(words) >= AUTOMATON_WORDS:  # one pass finds them all
+        seen = dict.fromkeys(range(len(words)), False)
+        seen.update((i, True) for _, i in _automaton(words).iter(data.decode("latin-1")))
 
     def has_one(indexes: tuple[int, ...]) -> bool:
         for i in indexes:
