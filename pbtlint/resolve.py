@@ -157,9 +157,24 @@ class Resolution:
 def resolve(model: Model) -> Resolution:
     """Resolve every call of every procedure and trigger in ``model``."""
     res = Resolution()
+    callable_names = _callable_names(model)
     for obj in model.objects:
-        _Resolver(model, res).resolve_object(obj)
+        _Resolver(model, res, callable_names).resolve_object(obj)
     return res
+
+
+def _callable_names(model: Model) -> frozenset[str]:
+    """Every name a bare identifier can call (normalized): a procedure of some object, a system
+    function, a record method (inside ``with``) or an object's own built-in method. Most bare
+    identifiers are variables and fields; one not in this set is no call, whatever its scope."""
+    names: set[str] = set(b.GLOBAL_FUNCTIONS) | set(b.RECORD_METHODS)
+    for _, methods in _IMPLICIT_OBJECT_METHODS.values():
+        names.update(methods)
+    for obj in model.objects:
+        for o in (obj, obj.target, *obj.extensions):
+            if o is not None:
+                names.update(o.procedures)
+    return frozenset(names)
 
 
 def _pick(procs: list[ProcInfo], nargs: int) -> list[ProcInfo]:
@@ -182,9 +197,10 @@ _Candidate = tuple[Scope, str, n.Expr]
 
 
 class _Resolver:
-    def __init__(self, model: Model, res: Resolution) -> None:
+    def __init__(self, model: Model, res: Resolution, callable_names: frozenset[str]) -> None:
         self.model = model
         self.res = res
+        self.callable_names = callable_names
 
     # ------------------------------------------------------------------ driving
 
@@ -276,9 +292,11 @@ class _Resolver:
 
     def _identifier_without_parens(self, scope: Scope, node: n.Identifier) -> CallSite | None:
         name = node.name
+        key = norm(name)
+        if key not in self.callable_names:  # what the checks below would all say, asked once
+            return None
         if scope.var(name) is not None or scope.rec_field(name):
             return None
-        key = norm(name)
         implicit = _IMPLICIT_OBJECT_METHODS.get(scope.obj.kind)
         if (scope.procedures(name) or key in b.GLOBAL_FUNCTIONS or (implicit is not None and key in implicit[1])
                 or (scope.with_rec is not None and key in b.RECORD_METHODS)
