@@ -28,8 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from pbtlint import bench_edits
 
 # --------------------------------------------------------------------------- measurements (child side)
 
@@ -312,6 +314,32 @@ def _row(name: str, r: dict[str, object], floor: float | None, cold: float | Non
     return f"{name:<36} {s:9.2f} s {to_floor} {to_cold} {rss} MB{inner}"
 
 
+def _random_edits(run: Callable[[str, dict[str, object]], dict[str, object]], rerun: dict[str, object],
+                  args: argparse.Namespace, cache: str, files: list[Path]) -> list[dict[str, object]]:
+    """Time ``args.random_edits`` edits (:mod:`pbtlint.bench_edits`), each undone after its run: per
+    edit its kind, where it went, the path its run took, its seconds, and (``--verify-edits``) whether
+    its findings equal those of a run with an empty cache."""
+    out: list[dict[str, object]] = []
+    for i, (path, line, kind) in enumerate(bench_edits.plan(files, args.random_edits, args.seed)):
+        edit = bench_edits.apply(path, line, kind)
+        try:
+            r = run(f"random edit {i + 1} ({edit.describe()})", rerun)
+            verified = None
+            if args.verify_edits and "digest" in r:
+                fresh = f"{cache}-verify"
+                check = run(f"random edit {i + 1}, empty cache", {**rerun, "cache": fresh})
+                shutil.rmtree(fresh, ignore_errors=True)
+                verified = check.get("digest") == r["digest"]
+        finally:
+            bench_edits.undo(edit)
+        if "seconds" in r:
+            taken = str(((r.get("stats") or {}).get("path")) or "?")  # type: ignore[union-attr]
+            out.append({"kind": kind, "edit": edit.describe(), "path": taken, "seconds": r["seconds"],
+                        "verified": verified})
+        run(f"random edit {i + 1} undone", rerun)
+    return out
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -330,6 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-full", action="store_true", help="skip the full parse (and its findings check)")
     ap.add_argument("--ts-python", default=None, help="a Python that imports tree_sitter_al")
     ap.add_argument("--json", default=None, help="also write every figure to this JSON file")
+    ap.add_argument("--random-edits", type=int, default=0, metavar="N",
+                    help="also time N random one-line edits of parsed files (pbtlint.bench_edits)")
+    ap.add_argument("--seed", type=int, default=1, help="where the random edits go")
+    ap.add_argument("--verify-edits", action="store_true",
+                    help="check each random edit's findings against a run with an empty cache")
     args = ap.parse_args(argv)
 
     global _SNAPSHOT
@@ -388,6 +421,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if outside is not None:
             edits.append("unparsed file: " + edit_file(outside))
             inc2 = run("incremental (unparsed file)", rerun)
+        randomly = _random_edits(run, rerun, args, cache, [p for p in own if str(p) in parsed
+                                                             and p not in (in_closure, in_reach, outside)])
+        report["random edits"] = randomly
         full: dict[str, object] = {"error": "skipped (--no-full)"}
         if not args.no_full:
             full = run("full parse", {"kind": "full", "jobs": args.full_jobs or args.jobs})
@@ -425,6 +461,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                       + ", ".join(f"{name} {float(sec):.1f} s" for name, sec in phases))
         for e in edits:
             print(f"edit: {e}")
+        if randomly:
+            print(f"random edits (--seed {args.seed}), by the path each run took:")
+            for line in bench_edits.summary([(str(r["kind"]), str(r["path"]), float(r["seconds"]))  # type: ignore[arg-type]
+                                             for r in randomly], c_s):
+                print(line)
+            for r in randomly:
+                print(f"  {float(r['seconds']):6.2f} s  {r['path']!s:<17} {r['edit']}")  # type: ignore[arg-type]
         digests = {k: r.get("digest") for k, r in (("cold", cold), ("warm", warm), ("incremental (parsed)", inc1),
                                                      ("incremental (read code)", inc1c),
                                                      ("incremental (new call)", inc1b),
@@ -432,6 +475,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                    if "digest" in r}
         counts = {k: r.get("findings") for k, r in (("cold", cold), ("full parse", full)) if "findings" in r}
         same = len(set(digests.values())) == 1
+        wrong = [r for r in randomly if r["verified"] is False]
+        if args.verify_edits and randomly:
+            print(f"random edits' findings equal a run with an empty cache: "
+                  f"{'yes' if not wrong else 'NO: ' + ', '.join(str(r['edit']) for r in wrong)}")
+            same = same and not wrong
         print(f"findings identical across {', '.join(digests)}: {'yes' if same else 'NO'} {counts} {digests}")
         if args.json:
             Path(args.json).write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")

@@ -27,7 +27,7 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     proc = subprocess.run(
         [sys.executable, "-m", "pbtlint.bench", str(APP), "--jobs", "2", "--ts-python", "/nonexistent/python",
-         "--json", str(out)],
+         "--json", str(out), "--random-edits", "4", "--verify-edits"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     floor = re.search(r"^tokenize floor \(1 process\)\s+[\d.]+ s\s+[\d.]+x\s+[\d.]+x\s+\d+ MB$", proc.stdout,
@@ -56,4 +56,10 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
     assert report["incremental (parsed file, read code)"]["stats"]["path"] == "same-choice"  # same closure
     assert report["incremental (parsed file, new call)"]["stats"]["path"] == "closure"
     assert report["incremental (unparsed file)"]["stats"]["path"] == "unchanged-closure"
+    edits = report["random edits"]  # one of each kind, each checked against a run with an empty cache
+    assert sorted(e["kind"] for e in edits) == ["comment", "comment line", "literal", "statement"], edits
+    assert all(e["verified"] is True for e in edits), edits
+    assert re.search(r"^random edits \(--seed 1\), by the path each run took:\n  \S+: \d+ edits, median [\d.]+ s",
+                     proc.stdout, re.MULTILINE), proc.stdout
+    assert "random edits' findings equal a run with an empty cache: yes" in proc.stdout
     assert _digest(APP) == before

@@ -1,0 +1,143 @@
+"""Random one-line edits for the benchmark (``--random-edits N``): what a user's edits cost.
+
+The fixed incremental rows of :mod:`pbtlint.bench` each measure one kind of edit at one chosen
+place. These edits are spread at random (``--seed``) over statement lines of the files the cold run
+parsed, four kinds in turn:
+
+- ``comment``: a comment at the end of the line (no line moves);
+- ``comment line``: a comment line added above it (every later line moves);
+- ``literal``: its first number or string literal changed (a value the analysis may read);
+- ``statement``: the line written twice (new code: a call or an assignment more).
+
+Each edit is undone after its run, so every edit starts from the same sources; the run after an
+undo finds its result cached and is not measured (the next edit's run then sees two changed files:
+the one undone and the one edited, as after a user's undo).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("comment", "comment line", "literal", "statement")
+
+_DECLARATION = re.compile(r'^\s*("[^"]*"|\w+)\s*:\s*[A-Za-z"]')  # Name: Type; (a variable, a parameter)
+_PROPERTY = re.compile(r"^\s*\w+\s*=")  # Caption = '...';
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+\b")
+_QUOTED_NAME = re.compile(r'"[^"]*"')
+_OPENS = re.compile(r"(;|\bbegin)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    path: Path
+    line: int  # 1-based, before the edit
+    kind: str
+    original: bytes
+
+    def describe(self) -> str:
+        return f"{self.kind}: line {self.line} of {self.path.name}"
+
+
+def statement_lines(text: str) -> list[int]:
+    """Lines (1-based) that hold one whole statement: they end with ``;``, assign or call, are no
+    declaration or property, and follow a ``begin`` or another statement's ``;``."""
+    lines = text.split("\n")
+    out: list[int] = []
+    previous = ""
+    for i, raw in enumerate(lines):
+        line = raw.rstrip("\r")
+        stripped = line.strip()
+        if (stripped.endswith(";") and ("//" not in line) and (":=" in line or "(" in line)
+                and not _DECLARATION.match(line) and not _PROPERTY.match(line) and _OPENS.search(previous)):
+            out.append(i + 1)
+        if stripped and not stripped.startswith("//"):
+            previous = line
+    return out
+
+
+def _changed_literal(line: str) -> str | None:
+    # digits inside a quoted name ("Line 10") are no literal: searched with names blanked out
+    m = _LITERAL.search(_QUOTED_NAME.sub(lambda q: "_" * len(q.group(0)), line))
+    if m is None:
+        return None
+    lit = m.group(0)
+    new = lit[:-1] + "x'" if lit.startswith("'") else str(int(lit) + 1)
+    return line[:m.start()] + new + line[m.end():]
+
+
+def edited_text(text: str, line: int, kind: str) -> str | None:
+    """``text`` with the edit of ``kind`` at ``line`` (1-based), or None when it does not apply there."""
+    lines = text.split("\n")
+    at = lines[line - 1]
+    end = "\r" if at.endswith("\r") else ""
+    body = at[:-1] if end else at
+    indent = body[:len(body) - len(body.lstrip())]
+    if kind == "comment":
+        lines[line - 1] = body + " // pbtlint bench edit" + end
+    elif kind == "comment line":
+        lines.insert(line - 1, indent + "// pbtlint bench edit" + end)
+    elif kind == "literal":
+        changed = _changed_literal(body)
+        if changed is None:
+            return None
+        lines[line - 1] = changed + end
+    elif kind == "statement":
+        lines.insert(line, at)
+    else:
+        raise ValueError(f"unknown edit kind {kind!r}")
+    return "\n".join(lines)
+
+
+def plan(files: list[Path], count: int, seed: int) -> list[tuple[Path, int, str]]:
+    """``count`` edits (file, line, kind) over ``files``, kinds in turn, reproducible from ``seed``."""
+    rng = random.Random(seed)
+    pool = sorted(files)
+    out: list[tuple[Path, int, str]] = []
+    tries = 0
+    while len(out) < count and pool and tries < count * 50:
+        tries += 1
+        path = rng.choice(pool)
+        text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
+        candidates = statement_lines(text)
+        kind = KINDS[len(out) % len(KINDS)]
+        rng.shuffle(candidates)
+        line = next((c for c in candidates if edited_text(text, c, kind) is not None), None)
+        if line is not None:
+            out.append((path, line, kind))
+    return out
+
+
+def apply(path: Path, line: int, kind: str) -> Edit:
+    """Make the edit (its text as :func:`edited_text` gives it); :func:`undo` puts the file back."""
+    original = path.read_bytes()
+    bom = original.startswith(b"\xef\xbb\xbf")
+    text = original.decode("utf-8-sig", errors="surrogateescape")
+    new = edited_text(text, line, kind)
+    if new is None:
+        raise ValueError(f"{kind} does not apply at line {line} of {path}")
+    path.unlink()  # a new file: a new modification time even on a coarse clock
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + new.encode("utf-8", errors="surrogateescape"))
+    return Edit(path, line, kind, original)
+
+
+def undo(edit: Edit) -> None:
+    edit.path.unlink()
+    edit.path.write_bytes(edit.original)
+
+
+def summary(times: list[tuple[str, str, float]], cold: float | None) -> list[str]:
+    """Lines for the report: per path taken, how many edits and their times (and ratios to cold)."""
+    out: list[str] = []
+    by_path: dict[str, list[float]] = {}
+    for _, path, seconds in times:
+        by_path.setdefault(path, []).append(seconds)
+    for path, secs in sorted(by_path.items(), key=lambda kv: -len(kv[1])):
+        secs.sort()
+        median = secs[len(secs) // 2]
+        ratio = (lambda s: f" ({s / cold:.3f}x)") if cold else (lambda s: "")
+        out.append(f"  {path}: {len(secs)} edits, median {median:.2f} s{ratio(median)}, "
+                   f"max {secs[-1]:.2f} s{ratio(secs[-1])}")
+    return out
