@@ -37,15 +37,21 @@ _QUALIFIED = rf"(?:{_NAME}\s*\.\s*)*{_NAME}"
 _COMMENT_PATTERN = r"//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/"
 _GAP = rf"(?:\s|{_COMMENT_PATTERN})"
 _COMMENT = re.compile(_COMMENT_PATTERN)
+# Each header pattern starts with a lookahead for the first letters its words can have: Python's
+# regular expressions try an alternation branch by branch at every line, and the lookahead turns
+# most lines away at once (index_text on 3,000 Base Application files: 1.21 s -> 0.67 s, the same
+# indexes for every file of BCApps and npcore).
+_KIND_LETTERS = "".join(sorted({k[0] for k in OBJECT_KINDS}))
 _OBJECT = re.compile(
-    rf"""\n[ \t\ufeff]*(?P<kind>{'|'.join(OBJECT_KINDS)}){_GAP}+(?:(?P<id>\d+){_GAP}+)?(?P<name>{_NAME})
+    rf"""\n[ \t\ufeff]*(?=[{_KIND_LETTERS}])(?P<kind>{'|'.join(OBJECT_KINDS)})
+         {_GAP}+(?:(?P<id>\d+){_GAP}+)?(?P<name>{_NAME})
          (?:{_GAP}+(?:extends|customizes){_GAP}+(?P<extends>{_QUALIFIED}))?
          (?:{_GAP}+implements{_GAP}+(?P<implements>{_QUALIFIED}(?:{_GAP}*,{_GAP}*{_QUALIFIED})*))?
          (?=\s*(?:\{{|$|//|/\*|extends|implements|customizes))""",
     re.VERBOSE,
 )
 _PROC = re.compile(
-    rf"\n[ \t]*(?:(?P<access>local|internal|protected)\s+)?(?P<kind>procedure|trigger)\s+(?P<name>{_NAME})"
+    rf"\n[ \t]*(?=[lipt])(?:(?P<access>local|internal|protected)\s+)?(?P<kind>procedure|trigger)\s+(?P<name>{_NAME})"
     rf"(?:\s*::\s*{_NAME})?\s*\(",
 )
 # What follows a procedure header's opening parenthesis up to an object return type: the parameters
