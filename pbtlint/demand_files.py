@@ -127,7 +127,9 @@ def folded_text(f: SourceFile) -> str:
     return (read_source(f.path, f.display).text or "").casefold()
 
 
-_ASSIGNED_TAIL = re.compile(r'"?(?:\s|/\*.*?\*/|//[^\n]*)*[-+*/:]=', re.DOTALL)
+# comments that cannot be read two ways (see declindex._COMMENT_PATTERN), or a failed match backtracks
+# through every way of splitting the lines of comments between the name and what follows
+_ASSIGNED_TAIL = re.compile(r'"?(?:\s|/\*(?:[^*]|\*(?!/))*\*/|//[^\n]*+)*[-+*/:]=')
 
 
 def lines_naming(text: str, name: str, assigned: bool | None) -> set[int]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from pbtlint.declindex import index_text
 
 SOURCE = """
@@ -124,3 +127,37 @@ def test_the_object_a_function_returns() -> None:
     got = [(p.name, p.returns) for p in index_text(RETURNING).procedures]
     assert got == [("Task", "Status Task"), ("Named", "Sales Header"), ("ById", "codeunit 50421"),
                    ("Implementation", "Price Source"), ("Count", ""), ("NoReturn", ""), ("OnRun", "")]
+
+
+def _indexed_in_time(code: str) -> None:
+    """Run ``code`` in a fresh interpreter that must finish within a minute: a pattern that backtracks
+    exponentially takes hours on these inputs, and a hang must fail the test, not stall the suite."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_comment_lines_with_two_slashes_pairs_do_not_make_the_index_backtrack() -> None:
+    # doc comments with a URL (`/// see https://...`) between two headers without return types: each
+    # such line could end a comment early and start another, 2^200 ways to fail before this fix
+    _indexed_in_time(
+        "from pbtlint.declindex import index_text\n"
+        "text = 'interface \"I X\"\\n{\\n    procedure A(a: Integer)\\n'"
+        " + '    /// see https://example.com/a  // b\\n' * 200 + '    procedure B(a: Integer)\\n}\\n'\n"
+        "index = index_text(text)\n"
+        "assert [(p.name, p.returns) for p in index.procedures] == [('A', ''), ('B', '')], index\n")
+
+
+def test_a_return_type_inside_a_comment_is_none() -> None:
+    # the comment cannot be cut short to let `: Record "Y"` in it read as the return type
+    text = ('codeunit 50100 C\n{\n    procedure P()\n    var\n        //H: List of [v: Record "Y" temporary;];\n'
+            '        X: Integer;\n    begin\n    end;\n}\n')
+    assert [(p.name, p.returns) for p in index_text(text).procedures] == [("P", "")]
+
+
+def test_comment_lines_between_a_name_and_what_follows_do_not_make_the_line_search_backtrack() -> None:
+    _indexed_in_time(
+        "from pbtlint.demand_files import lines_naming\n"
+        "text = 'trigger onrun() begin flag\\n' + '  // a  // b\\n' * 200 + '  /* c */ /* d */\\n' * 50 + ' ; end;'\n"
+        "assert lines_naming(text, 'flag', True) == set()\n"
+        "text = 'trigger onrun() begin flag\\n' + '  // a  // b\\n' * 200 + ' := true; end;'\n"
+        "assert lines_naming(text, 'flag', True) == {1}, lines_naming(text, 'flag', True)\n")
