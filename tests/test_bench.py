@@ -63,3 +63,74 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
                      proc.stdout, re.MULTILINE), proc.stdout
     assert "random edits' findings equal a run with an empty cache: yes" in proc.stdout
     assert _digest(APP) == before
+
+
+TASK = """codeunit 50400 "A Task"
+{
+    trigger OnRun()
+    var
+        Results: Dictionary of [Text, Text];
+    begin
+        Results.Add('Total', Format(Total()));
+        Page.SetBackgroundTaskResult(Results);
+    end;
+
+    local procedure Total(): Integer
+    begin
+        exit(Count() + 1);
+    end;
+
+    local procedure Count(): Integer
+    begin
+        exit(1);
+    end;
+}
+"""
+
+PAGE = """page 50401 "B Page"
+{
+    PageType = Card;
+
+    var
+        TaskId: Integer;
+
+    trigger OnAfterGetCurrRecord()
+    var
+        Params: Dictionary of [Text, Text];
+    begin
+        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"A Task", Params);
+    end;
+
+    trigger OnPageBackgroundTaskCompleted(CompletedTaskId: Integer; Results: Dictionary of [Text, Text])
+    begin
+        if CompletedTaskId <> TaskId then
+            exit;
+        if Results.ContainsKey('Total') then
+            Message(Results.Get('Total'));
+    end;
+}
+"""
+
+
+def test_an_edit_that_changes_the_findings_is_checked_against_an_empty_cache_run(tmp_path: Path) -> None:
+    # the bench's new call lands in the task's code: an unresolved call in background code, one finding
+    # more, which is right; the runs after it must equal an empty-cache run of the edited sources
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "app.json").write_text('{"id": "0b4f5e2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "name": "Bench Edit", '
+                                  '"publisher": "pbtlint", "version": "1.0.0.0", "runtime": "13.0"}', encoding="utf-8")
+    (app / "src" / "ATask.Codeunit.al").write_text(TASK, encoding="utf-8")
+    (app / "src" / "BPage.Page.al").write_text(PAGE, encoding="utf-8")
+    out = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pbtlint.bench", str(app), "--jobs", "1", "--ts-python", "/nonexistent/python",
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("empty-cache runs of the edited sources, after: new call; each run equals the last of them before it "
+            "(or cold): yes") in proc.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["cold"]["findings"] == 0
+    assert report["full parse"]["findings"] == 1  # PBT0040 at the new call, on the final sources
+    assert report["incremental (parsed file, new call)"]["digest"] == report["full parse"]["digest"]
+    assert report["incremental (parsed file, read code)"]["digest"] == report["full parse"]["digest"]
