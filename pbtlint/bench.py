@@ -315,10 +315,11 @@ def _row(name: str, r: dict[str, object], floor: float | None, cold: float | Non
 
 
 def _random_edits(run: Callable[[str, dict[str, object]], dict[str, object]], rerun: dict[str, object],
-                  args: argparse.Namespace, cache: str, files: list[Path]) -> list[dict[str, object]]:
+                  args: argparse.Namespace, cache: str, files: list[Path], expected: str) -> list[dict[str, object]]:
     """Time ``args.random_edits`` edits (:mod:`pbtlint.bench_edits`), each undone after its run: per
-    edit its kind, where it went, the path its run took, its seconds, and (``--verify-edits``) whether
-    its findings equal those of a run with an empty cache."""
+    edit its kind, where it went, the path its run took and its seconds (or the run's error), whether
+    its findings equal those of a run with an empty cache (``--verify-edits``; else None), and whether
+    the run after the undo found ``expected``, what the sources found before the edit."""
     out: list[dict[str, object]] = []
     for i, (path, line, kind) in enumerate(bench_edits.plan(files, args.random_edits, args.seed)):
         edit = bench_edits.apply(path, line, kind)
@@ -332,12 +333,21 @@ def _random_edits(run: Callable[[str, dict[str, object]], dict[str, object]], re
                 verified = check.get("digest") == r["digest"]
         finally:
             bench_edits.undo(edit)
+        back = run(f"random edit {i + 1} undone", rerun)
+        record: dict[str, object] = {"kind": kind, "edit": edit.describe(), "verified": verified,
+                                     "undone": back.get("digest") == expected}
         if "seconds" in r:
-            taken = str(((r.get("stats") or {}).get("path")) or "?")  # type: ignore[union-attr]
-            out.append({"kind": kind, "edit": edit.describe(), "path": taken, "seconds": r["seconds"],
-                        "verified": verified})
-        run(f"random edit {i + 1} undone", rerun)
+            record.update(path=str(((r.get("stats") or {}).get("path")) or "?"),  # type: ignore[union-attr]
+                          seconds=r["seconds"])
+        else:
+            record.update(path="error", seconds=None, error=r.get("error"))
+        out.append(record)
     return out
+
+
+def _wrong(record: dict[str, object]) -> bool:
+    """A random edit whose run failed, differed from an empty-cache run, or left other findings after its undo."""
+    return record["path"] == "error" or record["verified"] is False or record["undone"] is False
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -409,12 +419,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         expected = str(cold.get("digest"))  # what a run on the sources as they are now must find
         references: list[str] = []
 
-        def settled(label: str, r: dict[str, object]) -> dict[str, object]:
-            """Note what ``r`` (a run after an edit) must find. An edit may change the findings (the new
-            call is an unresolved call, in background code of a small app): when ``r`` differs from what
-            the sources found before the edit, or with --verify-edits, a run with an empty cache says."""
+        def settled(label: str, r: dict[str, object], may_change: bool = False) -> dict[str, object]:
+            """Note what ``r`` (a run after an edit) must find. A comment at a line's end changes no
+            finding: what the sources found before. A new statement may (the new call is an unresolved
+            call, in background code of a small app): a run with an empty cache says, as it does for
+            any run that differs from what was found before, or for every edit with --verify-edits."""
             nonlocal expected
-            if "digest" in r and (r["digest"] != expected or args.verify_edits):
+            if "digest" in r and (may_change or r["digest"] != expected or args.verify_edits):
                 reference = run(f"{label}, empty cache", {**rerun, "cache": f"{cache}-reference"})
                 shutil.rmtree(f"{cache}-reference", ignore_errors=True)
                 if "digest" in reference:
@@ -425,21 +436,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if in_closure is not None:
             edits.append("parsed file, comment: " + edit_file(in_closure))
-            inc1 = settled("incremental (parsed file)", run("incremental (parsed file)", rerun))
+            inc1 = settled("comment", run("incremental (parsed file)", rerun))
         if in_reach is not None:  # every body of a file parsed whole is read: a new call changes what it sees
             edits.append("parsed file, new call: " + edit_file(in_reach, " PbtlintBenchEdit();"))
-            inc1b = settled("new call", run("incremental (parsed file, new call)", rerun))
+            inc1b = settled("new call", run("incremental (parsed file, new call)", rerun), may_change=True)
             # and a statement that calls and writes nothing, in its next body: a tree the rules read changes
             where = edit_file(in_reach, " if false then;")
             if not where.startswith("end of file"):
                 edits.append("parsed file, read code: " + where)
-                inc1c = settled("read code", run("incremental (parsed file, read code)", rerun))
+                inc1c = settled("read code", run("incremental (parsed file, read code)", rerun), may_change=True)
         outside = _pick_unparsed(own, parsed)
         if outside is not None:
             edits.append("unparsed file: " + edit_file(outside))
             inc2 = settled("unparsed file", run("incremental (unparsed file)", rerun))
         randomly = _random_edits(run, rerun, args, cache, [p for p in own if str(p) in parsed
-                                                             and p not in (in_closure, in_reach, outside)])
+                                                             and p not in (in_closure, in_reach, outside)],
+                                 expected)
         report["random edits"] = randomly
         full: dict[str, object] = {"error": "skipped (--no-full)"}
         if not args.no_full:
@@ -481,11 +493,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"edit: {e}")
         if randomly:
             print(f"random edits (--seed {args.seed}), by the path each run took:")
-            for line in bench_edits.summary([(str(r["kind"]), str(r["path"]), float(r["seconds"]))  # type: ignore[arg-type]
-                                             for r in randomly], c_s):
+            for line in bench_edits.summary([(str(r["path"]), float(r["seconds"]))  # type: ignore[arg-type]
+                                             for r in randomly if r["seconds"] is not None], c_s):
                 print(line)
             for r in randomly:
-                print(f"  {float(r['seconds']):6.2f} s  {r['path']!s:<17} {r['edit']}")  # type: ignore[arg-type]
+                took = f"{float(r['seconds']):6.2f} s" if r["seconds"] is not None else "  error"  # type: ignore[arg-type]
+                print(f"  {took}  {r['path']!s:<17} {r['edit']}" + (f": {r['error']}" if "error" in r else ""))
         digests = {k: r.get("digest") for k, r in (("cold", cold), ("warm", warm), ("incremental (parsed)", inc1),
                                                      ("incremental (read code)", inc1c),
                                                      ("incremental (new call)", inc1b),
@@ -499,9 +512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(set(digests.values())) > 1 or references:
             print(f"empty-cache runs of the edited sources, after: {', '.join(references) or 'none'}; "
                   f"each run equals the last of them before it (or cold): {'yes' if same else 'NO'}")
-        wrong = [r for r in randomly if r["verified"] is False]
-        if args.verify_edits and randomly:
-            print(f"random edits' findings equal a run with an empty cache: "
+        wrong = [r for r in randomly if _wrong(r)]
+        if randomly:
+            checked = "equal a run with an empty cache and " if args.verify_edits else ""
+            print(f"random edits' findings {checked}come back after the undo: "
                   f"{'yes' if not wrong else 'NO: ' + ', '.join(str(r['edit']) for r in wrong)}")
             same = same and not wrong
         identical = same and len(set(digests.values())) == 1

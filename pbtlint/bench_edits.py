@@ -21,13 +21,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbtlint.elide import body_ranges
+
 KINDS = ("comment", "comment line", "literal", "statement")
 
 _DECLARATION = re.compile(r'^\s*("[^"]*"|\w+)\s*:\s*[A-Za-z"]')  # Name: Type; (a variable, a parameter)
-_PROPERTY = re.compile(r"^\s*\w+\s*=")  # Caption = '...';
-_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+\b")
-_QUOTED_NAME = re.compile(r'"[^"]*"')
-_OPENS = re.compile(r"(;|\bbegin)\s*$", re.IGNORECASE)
+_ACTS = re.compile(r"[-+*/:]=|\(")  # assigns or calls
+_LITERAL = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\b\d+\b""")  # text, quoted name, number
+_OPAQUE = re.compile(r"/\*.*?(?:\*/|\Z)|@'(?:[^']|'')*(?:'|\Z)|//[^\n]*|'(?:[^'\n]|'')*'?", re.DOTALL)
+_OPENS = re.compile(r"(;|\bbegin|\brepeat)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +44,26 @@ class Edit:
 
 
 def statement_lines(text: str) -> list[int]:
-    """Lines (1-based) that hold one whole statement: they end with ``;``, assign or call, are no
-    declaration or property, and follow a ``begin`` or another statement's ``;``."""
+    """Lines (1-based) that hold one whole statement of a procedure body: they end with ``;``, assign
+    or call, are no declaration, follow a ``begin``, a ``repeat`` or another statement's ``;``, lie in no comment or
+    multi-line text, and do not close a ``repeat`` (written twice, ``until`` would not parse)."""
     lines = text.split("\n")
+    starts = [0]
+    for raw in lines:
+        starts.append(starts[-1] + len(raw) + 1)
+    bodies = body_ranges(text)
+    opaque = [(m.start(), m.end()) for m in _OPAQUE.finditer(text) if "\n" in m.group(0)]
     out: list[int] = []
     previous = ""
     for i, raw in enumerate(lines):
         line = raw.rstrip("\r")
         stripped = line.strip()
-        if (stripped.endswith(";") and ("//" not in line) and (":=" in line or "(" in line)
-                and not _DECLARATION.match(line) and not _PROPERTY.match(line) and _OPENS.search(previous)):
+        first, last = starts[i], starts[i] + len(raw)
+        if any(a < last and first < b for a, b in opaque):  # in (or by) a block comment or multi-line text
+            continue
+        if (stripped.endswith(";") and "//" not in line and _ACTS.search(line)
+                and not _DECLARATION.match(line) and not stripped.lower().startswith("until")
+                and _OPENS.search(previous) and any(a <= first and last <= b for a, b in bodies)):
             out.append(i + 1)
         if stripped and not stripped.startswith("//"):
             previous = line
@@ -59,8 +71,8 @@ def statement_lines(text: str) -> list[int]:
 
 
 def _changed_literal(line: str) -> str | None:
-    # digits inside a quoted name ("Line 10") are no literal: searched with names blanked out
-    m = _LITERAL.search(_QUOTED_NAME.sub(lambda q: "_" * len(q.group(0)), line))
+    """The line with its first text or number literal changed (a quoted name is no literal)."""
+    m = next((m for m in _LITERAL.finditer(line) if not m.group(0).startswith('"')), None)
     if m is None:
         return None
     lit = m.group(0)
@@ -128,11 +140,12 @@ def undo(edit: Edit) -> None:
     edit.path.write_bytes(edit.original)
 
 
-def summary(times: list[tuple[str, str, float]], cold: float | None) -> list[str]:
-    """Lines for the report: per path taken, how many edits and their times (and ratios to cold)."""
+def summary(times: list[tuple[str, float]], cold: float | None) -> list[str]:
+    """Lines for the report: per path taken (``times``: path, seconds), how many edits and their times
+    (and ratios to cold)."""
     out: list[str] = []
     by_path: dict[str, list[float]] = {}
-    for _, path, seconds in times:
+    for path, seconds in times:
         by_path.setdefault(path, []).append(seconds)
     for path, secs in sorted(by_path.items(), key=lambda kv: -len(kv[1])):
         secs.sort()

@@ -53,9 +53,11 @@ _OBJECT = re.compile(
          (?=\s*(?:\{{|$|//|/\*|extends|implements|customizes))""",
     re.VERBOSE,
 )
+_ACCESS = ("local", "internal", "protected")
+_HEADER_LETTERS = "".join(sorted({w[0] for w in (*_ACCESS, "procedure", "trigger")}))
 _PROC = re.compile(
-    rf"\n[ \t]*(?=[lipt])(?:(?P<access>local|internal|protected)\s+)?(?P<kind>procedure|trigger)\s+(?P<name>{_NAME})"
-    rf"(?:\s*::\s*{_NAME})?\s*\(",
+    rf"\n[ \t]*(?=[{_HEADER_LETTERS}])(?:(?P<access>{'|'.join(_ACCESS)})\s+)?(?P<kind>procedure|trigger)"
+    rf"\s+(?P<name>{_NAME})(?:\s*::\s*{_NAME})?\s*\(",
 )
 # What follows a procedure header's opening parenthesis up to an object return type: the parameters
 # (quoted names may hold parentheses), a return value's name, ``:``, the type word and the object.

@@ -170,10 +170,8 @@ def _callable_names(model: Model) -> frozenset[str]:
     names: set[str] = set(b.GLOBAL_FUNCTIONS) | set(b.RECORD_METHODS)
     for _, methods in _IMPLICIT_OBJECT_METHODS.values():
         names.update(methods)
-    for obj in model.objects:
-        for o in (obj, obj.target, *obj.extensions):
-            if o is not None:
-                names.update(o.procedures)
+    for obj in model.objects:  # targets and extensions are objects of the model too
+        names.update(obj.procedures)
     return frozenset(names)
 
 

@@ -61,7 +61,8 @@ def test_bench_measures_every_run_on_a_copy(tmp_path: Path) -> None:
     assert all(e["verified"] is True for e in edits), edits
     assert re.search(r"^random edits \(--seed 1\), by the path each run took:\n  \S+: \d+ edits, median [\d.]+ s",
                      proc.stdout, re.MULTILINE), proc.stdout
-    assert "random edits' findings equal a run with an empty cache: yes" in proc.stdout
+    assert "random edits' findings equal a run with an empty cache and come back after the undo: yes" in proc.stdout
+    assert all(e["undone"] is True for e in edits), edits
     assert _digest(APP) == before
 
 
@@ -127,8 +128,8 @@ def test_an_edit_that_changes_the_findings_is_checked_against_an_empty_cache_run
          "--json", str(out)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert ("empty-cache runs of the edited sources, after: new call; each run equals the last of them before it "
-            "(or cold): yes") in proc.stdout
+    assert ("empty-cache runs of the edited sources, after: new call, read code; each run equals the last of them "
+            "before it (or cold): yes") in proc.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["cold"]["findings"] == 0
     assert report["full parse"]["findings"] == 1  # PBT0040 at the new call, on the final sources

@@ -33,6 +33,34 @@ def test_only_whole_statements_are_chosen() -> None:
     assert bench_edits.statement_lines(SOURCE) == [10, 11, 15]
 
 
+def test_statements_are_chosen_in_bodies_only_and_not_in_comments_or_before_until() -> None:
+    text = """codeunit 50100 Loops
+{
+    local procedure Header();
+    begin
+        Total += 1;
+        repeat
+            Count(Total);
+        until Rec.Next() = 0;
+        /*
+        Commented(1);
+        */
+        Message('Line "2"', 3);
+    end;
+
+    local procedure Other();
+    var
+        X: Integer;
+    begin
+        X := 1;
+    end;
+}
+"""
+    # not the header ending in ';' (outside any body), the line in the block comment, nor `until`
+    assert bench_edits.statement_lines(text) == [5, 7, 12, 19]
+    assert bench_edits.edited_text(text, 12, "literal").split("\n")[11] == """        Message('Line "2"x', 3);"""
+
+
 @pytest.mark.parametrize(("kind", "line", "expected"), [
     ("comment", 10, ["        Total := 10; // pbtlint bench edit"]),
     ("comment line", 10, ["        // pbtlint bench edit", "        Total := 10;"]),
