@@ -8,8 +8,10 @@ by some Python (``--ts-python``, ``$PBTLINT_TS_PYTHON``, or pyenv's 3.12), tree-
 time. Every measurement runs in a subprocess of its own, which also gives its peak RSS. An analysis
 run is timed as a user waits for it: the whole subprocess, from its start (interpreter and imports)
 to its exit; the floor and tree-sitter-al are timed around the tokenizing or parsing alone. It prints
-each figure with its ratio to the floor and to cold, and checks that the findings of every analysis
-run are identical.
+each figure with its ratio to the floor and to cold, and checks that every analysis run finds what the
+sources it ran on hold: cold's findings, or after an edit that changes them (or with ``--verify-edits``)
+an empty-cache run's; the full parse, on the final sources, must agree. ``--random-edits N`` also times
+N random one-line edits (:mod:`pbtlint.bench_edits`).
 
 The corpus is never modified: the runs read a copy of it under a temporary directory.
 """

@@ -9,9 +9,9 @@ parsed, four kinds in turn:
 - ``literal``: its first number or string literal changed (a value the analysis may read);
 - ``statement``: the line written twice (new code: a call or an assignment more).
 
-Each edit is undone after its run, so every edit starts from the same sources; the run after an
-undo finds its result cached and is not measured (the next edit's run then sees two changed files:
-the one undone and the one edited, as after a user's undo).
+Each edit is undone after its run, so every edit starts from the same sources. The run after an undo
+is not timed; it checks that the findings come back. When it found its result cached, the next edit's
+run sees two changed files, the one undone and the one edited, as after a user's undo.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbtlint.declindex import opaque_ranges
 from pbtlint.elide import body_ranges
 
 KINDS = ("comment", "comment line", "literal", "statement")
@@ -28,7 +29,6 @@ KINDS = ("comment", "comment line", "literal", "statement")
 _DECLARATION = re.compile(r'^\s*("[^"]*"|\w+)\s*:\s*[A-Za-z"]')  # Name: Type; (a variable, a parameter)
 _ACTS = re.compile(r"[-+*/:]=|\(")  # assigns or calls
 _LITERAL = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\b\d+\b""")  # text, quoted name, number
-_OPAQUE = re.compile(r"/\*.*?(?:\*/|\Z)|@'(?:[^']|'')*(?:'|\Z)|//[^\n]*|'(?:[^'\n]|'')*'?", re.DOTALL)
 _OPENS = re.compile(r"(;|\bbegin|\brepeat)\s*$", re.IGNORECASE)
 
 
@@ -45,14 +45,14 @@ class Edit:
 
 def statement_lines(text: str) -> list[int]:
     """Lines (1-based) that hold one whole statement of a procedure body: they end with ``;``, assign
-    or call, are no declaration, follow a ``begin``, a ``repeat`` or another statement's ``;``, lie in no comment or
-    multi-line text, and do not close a ``repeat`` (written twice, ``until`` would not parse)."""
+    or call, are no declaration, follow a ``begin``, a ``repeat`` or another statement's ``;``, lie in
+    no comment or multi-line text, and do not close a ``repeat`` (``until`` twice would not parse)."""
     lines = text.split("\n")
     starts = [0]
     for raw in lines:
         starts.append(starts[-1] + len(raw) + 1)
     bodies = body_ranges(text)
-    opaque = [(m.start(), m.end()) for m in _OPAQUE.finditer(text) if "\n" in m.group(0)]
+    opaque = list(zip(*opaque_ranges(text), strict=True))  # block comments and multi-line text
     out: list[int] = []
     previous = ""
     for i, raw in enumerate(lines):

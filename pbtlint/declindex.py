@@ -175,7 +175,7 @@ class FileIndex:
                 self.subscribers, self.has_markers, self.marker_lines)
 
 
-def _opaque_ranges(text: str) -> tuple[list[int], list[int]]:
+def opaque_ranges(text: str) -> tuple[list[int], list[int]]:
     """Start and end offsets of block comments and multi-line literals (only those with a newline)."""
     starts: list[int] = []
     ends: list[int] = []
@@ -218,7 +218,7 @@ def index_text(text: str) -> FileIndex:
     low = src.lower()
     if len(low) != len(src):  # a few non-ASCII letters change length when lower-cased
         low = src.translate(_ASCII_LOWER)
-    starts, ends = _opaque_ranges(src)
+    starts, ends = opaque_ranges(src)
     lines = _Lines(src)
 
     def line_of(offset: int) -> int:
