@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pbtlint.cache import Cache, default_location, grammar_hash, tool_version
+from pbtlint.declindex import COMMENT_PATTERN
 from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import Workspace
@@ -127,9 +128,9 @@ def folded_text(f: SourceFile) -> str:
     return (read_source(f.path, f.display).text or "").casefold()
 
 
-# comments that cannot be read two ways (see declindex._COMMENT_PATTERN), or a failed match backtracks
-# through every way of splitting the lines of comments between the name and what follows
-_ASSIGNED_TAIL = re.compile(r'"?(?:\s|/\*(?:[^*]|\*(?!/))*\*/|//[^\n]*+)*[-+*/:]=')
+# blanks and comments, each comment read one way only (declindex.COMMENT_PATTERN): otherwise a failed
+# match backtracks through every way of splitting the comment lines between the name and what follows
+_ASSIGNED_TAIL = re.compile(rf'"?(?:\s|{COMMENT_PATTERN})*[-+*/:]=')
 
 
 def lines_naming(text: str, name: str, assigned: bool | None) -> set[int]:
