@@ -26,12 +26,10 @@ import hmac
 import importlib.util
 import os
 import pickle
-import queue
 import secrets
 import sys
 import tempfile
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -160,48 +158,10 @@ class Cache:
         self.version = version or tool_version()
         self.writable = True
         self.index_delta: set[str] = set()  # the keys load_indexes found in the delta (maybe in the bundle too)
-        self._queue: queue.SimpleQueue[tuple[Path, bytes] | None] | None = None
-        self._pending: dict[Path, bytes] = {}
-        self._writer_pid = 0
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def deferred_writes(self) -> Iterator[None]:
-        """Within the block, this process writes entries from a thread of its own, so that the main
-        thread parses on while the disk works (file I/O releases the GIL); reads see entries still
-        waiting; everything is on disk when the block ends. Processes forked meanwhile write as usual."""
-        pending: queue.SimpleQueue[tuple[Path, bytes] | None] = queue.SimpleQueue()
-
-        def drain() -> None:
-            while (item := pending.get()) is not None:
-                path, data = item
-                with contextlib.suppress(Exception):  # an entry that cannot be written is only not cached
-                    self._write_now(path, data)
-                with self._lock:  # a newer entry for the same path stays waiting until it is written
-                    if self._pending.get(path) is data:
-                        del self._pending[path]
-
-        writer = threading.Thread(target=drain, name="pbtlint-cache-writer", daemon=True)
-        writer.start()
-        self._queue, self._writer_pid = pending, os.getpid()
-        try:
-            yield
-        finally:
-            self._queue = None
-            pending.put(None)
-            writer.join()
-            self._pending.clear()
-
-    def _waiting(self, path: Path) -> bytes | None:
-        """An entry written in this block and not on disk yet."""
-        return self._pending.get(path) if self._pending and os.getpid() == self._writer_pid else None
 
     # ------------------------------------------------------------------ raw entries
 
     def _read(self, path: Path) -> Any | None:
-        waiting = self._waiting(path)
-        if waiting is not None:
-            return pickle.loads(waiting)
         try:
             with open(path, "rb") as f:
                 data = verified(f.read())
@@ -216,14 +176,6 @@ class Cache:
             return None
 
     def _write_bytes(self, path: Path, data: bytes) -> None:
-        if self._queue is not None and os.getpid() == self._writer_pid:
-            with self._lock:
-                self._pending[path] = data
-            self._queue.put((path, data))
-        else:
-            self._write_now(path, data)
-
-    def _write_now(self, path: Path, data: bytes) -> None:
         if not self.writable:
             return
         try:

@@ -68,7 +68,7 @@ def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, 
     """Analyze every app of ``workspace`` (see :func:`_analyze_in`) with ``jobs`` processes: the result,
     the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`)."""
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
-    with worker_pool(jobs) as pool, cache.deferred_writes() if cache is not None else contextlib.nullcontext():
+    with worker_pool(jobs) as pool:
         return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {})
 
 

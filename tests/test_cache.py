@@ -3,10 +3,8 @@ preprocessor symbols invalidate what was computed with the old ones."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import pickle
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -139,37 +137,3 @@ def test_signed_entries_round_trip_and_tampering_is_detected() -> None:
     assert cache_mod.verified(blob) == b"payload"
     assert cache_mod.verified(blob[:-1] + b"X") is None
     assert cache_mod.verified(b"short") is None
-
-
-def test_deferred_writes_are_read_back_before_they_reach_the_disk_and_all_land(tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Cache(tmp_path / "cache")
-    gate = threading.Event()
-    real_write = store._write_now
-
-    def slow_write(path: Path, data: bytes) -> None:
-        gate.wait(5)  # the writer thread holds every entry until the test has read it back
-        real_write(path, data)
-
-    monkeypatch.setattr(store, "_write_now", slow_write)
-    with store.deferred_writes():
-        store.put_ast_bytes("ab12", pickle.dumps({"tree": 1}))
-        store.put_ast_bytes("ab12", pickle.dumps({"tree": 2}))  # the later write wins
-        store.put_ast_bytes("cd34", pickle.dumps("other"))
-        assert not list((tmp_path / "cache").rglob("*.pickle"))  # nothing on disk yet
-        assert store.get_ast("ab12") == {"tree": 2}
-        assert store.get_ast("cd34") == "other"
-        gate.set()
-    assert sorted(p.name for p in (tmp_path / "cache").rglob("*.pickle")) == ["ab12.pickle", "cd34.pickle"]
-    fresh = Cache(tmp_path / "cache")
-    assert fresh.get_ast("ab12") == {"tree": 2} and fresh.get_ast("cd34") == "other"
-
-
-def test_a_process_forked_during_deferred_writes_writes_its_own_entries_itself(tmp_path: Path) -> None:
-    store = Cache(tmp_path / "cache")
-    with store.deferred_writes():
-        child = mp.get_context("fork").Process(target=store.put_ast_bytes, args=("ef56", pickle.dumps("child")))
-        child.start()
-        child.join(10)
-        assert child.exitcode == 0
-        assert Cache(tmp_path / "cache").get_ast("ef56") == "child"  # on disk before the block ends
