@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pbtlint.call_sites import Resolution
 from pbtlint.callgraph import CallGraph
 from pbtlint.enqueue import EnqueueIndex, find_enqueue
 from pbtlint.model import Model, ParsedLike, build_model
-from pbtlint.resolve import Resolution, resolve
+from pbtlint.resolve import resolve
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ what could matter, and stops when the analyses read nothing that is missing.
 A reader that looks for something particular says so with :data:`Words` (an enqueue site, an
 assignment to a global), so that a body whose text cannot hold it is not parsed for nothing. The
 model is built while recording too, but resolution only notes which procedures are left out
-(:attr:`pbtlint.resolve.Resolution.elided`), it does not read them.
+(:attr:`pbtlint.call_sites.Resolution.elided`), it does not read them.
 """
 
 from __future__ import annotations

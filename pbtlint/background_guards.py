@@ -15,13 +15,13 @@ from pbtlint import al_builtins as b
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import ElidedBlock, words
+from pbtlint.call_sites import CallSite
 from pbtlint.callgraph import Edge
 from pbtlint.flow import Fact, evaluation_sites, facts_of
 from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_init
 from pbtlint.reach import BACKGROUND_ROOT, Frame, concrete
-from pbtlint.resolve import CallSite
 from pbtlint.walk import iter_nodes
 
 _Said = tuple[bool, tuple[tuple[Temp, bool], ...], tuple[int, bool] | None]

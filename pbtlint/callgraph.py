@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pbtlint.call_sites import CallSite, Resolution, Target
 from pbtlint.model import PERSISTENT, UNKNOWN, Model, ProcInfo, Temp
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_init
-from pbtlint.resolve import CallSite, Resolution, Target
 from pbtlint.span import Span
 
 if TYPE_CHECKING:

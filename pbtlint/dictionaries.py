@@ -30,13 +30,13 @@ from typing import Literal
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import note_callers, words
+from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import CompletionTrigger, EnqueueSite
 from pbtlint.findings import Location
 from pbtlint.flow import Fact, Site, calls_with_facts
 from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo
 from pbtlint.nodes import norm
-from pbtlint.resolve import CallSite, Resolution
 from pbtlint.scope import Scope
 from pbtlint.walk import iter_nodes
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import words
+from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.dictionaries import SET_RESULT, constant_keys
 from pbtlint.enqueue import EnqueueSite
 from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo
 from pbtlint.nodes import norm
-from pbtlint.resolve import CallSite, Resolution
 from pbtlint.scope import Scope
 from pbtlint.walk import iter_nodes
 

@@ -15,9 +15,9 @@ from typing import Literal
 
 from pbtlint import nodes as n
 from pbtlint.audit import words
+from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.model import Model, ObjectInfo, ProcInfo, VarInfo
 from pbtlint.nodes import norm
-from pbtlint.resolve import CallSite, Resolution
 from pbtlint.scope import Scope
 from pbtlint.span import Span
 from pbtlint.walk import iter_nodes, scoped_object_name

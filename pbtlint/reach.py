@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pbtlint import nodes as n
+from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.callgraph import CallGraph, Edge, EdgeFilter
 from pbtlint.model import PERSISTENT, TEMPORARY, UNKNOWN, ProcInfo, Temp
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_init
-from pbtlint.resolve import CallSite, Resolution
 from pbtlint.walk import children
 
 

@@ -1,9 +1,9 @@
 """Resolution of every call in the analyzed sources to what it runs.
 
 Each call (also a method used without parentheses, ``Rec.Modify;``, ``if IsEmpty then``) becomes a
-:class:`CallSite`: the procedure it sits in, its receiver (type, object, temporariness), the
+:class:`~pbtlint.call_sites.CallSite`: the procedure it sits in, its receiver (type, object, temporariness), the
 built-in operation it is (``record.modify``, ``global.message``, ``currpage.enqueuebackgroundtask``)
-if any, and its :class:`Target` s, the call-graph edges it contributes. A call that cannot be
+if any, and its :class:`~pbtlint.call_sites.Target` s, the call-graph edges it contributes. A call that cannot be
 followed gets an opaque target with a reason, never nothing.
 
 Edge kinds: ``call`` (same object), ``codeunit`` (codeunit variable), ``codeunit-run``
@@ -31,127 +31,14 @@ id known only at run time), ``recordref-trigger`` (``RecRef.Modify(true)``), ``f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
-from pbtlint.audit import ElidedBlock, Words, note_callers, words
+from pbtlint.audit import ElidedBlock, words
+from pbtlint.call_sites import CallSite, Opaque, Resolution, Target, VirtualNode
 from pbtlint.model import EXTENSION_TARGET, PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
-from pbtlint.pickling import fast_init
 from pbtlint.scope import Receiver, Scope
-from pbtlint.span import Span
 from pbtlint.walk import children
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One edge a call site contributes: to a procedure, a table-event node, or an opaque node.
-
-    ``bindings`` give, per parameter of the callee, the temporariness of the record the caller
-    passes (in the caller's terms); ``receiver`` what the callee's ``Rec`` is bound to.
-    ``conditional`` marks edges that depend on a non-constant argument (``Modify(RunTrigger)``).
-    """
-
-    kind: str
-    key: str
-    proc: ProcInfo | None = None
-    bindings: tuple[Temp | None, ...] = ()
-    receiver: Temp | None = None
-    conditional: bool = False
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CallSite:
-    """One call in the sources and what it resolved to."""
-
-    caller: ProcInfo
-    node: n.Expr
-    name: str
-    args: tuple[n.Expr, ...]
-    receiver: Receiver | None
-    builtin: str | None
-    targets: tuple[Target, ...]
-    arg_temps: tuple[Temp | None, ...] = ()
-
-    @property
-    def path(self) -> str:
-        return self.caller.path
-
-    @property
-    def span(self) -> Span:
-        return self.node.span
-
-    @property
-    def category(self) -> str | None:
-        """``write``, ``commit``, ``lock``, ``ui`` or None (see :func:`pbtlint.al_builtins.classify`)."""
-        return b.classify(self.builtin, self.args)
-
-    @property
-    def opaque(self) -> tuple[Target, ...]:
-        return tuple(t for t in self.targets if t.kind == "opaque")
-
-
-@dataclass(frozen=True, slots=True)
-class Opaque:
-    """Code whose body is not available: the node of an opaque target."""
-
-    key: str
-    reason: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class VirtualNode:
-    """A node that is not a procedure: a table trigger event (``OnAfterModifyEvent``) with subscribers.
-    ``params`` are the names its subscribers bind by name."""
-
-    key: str
-    kind: str
-    label: str
-    table: ObjectInfo
-    params: tuple[str, ...]
-    subscribers: tuple[ProcInfo, ...]
-
-
-class Resolution:
-    """Every call site of the project, indexed by procedure, by AST node and by callee."""
-
-    def __init__(self) -> None:
-        self.sites: list[CallSite] = []
-        self.by_proc: dict[str, list[CallSite]] = {}
-        self.callers: dict[str, list[CallSite]] = {}
-        self.virtual: dict[str, VirtualNode] = {}
-        self.opaque: dict[str, Opaque] = {}
-        self._by_node: dict[int, CallSite] = {}
-        self.elided: dict[str, ElidedBlock] = {}  # procedures whose bodies demand mode left out
-
-    def site_of(self, node: n.Expr) -> CallSite | None:
-        """The call site of an AST node (a Call, or a member/identifier used as a call)."""
-        return self._by_node.get(id(node))
-
-    def sites_in(self, proc_key: str, words: Words | None = None) -> list[CallSite]:
-        """The call sites in a procedure's body; when demand mode left the body out, the read is
-        noted (:mod:`pbtlint.audit`), as one for a site naming one of ``words`` when they are given."""
-        elided = self.elided.get(proc_key)
-        if elided is not None:
-            elided.note(words)
-        return self.by_proc.get(proc_key, [])
-
-    def callers_of(self, proc_key: str, words: Words | None = None) -> list[CallSite]:
-        """The call sites that call a procedure; the question is noted (:mod:`pbtlint.audit`), with
-        ``words`` when only callers in files that hold one of them could change the asker's answer."""
-        note_callers(proc_key, words)
-        return self.callers.get(proc_key, [])
-
-    def _add(self, site: CallSite) -> None:
-        self.sites.append(site)
-        self.by_proc.setdefault(site.caller.key, []).append(site)
-        self._by_node[id(site.node)] = site
-        for t in site.targets:
-            if t.proc is not None:
-                self.callers.setdefault(t.key, []).append(site)
 
 
 def resolve(model: Model) -> Resolution:
@@ -623,5 +510,3 @@ def _merge(temps: list[Temp]) -> Temp:
         return temps[0]
     return UNKNOWN
 
-
-fast_init(globals())

@@ -28,12 +28,12 @@ from typing import Literal
 
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
+from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.enqueue import EnqueueSite
 from pbtlint.findings import Location
 from pbtlint.flow import Fact, Site, evaluation_sites, facts_of
 from pbtlint.model import ObjectInfo, ProcInfo, VarInfo
 from pbtlint.nodes import norm
-from pbtlint.resolve import CallSite, Resolution
 from pbtlint.scope import Scope
 from pbtlint.span import Span
 from pbtlint.walk import iter_nodes

@@ -89,8 +89,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pbtlint.call_sites import CallSite
 from pbtlint.findings import Finding, Location, Severity
-from pbtlint.resolve import CallSite
 from pbtlint.rule import Rule, RuleMeta
 from pbtlint.scope import Scope
 from pbtlint.task_ids import (
