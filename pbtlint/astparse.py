@@ -39,9 +39,14 @@ Extent = tuple[int, int, int, int]
 :func:`pbtlint.transform.meta_span` turns into the node's span."""
 
 
-_Reduction = tuple[int, Callable[[list[Any]], Any], str, bool, int | None]
-"""A rule to reduce by: its length, the callback building its value, its name, whether it passes its
-one child through, and which child it may hand up after dropping others (see :func:`_hands_up`)."""
+_Reduction = tuple[int, Callable[[list[Any]], Any], str, int | None]
+"""A rule to reduce by: its length, the callback building its value, its name, and which child it may
+hand up after dropping others (see :func:`_hands_up`)."""
+
+_SHIFT, _PASS, _REDUCE = 0, 1, 2
+"""What the driver's table says to do: shift to a state; reduce by a rule that passes its one child up
+unchanged (``?rule: child``: only the state changes, to the goto of the rule's name); reduce by any
+other rule (a :data:`_Reduction`)."""
 
 
 class _Cursor:
@@ -92,7 +97,7 @@ class AstParser:
                                         maybe_placeholders=lark.options.maybe_placeholders)
         plans = {rule: _plan(wrappers) for rule, wrappers in tree_builder.rule_builders}
         own = all(plan is not None for plan in plans.values())  # else Lark's wrappers, over trees
-        reductions: dict[Any, _Reduction] = {}
+        reductions: dict[Any, tuple[int, Any]] = {}
         for rule, wrappers in tree_builder.rule_builders:
             name = rule.alias or rule.options.template_source or rule.origin.name
             plan = plans[rule]
@@ -102,11 +107,11 @@ class AstParser:
                 callback = self._leaf(name, methods.get(name))
                 for wrap in wrappers:
                     callback = wrap(callback)
-            reductions[rule] = (len(rule.expansion), callback, rule.origin.name, _passes_through(rule, callback),
-                                _hands_up(rule, callback))
+            reductions[rule] = ((_PASS, rule.origin.name) if _passes_through(rule, callback) else
+                                (_REDUCE, (len(rule.expansion), callback, rule.origin.name, _hands_up(rule, callback))))
         # the table with each reduce action's rule replaced by what the driver needs of it
-        self.actions: dict[int, dict[str, tuple[bool, Any]]] = {
-            state: {symbol: (True, arg) if action is Shift else (False, reductions[arg])
+        self.actions: dict[int, dict[str, tuple[int, Any]]] = {
+            state: {symbol: (_SHIFT, arg) if action is Shift else reductions[arg]
                     for symbol, (action, arg) in row.items()}
             for state, row in table.states.items()
         }
@@ -171,30 +176,39 @@ class AstParser:
             for token in itertools.chain(self.lexer.tokens_for(text, self.states, _Cursor(state_stack)), (_END,)):
                 kind = token.type
                 while True:
-                    shift, arg = actions[state_stack[-1]][kind]
-                    if shift:
+                    what, arg = actions[state_stack[-1]][kind]
+                    if what == _SHIFT:
                         if token is _END:
                             raise _NoParse
                         state_stack.append(arg)
                         values.append(token)
                         extents.append((token.line, token.column, token.end_line, token.end_column))
                         break
-                    size, callback, origin, passes_through, hands_up = arg
-                    if passes_through:  # `?rule: child`: the child is the value, its extent stays
-                        state_stack[-1] = gotos[state_stack[-2]][origin]
+                    if what == _PASS:  # `?rule: child`: the child is the value, its extent stays
+                        state_stack[-1] = gotos[state_stack[-2]][arg]
                     else:
+                        size, callback, origin, hands_up = arg
                         extent: Extent | None = None
-                        if size:
+                        spans: list[Extent | None] = []
+                        if size == 1:  # the commonest reduction: no slices
+                            children = [values.pop()]
+                            extent = extents.pop()
+                            state_stack.pop()
+                            if hands_up is not None:
+                                spans = [extent]
+                        elif size:
                             children = values[-size:]
-                            spans = extents[-size:]
+                            first, last = extents[-size], extents[-1]
+                            if first is not None and last is not None:
+                                extent = (first[0], first[1], last[2], last[3])
+                                if hands_up is not None:
+                                    spans = extents[-size:]
+                            else:
+                                spans = extents[-size:]
+                                extent = _extent_of(spans)
                             del state_stack[-size:]
                             del values[-size:]
                             del extents[-size:]
-                            first, last = spans[0], spans[-1]
-                            if first is not None and last is not None:
-                                extent = (first[0], first[1], last[2], last[3])
-                            else:
-                                extent = _extent_of(spans)
                         else:
                             children = []
                         context.extent = extent

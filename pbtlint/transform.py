@@ -51,7 +51,8 @@ class AstBuilder(DeclarationRules, Transformer_NonRecursive):
 
     def __init__(self, text: str) -> None:
         super().__init__(visit_tokens=False)  # no terminal has a method
-        self._lines = text.split("\n")
+        self._text = text
+        self._lines: list[str] | None = None  # split when a property's text is first asked for: most bodies never do
 
     def _call_userfunc(self, tree: Tree, new_children: list[Any] | None = None) -> Any:
         children = new_children if new_children is not None else tree.children
@@ -64,6 +65,8 @@ class AstBuilder(DeclarationRules, Transformer_NonRecursive):
         """The source text of ``span``, whitespace collapsed."""
         if span.line <= 0:
             return ""
+        if self._lines is None:
+            self._lines = self._text.split("\n")
         lines = self._lines[span.line - 1 : span.end_line]
         if not lines:
             return ""
