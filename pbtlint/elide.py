@@ -117,9 +117,10 @@ KEPT_PROPERTIES = frozenset({
 """The properties the project model reads; a skeleton drops every other one (Caption, ToolTip,
 ApplicationArea...), which is most of a page's or table's text."""
 
-_PROPERTY_SCAN = re.compile(
+_NAME_IS = r"[ \t]*([A-Za-z_]\w*)[ \t]*=(?!=)"
+_PROPERTY_SCAN = re.compile(  # every branch begins with one character: the engine skips to those at once
     r"""'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)"""
-    r"""|(?<=[;{}\n])([ \t]*)([A-Za-z_]\w*)[ \t]*=(?!=)|([;{}])""",
+    rf"""|;(?:{_NAME_IS})?|\{{(?:{_NAME_IS})?|\}}(?:{_NAME_IS})?|\n{_NAME_IS}""",
     re.DOTALL,
 )
 
@@ -132,19 +133,22 @@ def property_ranges(text: str, keep: frozenset[str] = KEPT_PROPERTIES) -> list[t
     last = "{"  # the last significant character before the current position
     start = -1
     for m in _PROPERTY_SCAN.finditer(text):
-        name = m.group(2)
+        first = m.group()[0]
+        if first in ";{}":
+            if first == ";" and start >= 0:
+                out.append((start, m.start() + 1))
+                start = -1
+            last = first
+            group = " ;{}".index(first)
+        elif first == "\n":
+            group = 4
+        else:  # text or a quoted name (significant), or a comment (not)
+            if first != "/":
+                last = "x"
+            continue
+        name = m.group(group)
         if name is not None:
             if start < 0 and last in ";{}" and name.lower() not in keep:
-                start = m.start(2)
+                start = m.start(group)
             last = "="
-            continue
-        punct = m.group(3)
-        if punct is not None:
-            if punct == ";" and start >= 0:
-                out.append((start, m.end()))
-                start = -1
-            last = punct
-            continue
-        if not m.group(0).startswith(("//", "/*")):
-            last = "x"
     return out
