@@ -40,6 +40,8 @@ from pbtlint.nodes import norm
 from pbtlint.scope import Receiver, Scope
 from pbtlint.walk import children
 
+_LEAVES = (n.ScopeAccess, n.LiteralValue)  # a tuple: ``A | B`` would build a union at each node
+
 
 def resolve(model: Model) -> Resolution:
     """Resolve every call of every procedure and trigger in ``model``."""
@@ -136,7 +138,7 @@ class _Resolver:
                 stack.append(node.receiver)
             elif isinstance(node, n.Identifier):
                 out.append((scope, "ident", node))
-            elif isinstance(node, n.ScopeAccess | n.LiteralValue):
+            elif isinstance(node, _LEAVES):
                 continue
             else:
                 kids = children(node)

@@ -98,6 +98,11 @@ class ObjectSummary:
     temporary table)."""
 
 
+# isinstance with a tuple: ``A | B`` builds a union object at each call, in loops over every node
+_NAME_NODES = (n.Identifier, n.ScopeAccess)
+_CONDITIONAL = (n.If, n.While, n.Repeat)
+
+
 def _names_of(name: str) -> list[str]:
     """An object name as the AST holds it (quotes removed, maybe namespace-qualified) and each of its
     suffixes after a dot: ``Microsoft.Sales.Customer`` may name ``Customer``, ``Gen. Jnl.-Post Line``
@@ -115,7 +120,7 @@ def _names_of(name: str) -> list[str]:
 def _identifiers(expr: n.Expr) -> set[str]:
     """The plain names an expression uses, and the ``X`` of its ``Codeunit::X``."""
     return {norm(x.name) if isinstance(x, n.Identifier) else norm(x.right)
-            for x in iter_nodes(expr) if isinstance(x, n.Identifier | n.ScopeAccess)}
+            for x in iter_nodes(expr) if isinstance(x, _NAME_NODES)}
 
 
 def _names_in(expr: n.Expr) -> set[str]:
@@ -256,7 +261,7 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
                         returned |= _identifiers(value)
                 else:
                     feeds |= _names_in(value)
-            if isinstance(node, n.If | n.While | n.Repeat):
+            if isinstance(node, _CONDITIONAL):
                 tested |= _identifiers(node.condition)
             elif isinstance(node, n.Case):
                 tested |= _identifiers(node.expr)
