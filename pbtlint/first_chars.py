@@ -38,8 +38,10 @@ def first_characters(pattern: str, flags: int = 0) -> frozenset[str] | None:
     if _p is None:
         return None
     try:
-        chars, nullable = _sequence(list(_p.parse(pattern, flags)), flags)
-    except (_Unknown, re.error, TypeError, ValueError):
+        parsed = _p.parse(pattern, flags)
+        flags = parsed.state.flags  # with the pattern's own global flags: (?i)abc
+        chars, nullable = _sequence(list(parsed), flags)
+    except (_Unknown, re.error, AttributeError, TypeError, ValueError):  # AttributeError: an opcode renamed
         return None
     return None if nullable else frozenset(chars)
 

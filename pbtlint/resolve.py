@@ -40,7 +40,8 @@ from pbtlint.nodes import norm
 from pbtlint.scope import Receiver, Scope
 from pbtlint.walk import children
 
-_LEAVES = (n.ScopeAccess, n.LiteralValue)  # a tuple: ``A | B`` would build a union at each node
+_LEAVES = (n.ScopeAccess, n.LiteralValue)  # tuples: ``A | B`` would build a union at each node
+_PASSED_RECORDS = (n.Identifier, n.Index)
 
 
 def resolve(model: Model) -> Resolution:
@@ -470,7 +471,7 @@ class _Resolver:
     def _arg_temps(self, scope: Scope, args: tuple[n.Expr, ...]) -> tuple[Temp | None, ...]:
         out: list[Temp | None] = []
         for a in args:
-            if isinstance(a, n.Identifier | n.Index):
+            if isinstance(a, _PASSED_RECORDS):
                 r = scope.receiver(a)
                 out.append((r.temp or UNKNOWN) if r.kind in ("record", "recordref") else None)
             else:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pbtlint import first_chars
 from pbtlint.first_chars import dispatch_table, first_characters
 from pbtlint.parser import ALLexer, get_parser
 from pbtlint.source import read_source
@@ -26,6 +27,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
     (r"(?=a)[ab]", 0, "ab"),  # a lookahead only narrows: ignored, never wrongly excluding
     (r"[\s\ufeff]+", 0, "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "),
     (r"/\*.*?\*/", re.DOTALL, "/"),
+    (r"(?i)abc", 0, "aA"),  # the pattern's own global flags count
 ])
 def test_first_characters_of_patterns(pattern: str, flags: int, expected: str) -> None:
     assert first_characters(pattern, flags) == frozenset(expected)
@@ -38,6 +40,20 @@ def test_first_characters_of_patterns(pattern: str, flags: int, expected: str) -
 ])
 def test_what_is_not_known_counts_as_anywhere(pattern: str) -> None:
     assert first_characters(pattern) is None
+
+
+def test_an_opcode_this_python_lacks_counts_as_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    constants = first_chars._c
+
+    class Renamed:  # the private constants module of a future Python, without one of them
+        def __getattr__(self, name: str) -> object:
+            if name == "SUBPATTERN":
+                raise AttributeError(name)
+            return getattr(constants, name)
+
+    monkeypatch.setattr(first_chars, "_c", Renamed())
+    assert first_characters(r"(a)b") is None
+    assert first_characters(r"ab") == frozenset("a")
 
 
 def test_an_unreadable_terminal_is_tried_at_every_character() -> None:
