@@ -3,6 +3,7 @@ preprocessor symbols invalidate what was computed with the old ones."""
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import pickle
 import shutil
 from pathlib import Path
@@ -137,3 +138,12 @@ def test_signed_entries_round_trip_and_tampering_is_detected() -> None:
     assert cache_mod.verified(blob) == b"payload"
     assert cache_mod.verified(blob[:-1] + b"X") is None
     assert cache_mod.verified(b"short") is None
+
+
+def test_a_forked_worker_writes_its_entries_where_the_parent_reads_them(tmp_path: Path) -> None:
+    store = Cache(tmp_path / "cache")
+    child = mp.get_context("fork").Process(target=store.put_ast_bytes, args=("ef56", pickle.dumps("child")))
+    child.start()
+    child.join(10)
+    assert child.exitcode == 0
+    assert store.get_ast("ef56") == "child"
