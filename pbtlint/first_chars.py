@@ -5,8 +5,8 @@ The lexer's one regular expression is an alternation of every terminal in priori
 engine tries the branches one after another, so an identifier first fails the block comment,
 quoted name, text and five number patterns. For each ASCII character this module gives the terminals
 whose pattern can begin with it (in the same order), read off the pattern's parse by Python's own
-:mod:`re` parser. Whatever it cannot read (an unknown construct, a pattern that can match nothing at
-all, a private module that moved) counts as able to start anywhere: a terminal is left out of a
+:mod:`re` parser. Whatever it cannot read (an unknown construct, a pattern that can match the empty
+string, a private module or opcode that moved) counts as able to start anywhere: a terminal is left out of a
 character's alternation only when it provably cannot match there, so every alternation matches
 exactly what the full one does at a position starting with that character.
 """
