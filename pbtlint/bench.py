@@ -316,6 +316,16 @@ def _row(name: str, r: dict[str, object], floor: float | None, cold: float | Non
     return f"{name:<36} {s:9.2f} s {to_floor} {to_cold} {rss} MB{inner}"
 
 
+def _empty_cache_run(run: Callable[[str, dict[str, object]], dict[str, object]], label: str,
+                     rerun: dict[str, object], cache: str) -> dict[str, object]:
+    """``rerun`` with a cache folder of its own, removed afterwards: what the sources hold, nothing reused."""
+    fresh = f"{cache}-empty"
+    try:
+        return run(label, {**rerun, "cache": fresh})
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
 def _random_edits(run: Callable[[str, dict[str, object]], dict[str, object]], rerun: dict[str, object],
                   args: argparse.Namespace, cache: str, files: list[Path], expected: str) -> list[dict[str, object]]:
     """Time ``args.random_edits`` edits (:mod:`pbtlint.bench_edits`), each undone after its run: per
@@ -329,9 +339,7 @@ def _random_edits(run: Callable[[str, dict[str, object]], dict[str, object]], re
             r = run(f"random edit {i + 1} ({edit.describe()})", rerun)
             verified = None
             if args.verify_edits and "digest" in r:
-                fresh = f"{cache}-verify"
-                check = run(f"random edit {i + 1}, empty cache", {**rerun, "cache": fresh})
-                shutil.rmtree(fresh, ignore_errors=True)
+                check = _empty_cache_run(run, f"random edit {i + 1}, empty cache", rerun, cache)
                 verified = check.get("digest") == r["digest"]
         finally:
             bench_edits.undo(edit)
@@ -428,8 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             any run that differs from what was found before, or for every edit with --verify-edits."""
             nonlocal expected
             if "digest" in r and (may_change or r["digest"] != expected or args.verify_edits):
-                reference = run(f"{label}, empty cache", {**rerun, "cache": f"{cache}-reference"})
-                shutil.rmtree(f"{cache}-reference", ignore_errors=True)
+                reference = _empty_cache_run(run, f"{label}, empty cache", rerun, cache)
                 if "digest" in reference:
                     expected = str(reference["digest"])
                     references.append(label)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pbtlint.declindex import opaque_ranges
 from pbtlint.elide import body_ranges
+from pbtlint.span import line_starts
 
 KINDS = ("comment", "comment line", "literal", "statement")
 
@@ -48,9 +49,7 @@ def statement_lines(text: str) -> list[int]:
     or call, are no declaration, follow a ``begin``, a ``repeat`` or another statement's ``;``, lie in
     no comment or multi-line text, and do not close a ``repeat`` (``until`` twice would not parse)."""
     lines = text.split("\n")
-    starts = [0]
-    for raw in lines:
-        starts.append(starts[-1] + len(raw) + 1)
+    starts = line_starts(text)
     bodies = body_ranges(text)
     opaque = list(zip(*opaque_ranges(text), strict=True))  # block comments and multi-line text
     out: list[int] = []

@@ -19,6 +19,10 @@ from collections.abc import Iterable, Mapping
 
 from pbtlint import nodes as n
 
+_SKIPPED = r"""'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)"""
+"""Text, quoted names and comments: the scans below step over them whole (each branch begins with one
+character, ', " or /)."""
+
 _BLOCK_WORDS = ("begin", "end", "case")
 
 
@@ -32,7 +36,7 @@ def _word_branch(first: str, rest: str) -> str:
 
 
 _WORDS = re.compile(
-    r"""'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)|"""
+    _SKIPPED + "|"
     + "|".join(_word_branch(c, w[1:]) for w in _BLOCK_WORDS for c in (w[0], w[0].upper())),
     re.DOTALL,
 )
@@ -128,8 +132,8 @@ ApplicationArea...), which is most of a page's or table's text."""
 
 _NAME_IS = r"[ \t]*([A-Za-z_]\w*)[ \t]*=(?!=)"
 _PROPERTY_SCAN = re.compile(  # every branch begins with one character: the engine skips to those at once
-    r"""'(?:[^']|'')*'?|"(?:[^"\n]|"")*"?|//[^\n]*|/\*.*?(?:\*/|\Z)"""
-    rf"""|;(?:{_NAME_IS})?|\{{(?:{_NAME_IS})?|\}}(?:{_NAME_IS})?|\n{_NAME_IS}""",
+    _SKIPPED
+    + rf"""|;(?:{_NAME_IS})?|\{{(?:{_NAME_IS})?|\}}(?:{_NAME_IS})?|\n{_NAME_IS}""",
     re.DOTALL,
 )
 
@@ -142,7 +146,7 @@ def property_ranges(text: str, keep: frozenset[str] = KEPT_PROPERTIES) -> list[t
     last = "{"  # the last significant character before the current position
     start = -1
     for m in _PROPERTY_SCAN.finditer(text):
-        first = m.group()[0]
+        first = text[m.start()]
         if first in ";{}":
             if first == ";" and start >= 0:
                 out.append((start, m.start() + 1))
