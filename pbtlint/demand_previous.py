@@ -107,7 +107,7 @@ def same_trees(workspace: Workspace, files: list[SourceFile], edits: Edits, prev
         return None
     try:
         parsed = set(previous["parsed"])
-        fell_back = set(previous["fell_back"])  # their trees were whole parses, not the cached skeletons
+        with_unparsed = set(previous["with_unparsed"])  # their unparsed bodies' errors are not cached to compare
         maps: dict[str, LineMap] = {}  # the parsed files': their findings move along
         moves: dict[Path, LineMap | None] = {}  # every changed file's, for the lines its text names
         for f, c in changes:
@@ -117,7 +117,7 @@ def same_trees(workspace: Workspace, files: list[SourceFile], edits: Edits, prev
                     return None
                 continue
             again = reparsed.get(f.path)
-            if (again is None or again.lines is None or str(f.path) in fell_back or not edits.mentions_same(c)
+            if (again is None or again.lines is None or str(f.path) in with_unparsed or not edits.mentions_same(c)
                     or not declares_the_same_moved(c, again.lines)):
                 return None
             maps[f.display] = moves[f.path] = again.lines

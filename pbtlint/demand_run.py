@@ -25,14 +25,14 @@ from pbtlint.demand_files import SourceFile
 from pbtlint.dependency_roots import SeedText, closure_seeds
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import Finding
-from pbtlint.frontend import ParsedFile, parse_file
+from pbtlint.frontend import ParsedFile
 from pbtlint.parallel import run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import Workspace
 from pbtlint.replay import Choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
-from pbtlint.skeleton import BodySpan, body_nodes
+from pbtlint.skeleton import BodySpan, body_nodes, unparsed_bodies
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 _MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
@@ -128,8 +128,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
     bodies: dict[Path, dict[BodyKey, n.Block]] = {}
-    broken: set[Path] = set()
-    fell_back: set[Path] = set()  # skeletons with a body that does not parse, parsed whole instead
+    unparsed: dict[Path, dict[BodyKey, BodySpan]] = {}  # bodies that do not parse on their own, by file
+    with_unparsed: set[Path] = set()  # files given unparsed blocks (and their syntax errors) in this run
     # bodies parsed in this run, kept per file as the pickles the workers sent back, and their facts
     shipped: dict[Path, list[tuple[list[BodySpan], bytes]]] = {}
     facts: dict[Path, dict[BodyKey, tuple[object, ...]]] = {}
@@ -183,7 +183,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 bodies.setdefault(key, {})[(cached[0].span.line, cached[0].span.column)] = cached[0]
                 continue
             unit = parsed[key].unit
-            if key in broken or unit is None or proc.pending is None:
+            if unit is None or proc.pending is None or proc.pending in unparsed.get(key, ()):
                 continue
             if key not in nodes:
                 nodes[key] = body_nodes(unit)
@@ -222,7 +222,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 counts["bodies"] += 1
                 counts["lines"] += span[2] - span[0] + 1
                 if block is None or added is None:
-                    broken.add(key)
+                    unparsed.setdefault(key, {})[(span[0], span[1])] = span
                 else:
                     body_key = (block.span.line, block.span.column)
                     proc.restore(added)  # type: ignore[arg-type]
@@ -273,12 +273,14 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         """Put the bodies parsed into the chosen files (and into the cache with their skeletons); those
         left out stay :class:`~pbtlint.audit.ElidedBlock` s (:func:`pbtlint.skeleton.parse_skeleton`)."""
         for p in chosen:
-            if p in broken:  # a body that does not parse: the whole file's parse reports it
+            bad = unparsed.pop(p, None)
+            if bad and parsed[p].unit is not None:  # bodies that do not parse: their procedures are opaque
                 f = by_path[p]
-                parsed[p] = parse_file(f.path, f.symbols, f.display)
-                broken.discard(p)
-                fell_back.add(p)
-            elif p in bodies and parsed[p].unit is not None:
+                blocks, errors = unparsed_bodies(f.path, f.display, f.symbols, list(bad.values()))
+                parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, blocks),  # type: ignore[arg-type]
+                                                findings=parsed[p].findings + errors)
+                with_unparsed.add(p)
+            if p in bodies and parsed[p].unit is not None:
                 parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
                 if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
                     ckey = _mode_key(by_path[p], False)
@@ -374,7 +376,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
               "bodied": sorted(str(p) for p in bodied), "lookups": lookups,
-              "fell_back": sorted(str(p) for p in fell_back), "seed_text": seed_texts}
+              "with_unparsed": sorted(str(p) for p in with_unparsed), "seed_text": seed_texts}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
         stored["lookups"] = {path: {**choice.lookups.get(path, {}), **lookups.get(path, {})}  # per file: the

@@ -177,6 +177,15 @@ class Block(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
+class UnparsedBlock(Block):
+    """A procedure's body that does not parse on its own, in a file whose declarations do: it holds no
+    statements, and the call graph makes its procedure opaque (what it does is not known). ``message``
+    is the syntax error."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class EmptyStmt(Stmt):
     """A lone ``;`` or the empty statement of ``then;``."""
 

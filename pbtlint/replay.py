@@ -58,7 +58,11 @@ class Choice:
 
 
 def previous_choice(previous: dict) -> Choice | None:
+    """The previous run's choice; None (the closure runs) when that run gave some bodies unparsed blocks:
+    the cache holds no such block, so a replay would load those bodies as left out."""
     try:
+        if previous["with_unparsed"]:
+            return None
         return Choice(tuple(tuple(c) for c in previous["chosen"]), frozenset(previous["whole"]),
                       frozenset(previous["bodied"]), dict(previous["mentions"]), dict(previous["lookups"]))
     except (KeyError, TypeError, ValueError):

@@ -103,6 +103,11 @@ class _Resolver:
                 self.res.elided[proc.key] = proc.node.body
                 elided.append(proc.node.body)
                 continue
+            if isinstance(proc.node.body, n.UnparsedBlock):  # what it does is not known: it calls an opaque node
+                self.res._add(CallSite(proc, proc.node.body, proc.name, (), None, None,  # type: ignore[arg-type]
+                                       (self._opaque(proc.key, "syntax-error",
+                                                     f"{proc.display}, whose body does not parse"),)))
+                continue
             scope = Scope(self.model, proc)
             self._collect(scope, proc.node.body, candidates, observed)
         for var, temps in observed.items():

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
-from pbtlint.frontend import ParsedFile, parse_file
+from pbtlint.frontend import ParsedFile
 from pbtlint.parallel import gc_paused
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import MANIFEST_NAME, App, Workspace, discover, found_real_path, real_dir, real_path
@@ -202,10 +202,12 @@ def _parser_for(parsed: dict[Path, ParsedFile]) -> Callable[[App], list[ParsedFi
     """Parse each file of an app once, however many projects include it."""
 
     def parse_app(app: App) -> list[ParsedFile]:
+        from pbtlint.skeleton import parse_in_parts  # here: a run that reuses its result imports no parser
+
         out = []
         for path in app.source_files:
             if path not in parsed:
-                parsed[path] = parse_file(path, app.preprocessor_symbols, display_path(path))
+                parsed[path] = parse_in_parts(path, app.preprocessor_symbols, display_path(path))
             out.append(parsed[path])
         return out
 
@@ -215,7 +217,9 @@ def _parser_for(parsed: dict[Path, ParsedFile]) -> Callable[[App], list[ParsedFi
 def _parse_job(job: tuple[Path, tuple[str, ...], str]) -> ParsedFile | None:
     """Parse one file in a worker process; None when the result cannot be sent back (a tree too
     deep to pickle), so that the parent parses that file itself."""
-    parsed = parse_file(*job)
+    from pbtlint.skeleton import parse_in_parts
+
+    parsed = parse_in_parts(*job)
     try:
         pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
     except (RecursionError, pickle.PicklingError):

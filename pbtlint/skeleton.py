@@ -6,7 +6,10 @@ gives the same tree but for those bodies (empty blocks) and properties. :func:`p
 bodies one at a time, at their places in the file, for :func:`pbtlint.elide.splice`.
 
 When the skeleton does not parse (its text could not be cut cleanly), the whole file is parsed
-instead, so a skeleton never loses or invents a syntax error.
+instead, so a skeleton never loses or invents a syntax error. A body that does not parse on its own
+becomes an :class:`~pbtlint.nodes.UnparsedBlock` with its syntax error (:func:`unparsed_bodies`): one bad
+body costs its procedure, not the file. :func:`parse_in_parts` builds a whole file's tree the same
+way when the file does not parse in one piece (``--full-parse``), so both modes see the same trees.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pbtlint import nodes as n
 from pbtlint.astparse import parse_to_ast
 from pbtlint.audit import ElidedBlock
 from pbtlint.elide import BodyKey, body_ranges, body_text, elide, property_ranges, splice
-from pbtlint.findings import Finding
+from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.preprocessor import PreprocessResult, preprocess
 from pbtlint.source import SourceText, read_source
@@ -84,6 +87,60 @@ def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: 
             block = None
         out.append(block if isinstance(block, n.Block) and block.span == span else None)
     return out
+
+
+def unparsed_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan]
+                    ) -> tuple[dict[BodyKey, n.UnparsedBlock], tuple[Finding, ...]]:
+    """The bodies at ``spans`` (ones :func:`parse_bodies` could not parse) as unparsed blocks, by the
+    place of their ``begin``, and their syntax errors."""
+    _, pre = _read(path, shown, symbols)
+    text = pre.text if pre is not None else None
+    starts = line_starts(text) if text is not None else []
+    blocks: dict[BodyKey, n.UnparsedBlock] = {}
+    errors: list[Finding] = []
+    for line, column, end_line, end_column in spans:
+        span = Span(line, column, end_line, end_column)
+        found: tuple[Finding, ...] = ()
+        if text is not None:
+            try:
+                _, found = parse_to_ast(body_text(text, starts, span), shown, start="block")
+            except Exception:  # noqa: BLE001 - the builder failed on what parsed: said below
+                found = ()
+        if not found:  # it parsed alone, but not to the extent the skeleton gives it, or the builder failed
+            found = (syntax_error(shown, span, "this body could not be parsed on its own; its procedure is "
+                                  "not analyzed"),)
+        blocks[(line, column)] = n.UnparsedBlock(span, (), found[0].message)
+        errors.extend(found)
+    return blocks, tuple(errors)
+
+
+def parse_in_parts(path: str | Path, symbols: tuple[str, ...], shown: str) -> ParsedFile:
+    """A file parsed whole (``--full-parse``): in one piece, or, when that fails on a syntax error and
+    the skeleton parses, as the skeleton with every body parsed on its own and the bodies that do not
+    parse unparsed blocks; demand-driven analysis builds the same tree from the same parts. Its syntax
+    errors are then the unparsed bodies' and the one-piece parse's when no unparsed body holds it."""
+    whole = parse_file(path, symbols, shown)
+    if whole.unit is not None or not any(f.rule_id == SYNTAX_ERROR for f in whole.findings):
+        return whole
+    skeleton, elided = parse_skeleton(path, shown, symbols)
+    if skeleton.unit is None:
+        return whole
+    procs = body_nodes(skeleton.unit)
+    keys = [key for key in procs if key in elided]
+    spans = [(b.span.line, b.span.column, b.span.end_line, b.span.end_column)
+             for b in (procs[key].body for key in keys) if b is not None]
+    blocks = parse_bodies(path, shown, symbols, spans)
+    found: dict[BodyKey, n.Block] = {key: block for key, block in zip(keys, blocks, strict=True) if block is not None}
+    unparsed, errors = unparsed_bodies(path, shown, symbols,
+                                       [span for span, block in zip(spans, blocks, strict=True) if block is None])
+    outside = tuple(f for f in whole.findings if f.rule_id == SYNTAX_ERROR
+                    and not any(_holds(u.span, f.location.span) for u in unparsed.values()))
+    return ParsedFile(shown, splice(skeleton.unit, {**found, **unparsed}), skeleton.pragmas,
+                      skeleton.findings + errors + outside, skeleton.lines)
+
+
+def _holds(outer: Span, inner: Span) -> bool:
+    return (outer.line, outer.column) <= (inner.line, inner.column) <= (outer.end_line, outer.end_column)
 
 
 def body_nodes(unit: n.CompilationUnit) -> dict[BodyKey, n.Procedure]:

@@ -7,7 +7,8 @@ table trigger or procedure of a dependency shipped without source, a DotNet meth
 method with no implementing codeunit in sight, `Codeunit.Run` with a codeunit id known only at
 run time, `RecordRef.Modify(true)` or `FieldRef.Validate` on a table known only at run time. One
 finding per task codeunit and opaque callee, at the first call on the shortest path from the
-enqueue site.
+enqueue site. A procedure whose body does not parse (a syntax error, reported as PBT0000) is opaque
+too, and the rest of its file is analyzed as usual; that finding is at its `begin`.
 
 ## Why is this bad?
 The other background rules (database writes, commits, locks, UI) cannot see past such a

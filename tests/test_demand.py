@@ -431,9 +431,23 @@ def test_pragma_lines_move_with_the_code(tmp_path: Path, pragma: str, old: str, 
     assert pragmas(after) == pragmas(full) != {}
 
 
+def test_a_body_no_analysis_reads_that_does_not_parse(tmp_path: Path) -> None:
+    """Both modes keep the rest of the file (the Commit the task reaches) and differ only in the full
+    parse's syntax error for that body; the full parse once dropped the file for it (and reported an
+    opaque call where demand-driven analysis found the Commit)."""
+    app = FIXTURES / "demand" / "syntax" / "unread-body-does-not-parse"
+    assert expectation_problems(app, ("PBT0000", "PBT0002", "PBT0040")) == []
+    full = analyze([app])
+    for jobs in (1, 2):
+        cold = demand.analyze_demand([app], cache_dir=tmp_path / f"cache{jobs}", jobs=jobs)
+        assert [f for f in full.findings if f.rule_id != "PBT0000"] == list(cold.findings)
+        assert [f.rule_id for f in cold.findings] == ["PBT0002"]
+    assert [f.rule_id for f in full.findings if f.rule_id == "PBT0000"] == ["PBT0000"]
+
+
 def test_fixing_a_body_that_did_not_parse_is_analyzed_again(tmp_path: Path) -> None:
-    """A skeleton whose reached body did not parse was analyzed from the whole file's parse (with its
-    syntax error): the same skeleton after the fix is not the tree that run read."""
+    """A skeleton whose reached body did not parse was analyzed with that body unparsed (and its syntax
+    error): the same skeleton after the fix is not the tree that run read."""
     copy, cache = _demand_app(tmp_path)
     helper = copy / "src" / "DemandHelper.Codeunit.al"
     _replace(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # on a line of the skeleton

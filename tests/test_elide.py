@@ -15,7 +15,7 @@ from pbtlint import nodes as n
 from pbtlint.elide import KEPT_PROPERTIES, body_ranges, elide, property_ranges, splice
 from pbtlint.frontend import parse_file, parse_text
 from pbtlint.nodes import norm
-from pbtlint.skeleton import body_nodes, parse_bodies, parse_skeleton
+from pbtlint.skeleton import body_nodes, parse_bodies, parse_in_parts, parse_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 AL_FILES = sorted(p for p in (ROOT / "fixtures").rglob("*.al") if "encoding" not in p.parts)
@@ -188,6 +188,30 @@ def test_a_body_that_does_not_parse_is_none(tmp_path: Path) -> None:
     assert skeleton.unit is not None and len(elided) == 1  # the skeleton does not see inside the body
     assert parse_bodies(path, "X.Codeunit.al", (), [(4, 5, 6, 8)]) == [None]
     assert parse_text(path.read_text(), "X").unit is None
+
+
+def test_a_file_in_parts_keeps_what_parses_and_marks_the_body_that_does_not(tmp_path: Path) -> None:
+    """--full-parse: a file that does not parse in one piece is the skeleton with each body parsed on its
+    own; one that does not parse is an unparsed block with its syntax error, the others are there."""
+    path = tmp_path / "X.Codeunit.al"
+    path.write_text("codeunit 50100 X\n{\n    procedure A()\n    begin\n        if then;\n    end;\n\n"
+                    "    procedure B()\n    begin\n        Commit();\n    end;\n}\n")
+    whole = parse_file(path, (), "X")
+    assert whole.unit is None
+    parts = parse_in_parts(path, (), "X")
+    assert parts.unit is not None
+    a, b = parts.unit.objects[0].procedures
+    assert isinstance(a.body, n.UnparsedBlock) and a.body.statements == ()
+    assert (a.body.span.line, a.body.span.end_line) == (4, 6)
+    assert type(b.body) is n.Block and len(b.body.statements) == 1
+    assert [(f.rule_id, f.location.span.line) for f in parts.findings] == [("PBT0000", 5)]
+    assert a.body.message == parts.findings[0].message == whole.findings[0].message
+
+
+def test_a_file_that_parses_in_one_piece_is_not_cut(tmp_path: Path) -> None:
+    path = tmp_path / "Z.Codeunit.al"
+    path.write_text("codeunit 50100 Z\n{\n    procedure A()\n    begin\n        Commit();\n    end;\n}\n")
+    assert parse_in_parts(path, (), "Z") == parse_file(path, (), "Z")
 
 
 def test_a_skeleton_that_does_not_parse_falls_back_to_the_whole_file(tmp_path: Path) -> None:
