@@ -18,7 +18,7 @@ import ahocorasick
 from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.declindex import FileIndex, index_text
 from pbtlint.findings import Finding
-from pbtlint.frontend import ParsedFile, parse_file
+from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
 from pbtlint.preprocessor import PragmaWarning, preprocess
 from pbtlint.source import read_source_bytes
@@ -79,11 +79,11 @@ worker_cache: Cache | None = None
 def parse_summarized(path: str | Path, shown: str, symbols: tuple[str, ...], whole: bool
                      ) -> tuple[ParsedFile, frozenset[BodyKey], list[ObjectSummary]]:
     """The file parsed whole or as a skeleton, the bodies the skeleton left out, and its summaries."""
-    from pbtlint.skeleton import parse_skeleton
+    from pbtlint.skeleton import parse_in_parts, parse_skeleton
     from pbtlint.summaries import summarize
 
-    if whole:
-        parsed, elided = parse_file(path, symbols, shown), frozenset()
+    if whole:  # as --full-parse parses it: a body that does not parse costs its procedure, not the file
+        parsed, elided = parse_in_parts(path, symbols, shown), frozenset()
     else:
         parsed, elided = parse_skeleton(path, shown, symbols)
     return parsed, elided, summarize(parsed.unit, elided) if parsed.unit is not None else []
