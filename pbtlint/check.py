@@ -18,7 +18,6 @@ from pbtlint.config import load_config
 from pbtlint.demand import analyze_demand
 from pbtlint.demand_files import cache_for
 from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
-from pbtlint.frontend import parse_file
 from pbtlint.report import ReportMeta, ToolNotification, render
 from pbtlint.runner import RunResult, analyze, display_path
 from pbtlint.source import DEFAULT_MAX_BYTES, read_source
@@ -79,15 +78,17 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[Path], set[str] | None]:
 def _syntax_of_given_files(run: RunResult, only: set[str], cache: Cache | None) -> list[Finding]:
     """Syntax errors of the files given one by one (as pre-commit gives the changed files) that the
     demand-driven analysis may not have seen (it parses most files without the bodies it does not
-    need): a user who names a file expects to hear that it is broken. Those few files are parsed whole,
-    once per content: the cache keeps what each parse found (a hook run again on the same files, after
-    another hook failed, parses none)."""
+    need): a user who names a file expects to hear that it is broken. Those few files are parsed whole
+    (as --full-parse does: each body that does not parse gives its own error), once per content: the
+    cache keeps what each parse found (a hook run again on the same files, after another hook failed,
+    parses none)."""
     out: list[Finding] = []
     for app in run.apps:
         symbols = app.app.preprocessor_symbols
         for pf in app.files:
-            if pf.path in only and not any(f.rule_id == SYNTAX_ERROR for f in pf.findings):
-                out.extend(_syntax_errors(pf.path, symbols, cache))
+            if pf.path in only:
+                known = set(pf.findings)
+                out.extend(f for f in _syntax_errors(pf.path, symbols, cache) if f not in known)
     return out
 
 
@@ -102,7 +103,9 @@ def _syntax_errors(path: str, symbols: tuple[str, ...], cache: Cache | None) -> 
         found = cache.get_ast(key) if key else None
         if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
             return found
-    found = [f for f in parse_file(path, symbols).findings if f.rule_id == SYNTAX_ERROR]
+    from pbtlint.skeleton import parse_in_parts  # here: a run that reuses its result imports no parser
+
+    found = [f for f in parse_in_parts(path, symbols, path).findings if f.rule_id == SYNTAX_ERROR]
     if cache is not None and key:
         cache.put_ast_bytes(key, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
     return found

@@ -177,12 +177,27 @@ def test_a_named_file_is_parsed_for_syntax_once_per_content(tmp_path: Path, monk
     broken = tmp_path / "Unrelated.Codeunit.al"
     broken.write_text("codeunit 50100 Unrelated\n{\n    procedure A()\n    begin\n        if then;\n    end;\n}\n",
                       encoding="utf-8")
+    import pbtlint.skeleton as skeleton
+
     parsed: list[str] = []
-    real = check.parse_file
-    monkeypatch.setattr(check, "parse_file", lambda path, *a, **k: parsed.append(path) or real(path, *a, **k))
+    real = skeleton.parse_in_parts
+    monkeypatch.setattr(skeleton, "parse_in_parts", lambda path, *a, **k: parsed.append(path) or real(path, *a, **k))
     options = check.CheckOptions(paths=(str(broken),), cache_dir=str(tmp_path / "cache"))
     outcomes = [check.run_check(options) for _ in range(2)]
     assert [sum(f.rule_id == "PBT0000" for f in o.findings) for o in outcomes] == [1, 1]
     assert len(parsed) == 1
     broken.write_text(broken.read_text(encoding="utf-8").replace("if then;", "if true then;"), encoding="utf-8")
     assert not check.run_check(options).findings and len(parsed) == 2
+
+
+def test_a_named_file_reports_each_body_that_does_not_parse(tmp_path: Path) -> None:
+    """Pre-commit names the changed files: every broken body of one is reported, not only the first
+    (the parse goes on past a body that does not parse, as --full-parse does)."""
+    import pbtlint.check as check
+
+    (tmp_path / "app.json").write_text('{"id": "1", "name": "A", "publisher": "P", "version": "1.0.0.0"}')
+    broken = tmp_path / "Two.Codeunit.al"
+    broken.write_text("codeunit 50100 Two\n{\n    procedure A()\n    begin\n        if then;\n    end;\n\n"
+                      "    procedure B()\n    begin\n        B(;\n    end;\n}\n", encoding="utf-8")
+    outcome = check.run_check(check.CheckOptions(paths=(str(broken),), use_cache=False))
+    assert [(f.rule_id, f.location.span.line) for f in outcome.findings] == [("PBT0000", 5), ("PBT0000", 10)]
