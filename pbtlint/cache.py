@@ -132,9 +132,11 @@ def tool_version() -> str:
     return h.hexdigest()
 
 
-def file_key(digest: str, display: str, symbols: Iterable[str], version: str | None = None) -> str:
-    """The key of one file's cached index and AST."""
-    parts = (version or tool_version(), grammar_hash(), digest, display, ",".join(sorted(set(symbols))))
+def file_key(digest: str, symbols: Iterable[str], version: str | None = None) -> str:
+    """The key of one file's cached index and AST: its content, the tool and the preprocessor symbols, not
+    where the file is nor how it is shown (from another working folder, or once moved, it is found
+    again; what an entry says of its file's path is put right where it is loaded)."""
+    parts = (version or tool_version(), grammar_hash(), digest, ",".join(sorted(set(symbols))))
     return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -146,6 +148,12 @@ def default_location(app_root: Path) -> Path:
     tag = hashlib.blake2b(real.encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(real).name)[:40]
     return Path(user_cache_dir()) / "projects" / f"{name}-{tag}"
+
+
+KEPT_RUNS = 3
+"""Whole runs' results kept (a Base Application run's is about 2 MB): a run's key includes the working
+folder, which its paths are shown from, and a user may run from two (a terminal in the app, pre-commit
+at the repository's root)."""
 
 
 class Cache:
@@ -254,15 +262,19 @@ class Cache:
     # ------------------------------------------------------------------ whole runs
 
     def get_run(self, key: str) -> Any | None:
-        value = self._read(self.base / "run" / f"{key}.pickle")
+        path = self.base / "run" / f"{key}.pickle"
+        value = self._read(path)
         if not isinstance(value, dict) or value.get("key") != key:
             return None
+        with contextlib.suppress(OSError):  # the latest run again: the next edit starts from it
+            os.utime(path)
         return value.get("result")
 
     def put_run(self, key: str, result: Any) -> None:
         run_dir = self.base / "run"
-        with contextlib.suppress(OSError):
-            for old in run_dir.glob("*.pickle"):  # only the latest run is worth keeping
+        with contextlib.suppress(OSError):  # the latest few: runs from other working folders stay warm
+            runs = sorted(run_dir.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in runs[KEPT_RUNS - 1:]:
                 old.unlink()
         self._write(run_dir / f"{key}.pickle", {"key": key, "result": result})
 

@@ -17,7 +17,7 @@ from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.config import load_config
 from pbtlint.demand import analyze_demand
 from pbtlint.demand_files import cache_for
-from pbtlint.findings import SYNTAX_ERROR, Finding, Severity
+from pbtlint.findings import SYNTAX_ERROR, Finding, Severity, shown_at
 from pbtlint.report import ReportMeta, ToolNotification, render
 from pbtlint.runner import RunResult, analyze, display_path
 from pbtlint.source import DEFAULT_MAX_BYTES, read_source
@@ -97,12 +97,12 @@ def _syntax_errors(path: str, symbols: tuple[str, ...], cache: Cache | None) -> 
     if cache is not None:
         try:
             with open(path, "rb") as f:
-                key = "syntax-" + file_key(content_hash(f.read()), path, symbols)
+                key = "syntax-" + file_key(content_hash(f.read()), symbols)
         except OSError:
             key = None
         found = cache.get_ast(key) if key else None
         if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
-            return found
+            return list(shown_at(tuple(found), path))  # maybe found for the same content under another name
     from pbtlint.skeleton import parse_in_parts  # here: a run that reuses its result imports no parser
 
     found = [f for f in parse_in_parts(path, symbols, path).findings if f.rule_id == SYNTAX_ERROR]

@@ -87,9 +87,9 @@ def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], sta
     restated = False
     for f, (digest, entry) in zip(todo, results, strict=True):
         f.digest = digest
-        f.key = file_key(digest, f.display, f.symbols)
+        f.key = file_key(digest, f.symbols)
         if entry is None:  # the bundle holds this content (known_keys came from it)
-            f.entry = bundle[f.key]
+            f.entry = demand_files.entry_for(f, bundle[f.key])
         else:
             f.entry = bundle[f.key] = entry
             indexed.append(f)
@@ -97,7 +97,7 @@ def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], sta
             st = os.stat(f.path)
         except OSError:
             continue
-        stats[str(f.path)] = (st.st_mtime_ns, st.st_size, digest)
+        stats[f.real] = (st.st_mtime_ns, st.st_size, digest)
         restated = True
     return indexed, restated
 
@@ -133,8 +133,9 @@ def analyze_demand(
     todo = []
     for f in files:
         if f.digest is not None:
-            f.key = file_key(f.digest, f.display, f.symbols)
-            f.entry = bundle.get(f.key)
+            f.key = file_key(f.digest, f.symbols)
+            found = bundle.get(f.key)
+            f.entry = demand_files.entry_for(f, found) if found is not None else None
         if f.entry is None:
             todo.append(f)
     indexed, restated = _index_files(todo, bundle, stats, jobs)

@@ -4,6 +4,7 @@ the index bundle with its delta."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -13,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from pbtlint.cache import Cache, default_location, grammar_hash, tool_version
 from pbtlint.declindex import COMMENT_PATTERN
+from pbtlint.findings import shown_at
 from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
-from pbtlint.project import Workspace
+from pbtlint.project import Workspace, real_path
 from pbtlint.runner import AppResult, RunResult, display_path, project_plans
 from pbtlint.source import read_source
 
@@ -34,6 +36,14 @@ class SourceFile:
     digest: str | None = None
     key: str | None = None
     entry: work.IndexEntry | None = None
+    real: str = ""  # its real path: what the stat table knows it by, whatever the working folder
+
+
+def entry_for(f: SourceFile, entry: work.IndexEntry) -> work.IndexEntry:
+    """``entry`` (cached for ``f``'s content, maybe under another name) with ``f``'s name in its findings."""
+    if all(x.location.path == f.display for x in entry.findings):
+        return entry
+    return dataclasses.replace(entry, findings=shown_at(entry.findings, f.display))
 
 
 def files_of(workspace: Workspace) -> list[SourceFile]:
@@ -42,7 +52,7 @@ def files_of(workspace: Workspace) -> list[SourceFile]:
     for app in (*workspace.apps, *workspace.extra_roots):
         for path in app.source_files:
             if path not in seen:
-                seen[path] = SourceFile(path, display_path(path), app.preprocessor_symbols)
+                seen[path] = SourceFile(path, display_path(path), app.preprocessor_symbols, real=real_path(path))
     return list(seen.values())
 
 
@@ -56,10 +66,10 @@ def hash_files(files: list[SourceFile], cache: Cache | None) -> dict[str, tuple[
             st = os.stat(f.path)
         except OSError:
             continue
-        known = old.get(str(f.path))
+        known = old.get(f.real)
         if known is not None and known[0] == st.st_mtime_ns and known[1] == st.st_size:
             f.digest = known[2]
-            new[str(f.path)] = known
+            new[f.real] = known
     return new
 
 

@@ -64,7 +64,7 @@ def index_file(item: tuple[str, str, tuple[str, ...]], in_worker: bool) -> tuple
                 digest = content_hash(f.read())
         except (OSError, ValueError):
             digest = "unreadable"
-    if known_keys and file_key(digest, shown, symbols) in known_keys:
+    if known_keys and file_key(digest, symbols) in known_keys:
         return digest, None
     if source.text is None:
         return digest, IndexEntry(FileIndex((), (), (), False, 0), tuple(source.findings), (), 0)

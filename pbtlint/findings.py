@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -44,6 +45,13 @@ class Finding:
 
 
 SYNTAX_ERROR = "PBT0000"
+
+
+def shown_at(findings: tuple[Finding, ...], path: str) -> tuple[Finding, ...]:
+    """A file's own findings (read, preprocessor and syntax errors: no call path) with ``path`` as their
+    file's name: a cached result made for the same content under another name."""
+    return tuple(f if f.location.path == path else dataclasses.replace(f, location=dataclasses.replace(
+        f.location, path=path)) for f in findings)
 
 
 def syntax_error(path: str, span: Span, message: str) -> Finding:

@@ -83,8 +83,8 @@ def test_symbols_change_invalidates(app: Path, tmp_path: Path) -> None:
     assert demand.last_stats.indexed == demand.last_stats.files
     assert defined.findings == analyze([app], ["NOCOMMIT"]).findings
     assert len(defined.findings) == len(plain.findings) - 1
-    assert file_key("d", "p", ["A"]) != file_key("d", "p", ["B"])
-    assert file_key("d", "p", ["A", "B"]) == file_key("d", "p", ["B", "A"])
+    assert file_key("d", ["A"]) != file_key("d", ["B"])
+    assert file_key("d", ["A", "B"]) == file_key("d", ["B", "A"])
 
 
 def test_size_bound_prunes_least_recently_used(tmp_path: Path) -> None:
@@ -147,3 +147,23 @@ def test_a_forked_worker_writes_its_entries_where_the_parent_reads_them(tmp_path
     child.join(10)
     assert child.exitcode == 0
     assert store.get_ast("ef56") == "child"
+
+
+def test_the_latest_few_runs_are_kept_and_a_warm_hit_is_the_latest_again(tmp_path: Path) -> None:
+    """Runs from two working folders (their keys differ) both stay warm; the one read last is where the
+    next edit's incremental run starts from."""
+    import os
+
+    from pbtlint.cache import KEPT_RUNS
+
+    cache = Cache(tmp_path)
+    keys = [f"run{i}" for i in range(KEPT_RUNS + 1)]
+    for i, key in enumerate(keys):
+        cache.put_run(key, {"n": i})
+        os.utime(cache.base / "run" / f"{key}.pickle", (1_000_000 + i, 1_000_000 + i))  # written in this order
+    assert cache.get_run(keys[0]) is None  # the oldest went
+    assert [cache.get_run(k) for k in keys[1:]] == [{"n": i} for i in range(1, KEPT_RUNS + 1)]
+    for i, key in enumerate(keys[1:]):  # file times are coarse: make the order plain again
+        os.utime(cache.base / "run" / f"{key}.pickle", (1_000_000 + i, 1_000_000 + i))
+    assert cache.latest_run() == {"n": KEPT_RUNS}
+    assert cache.get_run(keys[1]) == {"n": 1} and cache.latest_run() == {"n": 1}

@@ -3,6 +3,7 @@ one process or two, on every fixture app."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -15,9 +16,10 @@ from conftest import expectation_problems
 
 from pbtlint import background, demand, demand_files, demand_work, parallel
 from pbtlint.cache import Cache
-from pbtlint.findings import Finding
+from pbtlint.findings import Finding, syntax_error
 from pbtlint.project import discover
 from pbtlint.runner import RunResult, analyze
+from pbtlint.span import Span
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -552,3 +554,48 @@ def test_a_replayed_run_keeps_every_earlier_lookup(tmp_path: Path) -> None:
     assert demand.last_stats is not None and demand.last_stats.path == "same-choice"
     after = Cache(tmp_path / "cache").latest_run()["lookups"]
     assert before and all(set(found) <= set(after.get(path, {})) for path, found in before.items())
+
+
+def test_another_working_folder_finds_every_cached_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache keys a file by its content, the tool and the symbols, not by the path it is shown as:
+    a run from another working folder (a terminal in the app, pre-commit at the repository's root)
+    reads and parses no file again, and shows every path as seen from there. A moved file's entry is
+    found too, with its new name in what the cache held (its own findings, its left-out bodies)."""
+    copy, cache = _demand_app(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    first = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.parsed > 0
+    monkeypatch.chdir(copy)
+    again = demand.analyze_demand(["."], cache_dir=cache)
+    assert demand.last_stats.path == "closure" and demand.last_stats.indexed == 0
+    assert demand.last_stats.parsed == 0 and demand.last_stats.parsed_from_cache > 0
+    assert again.findings == analyze(["."]).findings != ()
+    assert [f.location.path for f in first.findings] == ["src/" + f.location.path for f in again.findings]
+    helper = copy / "src" / "DemandHelper.Codeunit.al"
+    _replace(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # a syntax error
+    broken = demand.analyze_demand(["."], cache_dir=cache)
+    moved = copy / "src" / "Moved.Codeunit.al"
+    helper.rename(moved)
+    after = demand.analyze_demand(["."], cache_dir=cache)
+    assert demand.last_stats.indexed == 0 and demand.last_stats.parsed == 0
+    assert after.findings == analyze(["."]).findings
+    assert [f.location.path for f in after.findings if f.rule_id == "PBT0000"] == ["src/Moved.Codeunit.al"]
+    assert any(f.rule_id == "PBT0000" for f in broken.findings)
+
+
+def test_a_cached_skeleton_shown_under_another_name_names_its_left_out_bodies_so() -> None:
+    """The audit knows a left-out body by its file's name: a skeleton cached under another name gets
+    this file's name in its markers, as in its findings."""
+    from pbtlint.audit import ElidedBlock
+    from pbtlint.demand_run import _shown_as
+    from pbtlint.skeleton import body_nodes, parse_skeleton
+
+    path = FIXTURES / "demand" / "cases" / "reached-body-does-not-parse" / "TotalsHelper.Codeunit.al"
+    skeleton, elided = parse_skeleton(path, "old/Helper.al", ())
+    assert len(elided) == 2
+    moved = _shown_as(dataclasses.replace(skeleton, findings=(syntax_error("old/Helper.al", Span.point(1), "x"),)),
+                      "new/Helper.al")
+    assert moved.unit is not None and moved.path == "new/Helper.al"
+    markers = [p.body for p in body_nodes(moved.unit).values() if isinstance(p.body, ElidedBlock)]
+    assert len(markers) == 2 and {m.path for m in markers} == {"new/Helper.al"}
+    assert [f.location.path for f in moved.findings] == ["new/Helper.al"]
