@@ -29,7 +29,7 @@ import pickle
 import secrets
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -278,17 +278,22 @@ class Cache:
                 old.unlink()
         self._write(run_dir / f"{key}.pickle", {"key": key, "result": result})
 
-    def latest_run(self) -> Any | None:
-        """The last run stored (whatever its key), for incremental re-runs."""
+    def latest_run(self, fits: Callable[[Any], bool] | None = None) -> Any | None:
+        """The last run stored (whatever its key) that ``fits``, or else the last one, for incremental
+        re-runs: the runs kept may come from other working folders, which an edit cannot start from."""
         try:
-            runs = sorted((self.base / "run").glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+            runs = sorted((self.base / "run").glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:
             return None
-        for path in reversed(runs):
+        latest = None
+        for path in runs:
             value = self._read(path)
             if isinstance(value, dict) and "result" in value:
-                return value["result"]
-        return None
+                if fits is None or fits(value["result"]):
+                    return value["result"]
+                if latest is None:
+                    latest = value["result"]
+        return latest
 
     # ------------------------------------------------------------------ size bound
 

@@ -156,7 +156,11 @@ def analyze_demand(
             return demand_files.from_stored(workspace, warm)
     from pbtlint import demand_previous  # here, past the warm checks: they read no previous run's record
 
-    previous = cache.latest_run() if cache is not None and todo else None
+    # the last run from this folder, also when every content is known (an edit undone, or made while
+    # a run from another folder indexed it): what changed since is looked at as after any edit
+    structure = demand_files.structure(workspace)
+    previous = (cache.latest_run(lambda run: isinstance(run, dict) and run.get("structure") == structure)
+                if cache is not None else None)
     choice, known = None, {}
     edits = demand_previous.edits_since(workspace, files, bundle, previous) if isinstance(previous, dict) else None
     if edits is not None and isinstance(previous, dict):

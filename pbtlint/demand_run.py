@@ -14,7 +14,7 @@ from pbtlint import audit, demand_audit, demand_files
 from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject, build_project
-from pbtlint.audit import ElidedBlock, Extra
+from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache
 from pbtlint.closure import closure
@@ -24,7 +24,7 @@ from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
 from pbtlint.dependency_roots import SeedText, closure_seeds
 from pbtlint.elide import BodyKey, splice
-from pbtlint.findings import Finding, shown_at
+from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile
 from pbtlint.parallel import run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
@@ -32,7 +32,7 @@ from pbtlint.project import Workspace
 from pbtlint.replay import Choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
-from pbtlint.skeleton import BodySpan, body_nodes, unparsed_bodies
+from pbtlint.skeleton import BodySpan, body_nodes, shown_as, unparsed_bodies
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 _MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
@@ -100,7 +100,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             with timed("cache-read"):
                 hit = cache.get_ast(ckey) if cache is not None and ckey else None
             if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile):
-                parsed[key] = hit[0] if hit[0].path == f.display else _shown_as(hit[0], f.display)
+                parsed[key] = shown_as(hit[0], f.display)
                 counts["cached"] += 1
                 out[key] = summaries[key] = hit[1]
                 if key not in whole:
@@ -394,17 +394,6 @@ def _walked(project: AnalyzedProject) -> int:
         return 0
     procs = project.model.procs
     return len({key for keys in analysis.reachable.values() for key in keys if key in procs})
-
-
-def _shown_as(pf: ParsedFile, display: str) -> ParsedFile:
-    """A cached parse made for the same content under another name (from another working folder, or
-    before the file moved), with ``display`` as its name: in its findings and in the bodies it left out
-    (the audit knows those by their file's name)."""
-    unit = pf.unit
-    if unit is not None:
-        unit = splice(unit, {key: ElidedBlock(proc.body.span, display) for key, proc in body_nodes(unit).items()
-                             if isinstance(proc.body, ElidedBlock)})
-    return dataclasses.replace(pf, path=display, unit=unit, findings=shown_at(pf.findings, display))
 
 
 def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path], bool], object],

@@ -179,7 +179,9 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
     hit = cache.get_ast(old_mode)
     if not (isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], ParsedFile)):
         return None
-    old_pf: ParsedFile = hit[0]
+    from pbtlint.skeleton import shown_as  # here: a run that only checks changed files' index needs no parser
+
+    old_pf: ParsedFile = shown_as(hit[0], f.display)  # maybe cached by a run from another working folder
     old_summaries: list[ObjectSummary] = hit[1]
     pf, _, summaries = parse_summarized(f.path, f.display, f.symbols, whole)
     new_mode = f.new_key if whole else f.new_key + "-s"

@@ -15,13 +15,14 @@ way when the file does not parse in one piece (``--full-parse``), so both modes 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from pathlib import Path
 
 from pbtlint import nodes as n
 from pbtlint.astparse import parse_to_ast
 from pbtlint.audit import ElidedBlock
 from pbtlint.elide import BodyKey, body_ranges, body_text, elide, property_ranges, splice
-from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
+from pbtlint.findings import SYNTAX_ERROR, Finding, shown_at, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file
 from pbtlint.preprocessor import PreprocessResult, preprocess
 from pbtlint.source import SourceText, read_source
@@ -141,6 +142,19 @@ def parse_in_parts(path: str | Path, symbols: tuple[str, ...], shown: str) -> Pa
 
 def _holds(outer: Span, inner: Span) -> bool:
     return (outer.line, outer.column) <= (inner.line, inner.column) <= (outer.end_line, outer.end_column)
+
+
+def shown_as(pf: ParsedFile, display: str) -> ParsedFile:
+    """A cached parse made for the same content under another name (from another working folder, or
+    before the file moved), with ``display`` as its name: in its findings and in the bodies it left out
+    (the audit knows those by their file's name)."""
+    if pf.path == display:
+        return pf
+    unit = pf.unit
+    if unit is not None:
+        unit = splice(unit, {key: ElidedBlock(proc.body.span, display) for key, proc in body_nodes(unit).items()
+                             if isinstance(proc.body, ElidedBlock)})
+    return dataclasses.replace(pf, path=display, unit=unit, findings=shown_at(pf.findings, display))
 
 
 def body_nodes(unit: n.CompilationUnit) -> dict[BodyKey, n.Procedure]:

@@ -587,15 +587,35 @@ def test_a_cached_skeleton_shown_under_another_name_names_its_left_out_bodies_so
     """The audit knows a left-out body by its file's name: a skeleton cached under another name gets
     this file's name in its markers, as in its findings."""
     from pbtlint.audit import ElidedBlock
-    from pbtlint.demand_run import _shown_as
-    from pbtlint.skeleton import body_nodes, parse_skeleton
+    from pbtlint.skeleton import body_nodes, parse_skeleton, shown_as
 
     path = FIXTURES / "demand" / "cases" / "reached-body-does-not-parse" / "TotalsHelper.Codeunit.al"
     skeleton, elided = parse_skeleton(path, "old/Helper.al", ())
     assert len(elided) == 2
-    moved = _shown_as(dataclasses.replace(skeleton, findings=(syntax_error("old/Helper.al", Span.point(1), "x"),)),
+    moved = shown_as(dataclasses.replace(skeleton, findings=(syntax_error("old/Helper.al", Span.point(1), "x"),)),
                       "new/Helper.al")
     assert moved.unit is not None and moved.path == "new/Helper.al"
     markers = [p.body for p in body_nodes(moved.unit).values() if isinstance(p.body, ElidedBlock)]
     assert len(markers) == 2 and {m.path for m in markers} == {"new/Helper.al"}
     assert [f.location.path for f in moved.findings] == ["new/Helper.al"]
+
+
+def test_an_edit_starts_from_the_last_run_in_the_same_working_folder(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal in the app and pre-commit at the repository's root take turns: after an edit, a run
+    starts from its own folder's last run even when the other folder ran after it (and compares the
+    edited file with a parse the cache may hold from the other folder, its paths put right)."""
+    copy, cache = _demand_app(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    demand.analyze_demand([copy], cache_dir=cache)
+    monkeypatch.chdir(copy)
+    demand.analyze_demand(["."], cache_dir=cache)  # the latest run, from the other folder
+    _edit_one(copy)
+    monkeypatch.chdir(tmp_path)
+    edited = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.path == "same-trees"
+    assert edited.findings == analyze([copy]).findings
+    monkeypatch.chdir(copy)  # and the other folder, whose last run is older than the edit: the previous
+    there = demand.analyze_demand(["."], cache_dir=cache)  # parse of the edited file is one made from here
+    assert demand.last_stats.path == "same-trees"
+    assert there.findings == analyze(["."]).findings
