@@ -273,7 +273,8 @@ class Cache:
     def put_run(self, key: str, result: Any) -> None:
         run_dir = self.base / "run"
         with contextlib.suppress(OSError):  # the latest few: runs from other working folders stay warm
-            runs = sorted(run_dir.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+            runs = sorted((p for p in run_dir.glob("*.pickle") if p.stem != key), key=lambda p: p.stat().st_mtime,
+                          reverse=True)
             for old in runs[KEPT_RUNS - 1:]:
                 old.unlink()
         self._write(run_dir / f"{key}.pickle", {"key": key, "result": result})

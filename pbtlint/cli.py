@@ -122,12 +122,12 @@ def _display(path: Path) -> str:
 def parse(paths: tuple[str, ...], defines: tuple[str, ...], show_ast: bool) -> int:
     """Parse AL files and report syntax errors (PBT0000), with a summary line."""
     from pbtlint.astdump import dump
-    from pbtlint.frontend import parse_file
+    from pbtlint.skeleton import parse_in_parts
 
     started = time.perf_counter()
     files = failures = lines = 0
     for path, shown, symbols in _files_with_symbols(paths, defines):
-        parsed = parse_file(path, symbols, shown)
+        parsed = parse_in_parts(path, symbols, shown)  # each body that does not parse gives its error
         files += 1
         lines += parsed.lines
         if parsed.findings:

@@ -15,8 +15,8 @@ markers, and a rule that reads one, or asks for the callers of a procedure, is n
 parse could have given such a read something (:mod:`pbtlint.demand_audit`), the closure runs again
 with those bodies and callers added, until the rules read nothing that is missing.
 
-What a full parse reports and this does not: syntax errors in files that are never parsed (a file
-that is read and preprocessed still reports its read and preprocessor errors). ``AppResult.files``
+What a full parse reports and this does not: syntax errors in files and bodies that are never parsed
+(a file that is read and preprocessed still reports its read and preprocessor errors). ``AppResult.files``
 holds one ParsedFile per file of the app; the unit is None for files this run did not parse.
 """
 

@@ -24,7 +24,7 @@ from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
 from pbtlint.dependency_roots import SeedText, closure_seeds
 from pbtlint.elide import BodyKey, splice
-from pbtlint.findings import Finding
+from pbtlint.findings import SYNTAX_ERROR, Finding
 from pbtlint.frontend import ParsedFile
 from pbtlint.parallel import run_parallel, worker_pool
 from pbtlint.pickling import fast_pickling
@@ -367,6 +367,16 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
         stored_apps.append((tuple(demand_files.strip(pf) for pf in own_files), tuple(findings)))
+    for i, plan in enumerate(plans):  # a body of an earlier app's file that a later app's closure parsed
+        # and found broken: its syntax error is the file's own app's, where the full parse reports it
+        reported = set(results[i].findings)
+        late = [f for p in plan.source_files if p in parsed for f in parsed[p].findings
+                if f.rule_id == SYNTAX_ERROR and f not in reported]
+        if late:
+            own = tuple(parsed[p] if p in parsed else demand_files.lite(by_path[p]) for p in plan.source_files)
+            results[i] = AppResult(results[i].app, own, (*results[i].findings, *late))
+            stored_apps[i] = (tuple(demand_files.strip(pf) for pf in own), results[i].findings)
+            all_findings.extend(late)
     unique = tuple(sorted(set(all_findings), key=Finding.sort_key))
     lines = sum(by_path[p].entry.lines for p in used if by_path[p].entry is not None)  # type: ignore[union-attr]
     stored = {"apps": stored_apps, "findings": unique, "files": len(used), "lines": lines,

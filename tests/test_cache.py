@@ -167,3 +167,14 @@ def test_the_latest_few_runs_are_kept_and_a_warm_hit_is_the_latest_again(tmp_pat
         os.utime(cache.base / "run" / f"{key}.pickle", (1_000_000 + i, 1_000_000 + i))
     assert cache.latest_run() == {"n": KEPT_RUNS}
     assert cache.get_run(keys[1]) == {"n": 1} and cache.latest_run() == {"n": 1}
+
+
+def test_a_run_written_again_under_its_key_keeps_the_others(tmp_path: Path) -> None:
+    from pbtlint.cache import KEPT_RUNS
+
+    cache = Cache(tmp_path)
+    for i in range(KEPT_RUNS):
+        cache.put_run(f"run{i}", {"n": i})
+    cache.put_run(f"run{KEPT_RUNS - 1}", {"n": "again"})
+    assert [cache.get_run(f"run{i}") for i in range(KEPT_RUNS)] == [*({"n": i} for i in range(KEPT_RUNS - 1)),
+                                                                     {"n": "again"}]

@@ -44,6 +44,16 @@ def test_parse_reports_syntax_errors_in_compiler_style(tmp_path: Path) -> None:
     assert lines[-1].startswith("2 files, 1 with errors")
 
 
+def test_parse_reports_each_body_that_does_not_parse(tmp_path: Path) -> None:
+    (tmp_path / "Two.Codeunit.al").write_text("codeunit 50100 Two\n{\n    procedure A()\n    begin\n        if then;\n"
+                                              "    end;\n\n    procedure B()\n    begin\n        B(;\n    end;\n}\n",
+                                              encoding="utf-8")
+    result = run("parse", str(tmp_path))
+    errors = [line for line in result.stdout.splitlines() if ": error PBT0000:" in line]
+    assert [line.split(":")[0].rsplit("(", 1)[1] for line in errors] == ["5,12)", "10,11)"], result.stdout
+    assert result.stdout.splitlines()[-1].startswith("1 files, 1 with errors")
+
+
 def test_check_clean_app_exits_0_and_broken_file_exits_1(tmp_path: Path) -> None:
     assert run("check", "fixtures/demo-app-fixed").returncode == 0
     (tmp_path / "Broken.Codeunit.al").write_bytes(b"codeunit 50100 X\n{\n\xff\n}\n")

@@ -90,7 +90,7 @@ def test_same_findings_two_processes(app_dir: Path, tmp_path: Path, monkeypatch:
 def test_each_case_reports_its_markers(case: Path) -> None:
     """The cases are not vacuous: the full parse reports their ``ruleid`` lines and not their ``ok``
     lines (and demand-driven analysis the same findings, by test_same_findings_one_process)."""
-    text = "".join(p.read_text(encoding="utf-8") for p in case.glob("*.al"))
+    text = "".join(p.read_text(encoding="utf-8") for p in case.rglob("*.al"))
     assert "// ruleid:" in text or "// ok:" in text
     assert expectation_problems(case, ("PBT0004",)) == []
 
@@ -433,13 +433,14 @@ def test_pragma_lines_move_with_the_code(tmp_path: Path, pragma: str, old: str, 
     assert pragmas(after) == pragmas(full) != {}
 
 
-def test_a_body_no_analysis_reads_that_does_not_parse(tmp_path: Path) -> None:
+def test_a_body_no_analysis_reads_that_does_not_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both modes keep the rest of the file (the Commit the task reaches) and differ only in the full
     parse's syntax error for that body; the full parse once dropped the file for it (and reported an
     opaque call where demand-driven analysis found the Commit)."""
     app = FIXTURES / "demand" / "syntax" / "unread-body-does-not-parse"
     assert expectation_problems(app, ("PBT0000", "PBT0002", "PBT0040")) == []
     full = analyze([app])
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 1)  # the app is small: force the workers with two jobs
     for jobs in (1, 2):
         cold = demand.analyze_demand([app], cache_dir=tmp_path / f"cache{jobs}", jobs=jobs)
         assert [f for f in full.findings if f.rule_id != "PBT0000"] == list(cold.findings)
@@ -619,3 +620,15 @@ def test_an_edit_starts_from_the_last_run_in_the_same_working_folder(tmp_path: P
     there = demand.analyze_demand(["."], cache_dir=cache)  # parse of the edited file is one made from here
     assert demand.last_stats.path == "same-trees"
     assert there.findings == analyze(["."]).findings
+
+
+def test_a_dependency_body_that_a_later_app_parses_reports_its_error_with_its_own_app(tmp_path: Path) -> None:
+    """The library's analysis runs first and does not parse the broken body; the app's analysis does.
+    Its syntax error is still reported, with the library, as the full parse reports it."""
+    case = FIXTURES / "demand" / "cases" / "dependency-body-does-not-parse"
+    full = analyze([case])
+    for run in (demand.analyze_demand([case], cache_dir=tmp_path / "cache"),
+                demand.analyze_demand([case], cache_dir=tmp_path / "cache")):  # cold, then warm
+        assert [(a.app.root.name, a.findings) for a in run.apps] == [(a.app.root.name, a.findings) for a in full.apps]
+    assert [a.app.root.name for a in full.apps] == ["Library", "Main"]
+    assert [f.rule_id for f in full.apps[0].findings] == ["PBT0000"]
