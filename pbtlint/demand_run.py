@@ -211,7 +211,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 (_, blocks), body_facts = work.parse_body_item(item, False)
             else:
                 blocks = payload
-            if cache is not None and None not in blocks:  # type: ignore[operator]
+            if cache is not None:  # a body that did not parse is None there: parsed again when asked for
                 if data is None:
                     with contextlib.suppress(RecursionError):
                         data = pickle.dumps(blocks, pickle.HIGHEST_PROTOCOL)

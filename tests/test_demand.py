@@ -632,3 +632,18 @@ def test_a_dependency_body_that_a_later_app_parses_reports_its_error_with_its_ow
         assert [(a.app.root.name, a.findings) for a in run.apps] == [(a.app.root.name, a.findings) for a in full.apps]
     assert [a.app.root.name for a in full.apps] == ["Library", "Main"]
     assert [f.rule_id for f in full.apps[0].findings] == ["PBT0000"]
+
+
+def test_the_bodies_parsed_beside_one_that_does_not_parse_are_cached(tmp_path: Path) -> None:
+    """A run after an edit elsewhere parses again only the body that does not parse: the others of its
+    batch come from the cache."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "cases" / "reached-body-does-not-parse", copy)
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats is not None and demand.last_stats.bodies == 3  # Sum (broken), Save, OnRun
+    task = copy / "TotalsTask.Codeunit.al"
+    _replace(task, "Helper.Save();", "Helper.Save();\n        Helper.Save();")  # a new statement: the closure runs
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 1  # Sum again (the task was reparsed)
+    assert after.findings == analyze([copy]).findings
