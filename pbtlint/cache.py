@@ -140,6 +140,13 @@ def file_key(digest: str, symbols: Iterable[str], version: str | None = None) ->
     return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
+def bodies_key(skeleton_key: str, real_path: str) -> str:
+    """The key of the bodies parsed for one file's skeleton: unlike the skeleton's, it names the file (by
+    its real path). Two files of the same content may be asked for other bodies, and a replay puts back
+    every body cached for a file: it must be only those asked for that file."""
+    return skeleton_key + "b" + hashlib.blake2b(real_path.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+
+
 def default_location(app_root: Path) -> Path:
     """Where a project's cache lives unless told otherwise: in the user's cache directory, under a
     name derived from the app root's real path. Never in the analyzed tree: a check must not write

@@ -16,7 +16,7 @@ from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
-from pbtlint.cache import Cache
+from pbtlint.cache import Cache, bodies_key
 from pbtlint.closure import closure
 from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
@@ -136,9 +136,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     grew: set[Path] = set()
     restored: set[Path] = set()  # files whose earlier bodies came from the cache (re-read if they grow)
 
-    def _body_entry(ckey: str) -> dict | None:
+    def _body_entry(ckey: str, key: Path) -> dict | None:
         with timed("cache-read"):
-            entry = cache.get_ast(ckey + "b") if cache is not None else None
+            entry = cache.get_ast(bodies_key(ckey, by_path[key].real)) if cache is not None else None
         if isinstance(entry, dict) and isinstance(entry.get("batches"), list) and isinstance(entry.get("facts"), dict):
             return entry
         return None
@@ -151,7 +151,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     def _restore_bodies(key: Path, ckey: str, eager: bool) -> None:
         """Keep the bodies an earlier run parsed in this skeleton, with their summaries, for when the
         closure asks for them; with ``eager`` (a replayed choice, no closure), put them all back now."""
-        entry = _body_entry(ckey)
+        entry = _body_entry(ckey, key)
         if entry is None:
             return
         try:
@@ -284,11 +284,12 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bodies.pop(p)))
                 if cache is not None and by_path[p].key and p in grew:  # next time, with the skeleton
                     ckey = _mode_key(by_path[p], False)
-                    earlier = _body_entry(ckey) if p in restored else None
+                    earlier = _body_entry(ckey, p) if p in restored else None
                     with timed("cache-write"):
                         entry = {"batches": [*(earlier["batches"] if earlier else []), *shipped.pop(p, [])],
                                  "facts": {**(earlier["facts"] if earlier else {}), **facts.pop(p, {})}}
-                        cache.put_ast_bytes(ckey + "b", pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+                        cache.put_ast_bytes(bodies_key(ckey, by_path[p].real),
+                                            pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
                     restored.add(p)  # a later app's closure that adds bodies keeps these
                     grew.discard(p)
         nodes.clear()

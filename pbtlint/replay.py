@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pbtlint.cache import Cache
+from pbtlint.cache import Cache, bodies_key
 from pbtlint.declindex import FileIndex
 from pbtlint.demand_work import bodies_with_facts, header, parse_summarized
 from pbtlint.frontend import ParsedFile
 from pbtlint.line_map import LineMap, extend, from_pairs, moved_lines, tree_line_map
+from pbtlint.project import real_path
 
 if TYPE_CHECKING:
     from pbtlint.summaries import ObjectSummary
@@ -191,7 +192,8 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
     lines = tree_line_map((old_pf.unit, old_pf.findings), (pf.unit, pf.findings))
     if whole:
         return _compared(summaries == old_summaries, lines, pf)
-    entry = cache.get_ast(old_mode + "b")
+    bodies_of = real_path(f.path)  # the bodies cached for this file (the skeleton's key is its content's)
+    entry = cache.get_ast(bodies_key(old_mode, bodies_of))
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
         return None
@@ -219,7 +221,7 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
             batch = _pickled(blocks)  # the form the run caches bodies in: as the workers send them
         except RecursionError:
             return None
-        if not _put(cache, new_mode + "b", {"batches": [(spans, batch)], "facts": facts}):
+        if not _put(cache, bodies_key(new_mode, bodies_of), {"batches": [(spans, batch)], "facts": facts}):
             return None
         if lines is not None:
             lines = _with_bodies(lines, entry, keys, blocks)

@@ -647,3 +647,35 @@ def test_the_bodies_parsed_beside_one_that_does_not_parse_are_cached(tmp_path: P
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 1  # Sum again (the task was reparsed)
     assert after.findings == analyze([copy]).findings
+
+
+def test_two_files_of_the_same_content_keep_their_own_bodies(tmp_path: Path) -> None:
+    """Two apps hold the same helper file and call other procedures of it: the skeleton is cached once
+    (by content), the bodies parsed for each file apart (a replay puts back all of a file's bodies)."""
+    from pbtlint.cache import Cache, bodies_key, content_hash, file_key
+    from pbtlint.project import real_path
+
+    helper = ("codeunit 50360 Helper\n{\n    procedure A()\n    begin\n        Commit();\n    end;\n\n"
+              "    procedure B()\n    begin\n        Message('b');\n    end;\n}\n")
+    for n, called in ((1, "A"), (2, "B")):
+        app = tmp_path / "src" / f"App{n}"
+        app.mkdir(parents=True)
+        (app / "app.json").write_text(f'{{"id": "00000000-0000-0000-0000-00000000000{n}", "name": "App{n}", '
+                                      '"publisher": "P", "version": "1.0.0.0"}', encoding="utf-8")
+        (app / "Helper.Codeunit.al").write_text(helper, encoding="utf-8")
+        (app / "Task.Codeunit.al").write_text(
+            f"codeunit 5037{n} Task{n}\n{{\n    trigger OnRun()\n    var\n        H: Codeunit Helper;\n    begin\n"
+            f"        H.{called}();\n    end;\n}}\n", encoding="utf-8")
+        (app / "Host.Page.al").write_text(
+            f"page 5038{n} Host{n}\n{{\n    var\n        TaskId: Integer;\n\n    trigger OnAfterGetCurrRecord()\n    var\n"
+            "        P: Dictionary of [Text, Text];\n    begin\n"
+            f"        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::Task{n}, P);\n    end;\n}}\n", encoding="utf-8")
+    run = demand.analyze_demand([tmp_path / "src"], cache_dir=tmp_path / "cache")
+    assert run.findings == analyze([tmp_path / "src"]).findings
+    assert {f.rule_id for f in run.findings} >= {"PBT0002", "PBT0004"}  # the Commit of A, the Message of B
+    cache = Cache(tmp_path / "cache")
+    skeleton = file_key(content_hash(helper.encode()), ()) + "-s"
+    lines = [sorted(k[0] for k in cache.get_ast(bodies_key(skeleton, real_path(tmp_path / "src" / f"App{n}" /
+                                                                               "Helper.Codeunit.al")))["facts"])
+             for n in (1, 2)]
+    assert lines == [[4], [9]]
