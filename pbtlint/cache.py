@@ -287,21 +287,17 @@ class Cache:
         self._write(run_dir / f"{key}.pickle", {"key": key, "result": result})
 
     def latest_run(self, fits: Callable[[Any], bool] | None = None) -> Any | None:
-        """The last run stored (whatever its key) that ``fits``, or else the last one, for incremental
-        re-runs: the runs kept may come from other working folders, which an edit cannot start from."""
+        """The last run stored (whatever its key) that ``fits``, for incremental re-runs: the runs kept
+        may come from other working folders, which an edit cannot start from."""
         try:
             runs = sorted((self.base / "run").glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         except OSError:
             return None
-        latest = None
         for path in runs:
             value = self._read(path)
-            if isinstance(value, dict) and "result" in value:
-                if fits is None or fits(value["result"]):
-                    return value["result"]
-                if latest is None:
-                    latest = value["result"]
-        return latest
+            if isinstance(value, dict) and "result" in value and (fits is None or fits(value["result"])):
+                return value["result"]
+        return None
 
     # ------------------------------------------------------------------ size bound
 

@@ -32,7 +32,7 @@ from pbtlint.project import Workspace
 from pbtlint.replay import Choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
-from pbtlint.skeleton import BodySpan, body_nodes, shown_as, unparsed_bodies
+from pbtlint.skeleton import BodySpan, body_nodes, shown_as, unparsed_error
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 _MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
@@ -128,7 +128,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
     bodies: dict[Path, dict[BodyKey, n.Block]] = {}
-    unparsed: dict[Path, dict[BodyKey, BodySpan]] = {}  # bodies that do not parse on their own, by file
+    unparsed: dict[Path, dict[BodyKey, n.UnparsedBlock]] = {}  # bodies that do not parse on their own, by file
     with_unparsed: set[Path] = set()  # files given unparsed blocks (and their syntax errors) in this run
     # bodies parsed in this run, kept per file as the pickles the workers sent back, and their facts
     shipped: dict[Path, list[tuple[list[BodySpan], bytes]]] = {}
@@ -211,7 +211,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 (_, blocks), body_facts = work.parse_body_item(item, False)
             else:
                 blocks = payload
-            if cache is not None:  # a body that did not parse is None there: parsed again when asked for
+            if cache is not None:  # a body that did not parse has no facts there: parsed again when asked for
                 if data is None:
                     with contextlib.suppress(RecursionError):
                         data = pickle.dumps(blocks, pickle.HIGHEST_PROTOCOL)
@@ -221,8 +221,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             for (proc, _, span), block, added in zip(procs, blocks, body_facts, strict=True):  # type: ignore[arg-type]
                 counts["bodies"] += 1
                 counts["lines"] += span[2] - span[0] + 1
-                if block is None or added is None:
-                    unparsed.setdefault(key, {})[(span[0], span[1])] = span
+                if isinstance(block, n.UnparsedBlock):
+                    unparsed.setdefault(key, {})[(span[0], span[1])] = block
                 else:
                     body_key = (block.span.line, block.span.column)
                     proc.restore(added)  # type: ignore[arg-type]
@@ -275,9 +275,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         for p in chosen:
             bad = unparsed.pop(p, None)
             if bad and parsed[p].unit is not None:  # bodies that do not parse: their procedures are opaque
-                f = by_path[p]
-                blocks, errors = unparsed_bodies(f.path, f.display, f.symbols, list(bad.values()))
-                parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, blocks),  # type: ignore[arg-type]
+                errors = tuple(unparsed_error(u, by_path[p].display) for u in bad.values())
+                parsed[p] = dataclasses.replace(parsed[p], unit=splice(parsed[p].unit, bad),  # type: ignore[arg-type]
                                                 findings=parsed[p].findings + errors)
                 with_unparsed.add(p)
             if p in bodies and parsed[p].unit is not None:

@@ -180,9 +180,10 @@ class Block(Stmt):
 class UnparsedBlock(Block):
     """A procedure's body that does not parse on its own, in a file whose declarations do: it holds no
     statements, and the call graph makes its procedure opaque (what it does is not known). ``message``
-    is the syntax error."""
+    is the syntax error, ``error`` where it is."""
 
     message: str
+    error: Span
 
 
 @dataclass(frozen=True, slots=True)

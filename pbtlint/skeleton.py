@@ -7,7 +7,7 @@ bodies one at a time, at their places in the file, for :func:`pbtlint.elide.spli
 
 When the skeleton does not parse (its text could not be cut cleanly), the whole file is parsed
 instead, so a skeleton never loses or invents a syntax error. A body that does not parse on its own
-becomes an :class:`~pbtlint.nodes.UnparsedBlock` with its syntax error (:func:`unparsed_bodies`): one bad
+becomes an :class:`~pbtlint.nodes.UnparsedBlock` with its syntax error (:func:`parse_bodies`): one bad
 body costs its procedure, not the file. :func:`parse_in_parts` builds a whole file's tree the same
 way when the file does not parse in one piece (``--full-parse``), so both modes see the same trees.
 """
@@ -70,12 +70,13 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
     return ParsedFile(shown, unit, pre.pragmas, findings, lines), frozenset(elided)
 
 
-def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan]
-                 ) -> list[n.Block | None]:
-    """Each body at ``spans`` parsed on its own; None for one that does not parse."""
+def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan],
+                 unparsed: bool = False) -> list[n.Block | None]:
+    """Each body at ``spans`` parsed on its own; for one that does not parse, None, or with
+    ``unparsed`` an :class:`~pbtlint.nodes.UnparsedBlock` holding its syntax error (:func:`unparsed_error`)."""
     _, pre = _read(path, shown, symbols)
     if pre is None:
-        return [None] * len(spans)
+        return [_unparsed(Span(*span), ()) if unparsed else None for span in spans]
     text = pre.text
     starts = line_starts(text)
     builder = AstBuilder(text)
@@ -83,36 +84,27 @@ def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: 
     for line, column, end_line, end_column in spans:
         span = Span(line, column, end_line, end_column)
         try:
-            block, _ = parse_to_ast(body_text(text, starts, span), shown, start="block", builder=builder)
-        except Exception:  # noqa: BLE001 - reported by the whole-file parse the caller falls back to
-            block = None
-        out.append(block if isinstance(block, n.Block) and block.span == span else None)
+            block, errors = parse_to_ast(body_text(text, starts, span), shown, start="block", builder=builder)
+        except Exception:  # noqa: BLE001 - the builder failed on what parsed: an unparsed block says so
+            block, errors = None, ()
+        if isinstance(block, n.Block) and block.span == span:
+            out.append(block)
+        else:
+            out.append(_unparsed(span, errors) if unparsed else None)
     return out
 
 
-def unparsed_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan]
-                    ) -> tuple[dict[BodyKey, n.UnparsedBlock], tuple[Finding, ...]]:
-    """The bodies at ``spans`` (ones :func:`parse_bodies` could not parse) as unparsed blocks, by the
-    place of their ``begin``, and their syntax errors."""
-    _, pre = _read(path, shown, symbols)
-    text = pre.text if pre is not None else None
-    starts = line_starts(text) if text is not None else []
-    blocks: dict[BodyKey, n.UnparsedBlock] = {}
-    errors: list[Finding] = []
-    for line, column, end_line, end_column in spans:
-        span = Span(line, column, end_line, end_column)
-        found: tuple[Finding, ...] = ()
-        if text is not None:
-            try:
-                _, found = parse_to_ast(body_text(text, starts, span), shown, start="block")
-            except Exception:  # noqa: BLE001 - the builder failed on what parsed: said below
-                found = ()
-        if not found:  # it parsed alone, but not to the extent the skeleton gives it, or the builder failed
-            found = (syntax_error(shown, span, "this body could not be parsed on its own; its procedure is "
-                                  "not analyzed"),)
-        blocks[(line, column)] = n.UnparsedBlock(span, (), found[0].message)
-        errors.extend(found)
-    return blocks, tuple(errors)
+def _unparsed(span: Span, errors: tuple[Finding, ...]) -> n.UnparsedBlock:
+    if errors:
+        return n.UnparsedBlock(span, (), errors[0].message, errors[0].location.span)
+    # it parsed alone, but not to the extent the skeleton gives it, or the builder failed
+    return n.UnparsedBlock(span, (), "this body could not be parsed on its own; its procedure is not analyzed",
+                           span)
+
+
+def unparsed_error(block: n.UnparsedBlock, path: str) -> Finding:
+    """The syntax error (PBT0000) of a body that does not parse, in the file shown as ``path``."""
+    return syntax_error(path, block.error, block.message)
 
 
 def parse_in_parts(path: str | Path, symbols: tuple[str, ...], shown: str) -> ParsedFile:
@@ -130,14 +122,14 @@ def parse_in_parts(path: str | Path, symbols: tuple[str, ...], shown: str) -> Pa
     keys = [key for key in procs if key in elided]
     spans = [(b.span.line, b.span.column, b.span.end_line, b.span.end_column)
              for b in (procs[key].body for key in keys) if b is not None]
-    blocks = parse_bodies(path, shown, symbols, spans)
-    found: dict[BodyKey, n.Block] = {key: block for key, block in zip(keys, blocks, strict=True) if block is not None}
-    unparsed, errors = unparsed_bodies(path, shown, symbols,
-                                       [span for span, block in zip(spans, blocks, strict=True) if block is None])
+    blocks: dict[BodyKey, n.Block] = dict(zip(keys, parse_bodies(path, shown, symbols, spans, unparsed=True),  # type: ignore[arg-type]
+                                              strict=True))
+    unparsed = [b for b in blocks.values() if isinstance(b, n.UnparsedBlock)]
     outside = tuple(f for f in whole.findings if f.rule_id == SYNTAX_ERROR
-                    and not any(_holds(u.span, f.location.span) for u in unparsed.values()))
-    return ParsedFile(shown, splice(skeleton.unit, {**found, **unparsed}), skeleton.pragmas,
-                      skeleton.findings + errors + outside, skeleton.lines)
+                    and not any(_holds(u.span, f.location.span) for u in unparsed))
+    return ParsedFile(shown, splice(skeleton.unit, blocks), skeleton.pragmas,
+                      skeleton.findings + tuple(unparsed_error(u, shown) for u in unparsed) + outside,
+                      skeleton.lines)
 
 
 def _holds(outer: Span, inner: Span) -> bool:
