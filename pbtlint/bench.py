@@ -486,7 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         st = cold.get("stats") or {}
         print(f"cold parsed {st.get('parsed')} of {st.get('files')} files "  # type: ignore[union-attr]
               f"({st.get('parsed_lines')} of {cold.get('lines')} lines) and {st.get('bodies')} bodies "  # type: ignore[union-attr]
-              f"on their own; the background walk reached {st.get('walked')} procedures; "  # type: ignore[union-attr]
+              f"on their own; the fixpoint followed {st.get('followed')} procedures by name and the background "
+              f"walk reached {st.get('walked')}; "  # type: ignore[union-attr]
               f"the audit ran the closure {st.get('rounds')} more times"  # type: ignore[union-attr]
               + (f" and left {st.get('unmet')} needs unmet" if st.get("unmet") else ""))  # type: ignore[union-attr]
         for label, r in (("cold", cold), ("incremental (parsed file, comment)", inc1),

@@ -536,7 +536,7 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
             mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
             bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None,
             extra: Extra | None = None, whole: set[Group] | None = None,
-            seeds: Sequence[Key] | None = None) -> list[Key]:
+            seeds: Sequence[Key] | None = None, followed: list[int] | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
     returns the files whose text mentions, for some group, one of its names and one of its procedures.
     With ``bodies``, files that need not be whole (those of the background-task objects and their
@@ -547,11 +547,14 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
     extra group whose text names one of its procedures, are read as callers. ``whole`` receives the
     mention groups whose files were parsed whole (the callers of those pages' procedures are all there).
     ``seeds`` are the files whose markers start it (default: every file that has markers; see
-    :mod:`pbtlint.dependency_roots`)."""
+    :mod:`pbtlint.dependency_roots`). ``followed`` receives how many procedures it followed as reachable
+    (a statistic: the benchmark prints it beside what the background walk then reached)."""
     fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
     chosen = fixpoint.run(parse, mentioned, bodies)
     if whole is not None:
         whole.update(fixpoint.groups)
+    if followed is not None:
+        followed.append(len(fixpoint.st.followed))
     return chosen
 
 

@@ -54,6 +54,7 @@ class Stats:
     walked: int = 0  # procedures the background walk reached (what PBT0001-PBT0004 read; summed over apps)
     rounds: int = 0  # closures run again because an audit found reads of what was left out (pbtlint.audit)
     unmet: int = 0  # what the last audit still found unmet (bodies and caller groups): the closure could not add it
+    followed: int = 0  # procedures the last closure of each app followed as reachable, by name (0 when replayed)
 
 
 phases: dict[str, float] = {}
@@ -183,7 +184,8 @@ def analyze_demand(
         cache.prune()
     last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],
                        "same-choice" if counts["replayed"] else "closure", counts["bodies"],
-                       tuple(sorted(phases.items())), counts["walked"], counts["rounds"], counts["unmet"])
+                       tuple(sorted(phases.items())), counts["walked"], counts["rounds"], counts["unmet"],
+                       counts["followed"])
     work.set_worker_cache(None)
     return result
 

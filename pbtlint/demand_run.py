@@ -83,7 +83,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     by_path = {f.path: f for f in files}
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
-    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0, "unmet": 0}
+    counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0, "unmet": 0,
+              "followed": 0}
     parsed_whole: set[Path] = set()
 
     def parse_batch(keys: list[Path], whole: set[Path], eager: bool = False) -> dict[Path, list[ObjectSummary]]:
@@ -322,6 +323,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         seed_texts.append(seed_text)
         extra = Extra()
         whole_groups: set[Group] = set()
+        followed: list[int] = []  # procedures each closure of this app followed (a statistic)
         round_ = 0
         while True:
             round_ += 1
@@ -334,7 +336,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups, seeds)
+                                     extra, whole_groups, seeds, followed)
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
@@ -364,6 +366,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             del project, context, needs  # memory: the next closure builds them again
         chosen_by_plan.append(chosen)
         counts["walked"] += _walked(project)
+        counts["followed"] += followed[-1] if followed else 0
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
         stored_apps.append((tuple(demand_files.strip(pf) for pf in own_files), tuple(findings)))
