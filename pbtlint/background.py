@@ -334,6 +334,14 @@ def background_analysis(project: AnalyzedProject) -> BackgroundAnalysis:
     return result
 
 
+def background_reach(project: AnalyzedProject, root_key: str) -> set[str] | None:
+    """The nodes the background walk reaches from the task root ``root_key`` (an ``OnRun``): the
+    project's background code from that root, not past a GUI or not-in-background guard, nor into a call
+    dead for the temporariness and the literal Boolean arguments along the path. None when
+    ``root_key`` is no background root."""
+    return background_analysis(project).reachable.get(root_key)
+
+
 def _analyze(project: AnalyzedProject) -> BackgroundAnalysis:
     walker = _Walker(project)
     result = BackgroundAnalysis(roots=walker.roots())

@@ -30,6 +30,7 @@ from typing import Literal
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import note_callers, words
+from pbtlint.background import background_reach
 from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import CompletionTrigger, EnqueueSite
@@ -476,9 +477,14 @@ class Background:
         return found
 
     def _reachable(self, root: str) -> set[str]:
+        """The background code of the task root ``root``: what the background walk reaches from it
+        (the plain call graph's reach for a root the walk does not start from)."""
         found = self._reach.get(root)
         if found is None:
-            found = self._reach[root] = self.project.graph.reachable_from(root)
+            found = background_reach(self.project, root)
+            if found is None:
+                found = self.project.graph.reachable_from(root)
+            self._reach[root] = found
         return found
 
     def sites_reaching(self, proc_key: str) -> list[EnqueueSite]:

@@ -1,8 +1,9 @@
 """A completion trigger reads results that the task codeunit never sets.
 
 ## What it does
-Reports an enqueue site when its task codeunit never calls `Page.SetBackgroundTaskResult`, on any
-path through the code its `OnRun` reaches, while the page's `OnPageBackgroundTaskCompleted` reads
+Reports an enqueue site when its task codeunit never calls `Page.SetBackgroundTaskResult` in its
+background code (what its `OnRun` reaches, not past a GUI guard or a call that cannot run in the
+background session), while the page's `OnPageBackgroundTaskCompleted` reads
 `Results` for that task (a read under `if TaskId = OtherTaskId` belongs to another task). Calls that
 cannot be followed (a codeunit outside the analyzed sources, an interface without implementation)
 make the rule stay silent.

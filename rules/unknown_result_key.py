@@ -3,8 +3,8 @@
 ## What it does
 Finds reads of a constant key (a text literal, a Label, or a procedure that returns one) from the
 `Results` of `OnPageBackgroundTaskCompleted` (or of a procedure it passes them to) when every task
-that can complete there is known, its codeunit calls `Page.SetBackgroundTaskResult`, the keys it puts
-into that dictionary are all known, and none of them is the key read. A read under
+that can complete there is known, its codeunit calls `Page.SetBackgroundTaskResult` in its background
+code, the keys it puts into that dictionary are all known, and none of them is the key read. A read under
 `if TaskId = StockTaskId` or in a `case TaskId of` branch is checked against that task only. A
 codeunit that never sets a result is left to PBT0030.
 
