@@ -118,6 +118,7 @@ class BackgroundAnalysis:
     offenses: list[Offense] = field(default_factory=list)
     opaque_calls: list[OpaqueCall] = field(default_factory=list)
     reachable: dict[str, set[str]] = field(default_factory=dict)
+    reaches: dict[str, Reach] = field(default_factory=dict)  # by root: the walk, with the path to each node
 
     def of(self, category: str) -> list[Offense]:
         return [o for o in self.offenses if o.category == category]
@@ -202,6 +203,7 @@ class _Walker:
         manual_ok = self._binds_subscriptions(root)
         reach = self._reach(root.key, manual_ok)
         result.reachable[root.key] = reach.nodes()
+        result.reaches[root.key] = reach
         g = self.graph.graph
         for node, frames in reach.frames_of.items():
             data = g.nodes[node]
@@ -340,6 +342,15 @@ def background_reach(project: AnalyzedProject, root_key: str) -> set[str] | None
     dead for the temporariness and the literal Boolean arguments along the path. None when
     ``root_key`` is no background root."""
     return background_analysis(project).reachable.get(root_key)
+
+
+def background_path(project: AnalyzedProject, root_key: str, node: str) -> list[Edge] | None:
+    """The calls by which the background walk from ``root_key`` first reached ``node`` (empty for the
+    root itself); None when ``root_key`` is no background root or the walk does not reach ``node``."""
+    reach = background_analysis(project).reaches.get(root_key)
+    if reach is None or node not in reach:
+        return None
+    return reach.path(node)
 
 
 def _analyze(project: AnalyzedProject) -> BackgroundAnalysis:

@@ -30,7 +30,7 @@ from typing import Literal
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import note_callers, words
-from pbtlint.background import background_reach
+from pbtlint.background import background_path, background_reach
 from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import CompletionTrigger, EnqueueSite
@@ -465,16 +465,19 @@ class Background:
 
     def __init__(self, project: AnalyzedProject) -> None:
         self.project = project
-        self._trees: dict[tuple[str, ...], dict[str, Edge | None]] = {}
+        self._trees: dict[str, dict[str, Edge | None]] = {}
         self._reach: dict[str, set[str]] = {}
 
-    def _tree(self, site: EnqueueSite) -> dict[str, Edge | None]:
-        roots = site.roots
-        found = self._trees.get(roots)
-        if found is None:
-            found = self.project.graph.shortest_paths(roots) if roots else {}
-            self._trees[roots] = found
-        return found
+    def _path(self, root: str, proc_key: str) -> list[Edge]:
+        """The calls from the task root ``root`` to ``proc_key``: the background walk's path (the plain
+        call graph's shortest for a root the walk does not start from)."""
+        found = background_path(self.project, root, proc_key)
+        if found is not None:
+            return found
+        tree = self._trees.get(root)
+        if tree is None:
+            tree = self._trees[root] = self.project.graph.shortest_paths(root)
+        return path_to(tree, proc_key)
 
     def _reachable(self, root: str) -> set[str]:
         """The background code of the task root ``root``: what the background walk reaches from it
@@ -488,7 +491,8 @@ class Background:
         return found
 
     def sites_reaching(self, proc_key: str) -> list[EnqueueSite]:
-        return [s for s in self.project.enqueue.sites if proc_key in self._tree(s)]
+        """The enqueue sites whose background code holds ``proc_key``."""
+        return [s for s in self.project.enqueue.sites if any(proc_key in self._reachable(r) for r in s.roots)]
 
     def codeunits_reaching(self, proc_key: str) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []
@@ -514,7 +518,8 @@ class Background:
 
     def call_path(self, site: EnqueueSite, proc_key: str, end: Location) -> tuple[Location, ...]:
         """Locations from the enqueue site through each call to ``end``."""
-        edges = path_to(self._tree(site), proc_key)
+        root = next((r for r in site.roots if proc_key in self._reachable(r)), None)
+        edges = self._path(root, proc_key) if root is not None else []
         out = [enqueue_location(site)]
         graph = self.project.graph
         for e in edges:

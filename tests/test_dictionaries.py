@@ -300,6 +300,76 @@ def test_site_parameter_keys_and_background(project: AnalyzedProject) -> None:
         'enqueues Codeunit "Stock Task"', 'task codeunit "Stock Task"']
 
 
+GUARDED_PAGE = """
+page 50120 "Guarded Card"
+{
+    var
+        TaskId: Integer;
+
+    trigger OnAfterGetCurrRecord()
+    var
+        Params: Dictionary of [Text, Text];
+    begin
+        Params.Add('ItemNo', 'X');
+        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"Guarded Task", Params);
+    end;
+}
+"""
+
+GUARDED_TASK = """
+codeunit 50120 "Guarded Task"
+{
+    trigger OnRun()
+    var
+        Params: Dictionary of [Text, Text];
+    begin
+        Params := Page.GetBackgroundParameters();
+        if GuiAllowed() then
+            ReadItem(Params);
+        if GuiAllowed() then
+            ShowItem(Params);
+        Prepare(Params);
+    end;
+
+    local procedure Prepare(Params: Dictionary of [Text, Text])
+    begin
+        ReadItem(Params);
+    end;
+
+    local procedure ReadItem(Params: Dictionary of [Text, Text])
+    var
+        ItemNo: Text;
+    begin
+        ItemNo := Params.Get('ItemNo');
+    end;
+
+    local procedure ShowItem(Params: Dictionary of [Text, Text])
+    var
+        ItemNo: Text;
+    begin
+        ItemNo := Params.Get('ItemNo');
+    end;
+}
+"""
+
+
+def test_background_reach_and_paths_do_not_pass_a_gui_guard(tmp_path: Path) -> None:
+    """Which sites reach a procedure, and by which calls, is the background walk's answer: a call under
+    ``if GuiAllowed() then`` never runs in the task, however short the path through it."""
+    project = build(tmp_path, GUARDED_PAGE, GUARDED_TASK)
+    background = Background(project)
+    task = next(o for o in project.model.objects if o.name == "Guarded Task")
+    read_item, show_item = task.procedures["readitem"][0], task.procedures["showitem"][0]
+    reaching = background.sites_reaching(read_item.key)
+    assert len(reaching) == 1
+    end = Location(read_item.path, read_item.node.name_span, "reads")
+    path = background.call_path(reaching[0], read_item.key, end)
+    assert [loc.label for loc in path[1:]] == ["calls Prepare", "calls ReadItem", "reads"]  # not the guarded call
+    assert background.sites_reaching(show_item.key) == []  # only ever called under the guard
+    assert background.codeunits_reaching(show_item.key) == []
+    assert [c.name for c in background.codeunits_reaching(read_item.key)] == ["Guarded Task"]
+
+
 def test_parameters_from_a_procedure_with_computed_keys_are_incomplete(tmp_path: Path) -> None:
     page = """
 page 50100 "P"
