@@ -153,7 +153,6 @@ class _Walker:
         self.guards = Guards(project)
         enq = project.enqueue
         self.parent_session = {t.proc.key for t in enq.completion_triggers} | {t.proc.key for t in enq.error_triggers}
-        self._binders: set[str] | None = None
 
     def roots(self) -> list[BackgroundRoot]:
         out: dict[str, BackgroundRoot] = {}
@@ -165,43 +164,27 @@ class _Walker:
                 out[proc.key] = BackgroundRoot(proc.key, tc.codeunit, proc, site)
         return list(out.values())
 
-    def _binds_subscriptions(self, root: BackgroundRoot) -> bool:
-        """Does code reachable from ``root`` (without manual subscribers) call ``BindSubscription``?
-        Only then can a subscriber of an ``EventSubscriberInstance = Manual`` codeunit run there."""
-        if self._binders is None:
-            self._binders = self._reaching_bind_subscription()
-        return root.key in self._binders
-
-    def _reaching_bind_subscription(self) -> set[str]:
-        """Every node from which a call of ``BindSubscription`` is reachable along the edges background
-        code follows without manual subscribers: one walk backwards from those calls for all roots,
-        instead of a walk forwards from each root (which had to work out the guards of every
-        procedure it passed)."""
-        g = self.graph.graph
-        res = self.project.resolution
-
-        def unbound(e: Edge) -> bool:  # an edge such a walk may take, guards aside
-            return not e.manual and e.target not in self.parent_session
-
-        # Only nodes that some root reaches at all can be on such a path: working out the guards of the
-        # others (callers of BindSubscription elsewhere in the project) would be wasted.
-        live = self.graph.reachable_from([r.key for r in self.roots()], unbound)
-        seen = {key for key in live
-                if any(s.builtin in BIND_SUBSCRIPTION for s in res.sites_in(key, _BIND_WORDS))}
-        queue = deque(seen)
-        while queue:
-            node = queue.popleft()
-            for pred, data in g.pred[node].items():
-                if pred not in seen and pred in live and any(
-                        unbound(e) and self.guards.follow(e) for e in data["edges"]):
-                    seen.add(pred)
-                    queue.append(pred)
-        return seen
+    def _binds(self, reach: Reach) -> bool:
+        """Does the background code of ``reach`` (a walk without manual subscribers) call
+        ``BindSubscription``, not under a guard and not dead in every frame it is reached in? Only then
+        can a subscriber of an ``EventSubscriberInstance = Manual`` codeunit run in that task."""
+        res, nodes = self.project.resolution, self.graph.graph.nodes
+        for key, frames in reach.frames_of.items():
+            for site in res.sites_in(key, _BIND_WORDS):
+                if site.builtin not in BIND_SUBSCRIPTION:
+                    continue
+                proc = nodes[key].get("proc")
+                facts = self.guards.of(proc) if isinstance(proc, ProcInfo) else None
+                if facts is None or (id(site.node) not in facts.guarded
+                                     and any(facts.alive(site.node, frame) for frame in frames)):
+                    return True
+        return False
 
     def walk(self, root: BackgroundRoot, result: BackgroundAnalysis, best: dict[int, Offense]) -> None:
         """Reach everything ``root`` runs (in every frame) and record its offences and opaque calls."""
-        manual_ok = self._binds_subscriptions(root)
-        reach = self._reach(root.key, manual_ok)
+        reach = self._reach(root.key, False)
+        if self._binds(reach):  # the manual subscribers it binds may run: walk again with them
+            reach = self._reach(root.key, True)
         result.reachable[root.key] = reach.nodes()
         result.reaches[root.key] = reach
         g = self.graph.graph

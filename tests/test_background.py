@@ -520,6 +520,23 @@ def test_manual_subscribers_run_only_when_the_background_code_binds_subscription
     assert lines(analysis(bound), "ui") == [line_of(bound, "Message('manual')"), line_of(bound, "Message('static')")]
 
 
+def test_a_binding_that_cannot_run_in_the_task_binds_nothing() -> None:
+    """``BindSubscription`` under a GUI guard, or in a branch that a literal argument rules out, never
+    runs in the background session: the manual subscribers stay out of the task's background code."""
+    declare = ("    trigger OnRun()\n    begin", "    trigger OnRun()\n    var\n        Handler: Codeunit \"Manual Handler\";\n    begin")
+    guarded = MANUAL.replace("        OnCheck();\n", "        if GuiAllowed() then\n            BindSubscription(Handler);\n"
+                             "        OnCheck();\n", 1).replace(*declare, 1)
+    assert lines(analysis(guarded), "ui") == [line_of(guarded, "Message('static')")]
+    helper = ("    local procedure Bind(WithHandlers: Boolean)\n    var\n        Handler: Codeunit \"Manual Handler\";\n"
+              "    begin\n        if WithHandlers then\n            BindSubscription(Handler);\n    end;\n\n"
+              "    [IntegrationEvent(false, false)]")
+    ruled_out = MANUAL.replace("        OnCheck();\n", "        Bind(false);\n        OnCheck();\n", 1).replace(
+        "    [IntegrationEvent(false, false)]", helper, 1)
+    assert lines(analysis(ruled_out), "ui") == [line_of(ruled_out, "Message('static')")]
+    bound = ruled_out.replace("Bind(false);", "Bind(true);", 1)
+    assert lines(analysis(bound), "ui") == [line_of(bound, "Message('manual')"), line_of(bound, "Message('static')")]
+
+
 def test_a_boolean_that_implies_gui_allowed_is_a_guard_but_a_parameter_is_not() -> None:
     text = """
 codeunit 50100 Task
