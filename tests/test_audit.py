@@ -75,6 +75,57 @@ def test_extras_grow_and_cover() -> None:
     assert (a | b).covers(a) and (a | b).covers(b) and not a.covers(b)
 
 
+def test_the_rules_walk_notes_a_left_out_body_it_reaches(tmp_path: Path) -> None:
+    """What a task sets as results (and its parameter lookups, and whether it binds subscriptions) is
+    read along the background walk, which reads the body of every procedure it reaches: a body left
+    out is noted for any text (no words), so the audit adds it and the walk goes on past it in the
+    next round. (Those analyses used to walk the plain call graph, past code the walk never reaches.)"""
+    from pbtlint.analysis import build_project
+    from pbtlint.background import background_analysis
+    from pbtlint.dictionary_keys import result_info
+    from pbtlint.frontend import parse_file
+    from pbtlint.skeleton import parse_skeleton
+
+    page = tmp_path / "P.Page.al"
+    page.write_text("""page 50100 "P"
+{
+    var
+        TaskId: Integer;
+
+    trigger OnAfterGetCurrRecord()
+    var
+        Params: Dictionary of [Text, Text];
+    begin
+        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"T", Params);
+    end;
+}
+""", encoding="utf-8")
+    task = tmp_path / "T.Codeunit.al"
+    task.write_text("""codeunit 50100 "T"
+{
+    trigger OnRun()
+    begin
+        Helper();
+    end;
+
+    local procedure Helper()
+    var
+        Results: Dictionary of [Text, Text];
+    begin
+        Page.SetBackgroundTaskResult(Results);
+    end;
+}
+""", encoding="utf-8")
+    skeleton, left_out = parse_skeleton(task, "T.Codeunit.al", ())
+    assert left_out == {(4, 5), (11, 5)}  # both bodies, by the place of their begin
+    with audit.recording() as needs:
+        project = build_project([parse_file(page, (), "P.Page.al"), skeleton])
+        background_analysis(project)
+        info = result_info(project, next(o for o in project.model.objects if o.name == "T"))
+    assert not info.sets  # nothing known of the left-out code yet ...
+    assert needs.bodies == {("T.Codeunit.al", 4, 5, 6): None}  # ... but the walk noted OnRun's body
+
+
 def test_every_mention_of_a_name_counts_members_too() -> None:
     text = "setup.settask(1);\nsettask(2);\nresettask(3);\nsettask := 4;\n"
     assert lines_naming(text, "settask", None) == {1, 2, 4}
