@@ -200,7 +200,7 @@ def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, wo
         if old != f.key:
             before = bundle.get(old)
             out.append((f, Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
-                                   f.entry.index if f.entry else None)))
+                                   f.entry.index if f.entry else None, f.real)))
     return out
 
 

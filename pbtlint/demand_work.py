@@ -130,16 +130,16 @@ def parse_body_item(item: BodyItem, in_worker: bool) -> tuple[tuple[bytes | None
 
 
 def bodies_with_facts(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan],
-                      procedures: list[tuple[n.Procedure, str]]) -> tuple[list[n.Block | None], list[object]]:
-    """The bodies at ``spans`` and what each adds to its procedure's summary (None for a body that
-    does not parse: an :class:`~pbtlint.nodes.UnparsedBlock` with its error); ``procedures`` as in
-    :data:`BodyItem`."""
+                      procedures: list[tuple[n.Procedure, str]]) -> tuple[list[n.Block], list[object]]:
+    """The bodies at ``spans`` (an :class:`~pbtlint.nodes.UnparsedBlock` with its error for one that
+    does not parse) and what each adds to its procedure's summary (None for an unparsed one);
+    ``procedures`` as in :data:`BodyItem`."""
     from pbtlint.nodes import UnparsedBlock
     from pbtlint.skeleton import parse_bodies
     from pbtlint.summaries import body_summary
 
-    blocks = parse_bodies(path, shown, symbols, spans, unparsed=True)
-    facts = [None if block is None or isinstance(block, UnparsedBlock)
+    blocks: list[n.Block] = parse_bodies(path, shown, symbols, spans, unparsed=True)  # type: ignore[assignment]
+    facts = [None if isinstance(block, UnparsedBlock)
              else body_summary(dataclasses.replace(node, body=block), element).body_facts()
              for (node, element), block in zip(procedures, blocks, strict=True)]
     return blocks, facts

@@ -44,6 +44,7 @@ class Changed:
     new_key: str
     old_index: FileIndex | None
     new_index: FileIndex | None
+    real: str = ""  # its real path: what the bodies parsed for it are cached under (cache.bodies_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +193,7 @@ def reparse(f: Changed, whole: bool, cache: Cache) -> Reparsed | None:
     lines = tree_line_map((old_pf.unit, old_pf.findings), (pf.unit, pf.findings))
     if whole:
         return _compared(summaries == old_summaries, lines, pf)
-    bodies_of = real_path(f.path)  # the bodies cached for this file (the skeleton's key is its content's)
+    bodies_of = f.real or real_path(f.path)  # the bodies cached for this file (the skeleton's key is its content's)
     entry = cache.get_ast(bodies_key(old_mode, bodies_of))
     old_facts = entry.get("facts", {}) if isinstance(entry, dict) else {}
     if not isinstance(old_facts, dict):
