@@ -177,7 +177,11 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
         wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
+        asked: set[int] = set()  # a body asked for twice in one batch (read, then reached) is parsed once
         for key, proc in items:
+            if id(proc) in asked:
+                continue
+            asked.add(id(proc))
             cached = stashed.get(key, {}).pop(proc.pending, None) if proc.pending is not None else None
             if cached is not None:  # parsed by an earlier run: put back
                 proc.restore(cached[1])  # type: ignore[arg-type]

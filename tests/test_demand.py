@@ -679,3 +679,24 @@ def test_two_files_of_the_same_content_keep_their_own_bodies(tmp_path: Path) -> 
                                                                                "Helper.Codeunit.al")))["facts"])
              for n in (1, 2)]
     assert lines == [[4], [9]]
+
+
+def test_a_body_asked_for_twice_in_one_batch_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixpoint may ask for a body in two roles before it is parsed (read for a codeunit id, then
+    reached): one parse, and the statistic counts it once."""
+    import pbtlint.demand_run as demand_run
+
+    asked: list[list[tuple[str, int]]] = []
+    closure = demand_run.closure
+
+    def recording(files, indexes, parse, mentioned, bodies=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def parse_bodies(items):  # type: ignore[no-untyped-def]
+            asked.append([(str(key), proc.lines[0]) for key, proc in items])
+            return bodies(items)
+        return closure(files, indexes, parse, mentioned, parse_bodies if bodies else None, *args, **kwargs)
+
+    monkeypatch.setattr(demand_run, "closure", recording)
+    demand.analyze_demand([FIXTURES / "demand" / "cases" / "codeunit-id-from-function"], use_cache=False)
+    assert any(len(batch) > len(set(batch)) for batch in asked)  # the case asks for one body twice
+    assert demand.last_stats is not None
+    assert demand.last_stats.bodies == sum(len(set(batch)) for batch in asked)
