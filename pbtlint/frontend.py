@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.pickling import fast_pickling
-from pbtlint.source import read_source
+from pbtlint.source import SourceText, read_source
 from pbtlint.span import Span
 
 if TYPE_CHECKING:  # the parser and the AST's classes are imported by the functions that parse: a run that
@@ -62,7 +62,11 @@ def parse_text(text: str, path: str, symbols: Iterable[str] = ()) -> ParsedFile:
 def parse_file(path: str | Path, symbols: Iterable[str] = (), display_path: str | None = None) -> ParsedFile:
     """Read, preprocess, parse and transform one file; never raises for bad input."""
     shown = display_path if display_path is not None else str(path)
-    source = read_source(path, shown)
+    return parse_read(read_source(path, shown), shown, symbols)
+
+
+def parse_read(source: SourceText, shown: str, symbols: Iterable[str] = ()) -> ParsedFile:
+    """:func:`parse_file` of a file already read."""
     if source.text is None:
         return ParsedFile(shown, None, (), tuple(source.findings), 0)
     parsed = parse_text(source.text, shown, symbols)

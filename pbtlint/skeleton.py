@@ -23,7 +23,7 @@ from pbtlint.astparse import parse_to_ast
 from pbtlint.audit import ElidedBlock
 from pbtlint.elide import BodyKey, body_ranges, body_text, elide, property_ranges, splice
 from pbtlint.findings import SYNTAX_ERROR, Finding, shown_at, syntax_error
-from pbtlint.frontend import ParsedFile, parse_file
+from pbtlint.frontend import ParsedFile, parse_file, parse_read
 from pbtlint.preprocessor import PreprocessResult, preprocess
 from pbtlint.source import SourceText, read_source
 from pbtlint.span import Span, line_starts
@@ -33,17 +33,22 @@ BodySpan = tuple[int, int, int, int]
 """A body's block: line and column of its ``begin``, line and end column of its ``end``."""
 
 
-def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> tuple[SourceText, PreprocessResult | None]:
+Read = tuple[SourceText, "PreprocessResult | None"]
+"""A file read, and preprocessed when it could be read (:func:`_read`)."""
+
+
+def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> Read:
     """The file read, and preprocessed when it could be read."""
     source = read_source(path, shown)
     return source, preprocess(source.text, symbols, shown) if source.text is not None else None
 
 
-def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
+def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...], read: Read | None = None
                    ) -> tuple[ParsedFile, frozenset[BodyKey]]:
     """The file parsed as a skeleton, and the bodies it left out (by the place of their ``begin``); those
-    bodies are :class:`~pbtlint.audit.ElidedBlock` s in the tree."""
-    source, pre = _read(path, shown, symbols)
+    bodies are :class:`~pbtlint.audit.ElidedBlock` s in the tree. ``read`` is the file as :func:`_read`
+    gives it, when the caller has it already."""
+    source, pre = read if read is not None else _read(path, shown, symbols)
     if pre is None or source.text is None:
         return ParsedFile(shown, None, (), tuple(source.findings), 0), frozenset()
     text = pre.text
@@ -71,10 +76,11 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...]
 
 
 def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: list[BodySpan],
-                 unparsed: bool = False) -> list[n.Block | None]:
+                 unparsed: bool = False, read: Read | None = None) -> list[n.Block | None]:
     """Each body at ``spans`` parsed on its own; for one that does not parse, None, or with
-    ``unparsed`` an :class:`~pbtlint.nodes.UnparsedBlock` holding its syntax error (:func:`unparsed_error`)."""
-    _, pre = _read(path, shown, symbols)
+    ``unparsed`` an :class:`~pbtlint.nodes.UnparsedBlock` holding its syntax error (:func:`unparsed_error`).
+    ``read`` as for :func:`parse_skeleton`."""
+    _, pre = read if read is not None else _read(path, shown, symbols)
     if pre is None:
         return [_unparsed(Span(*span), ()) if unparsed else None for span in spans]
     text = pre.text
@@ -112,18 +118,20 @@ def parse_in_parts(path: str | Path, symbols: tuple[str, ...], shown: str) -> Pa
     the skeleton parses, as the skeleton with every body parsed on its own and the bodies that do not
     parse unparsed blocks; demand-driven analysis builds the same tree from the same parts. Its syntax
     errors are then the unparsed bodies' and the one-piece parse's when no unparsed body holds it."""
-    whole = parse_file(path, symbols, shown)
-    if whole.unit is not None or not any(f.rule_id == SYNTAX_ERROR for f in whole.findings):
+    source = read_source(path, shown)
+    whole = parse_read(source, shown, symbols)
+    if source.text is None or whole.unit is not None or not any(f.rule_id == SYNTAX_ERROR for f in whole.findings):
         return whole
-    skeleton, elided = parse_skeleton(path, shown, symbols)
+    read = (source, preprocess(source.text, symbols, shown))  # the file is read once for the three parses
+    skeleton, elided = parse_skeleton(path, shown, symbols, read)
     if skeleton.unit is None:
         return whole
     procs = body_nodes(skeleton.unit)
     keys = [key for key in procs if key in elided]
     spans = [(b.span.line, b.span.column, b.span.end_line, b.span.end_column)
              for b in (procs[key].body for key in keys) if b is not None]
-    blocks: dict[BodyKey, n.Block] = dict(zip(keys, parse_bodies(path, shown, symbols, spans, unparsed=True),  # type: ignore[arg-type]
-                                              strict=True))
+    blocks: dict[BodyKey, n.Block] = dict(zip(keys, parse_bodies(path, shown, symbols, spans, unparsed=True,  # type: ignore[arg-type]
+                                                                 read=read), strict=True))
     unparsed = [b for b in blocks.values() if isinstance(b, n.UnparsedBlock)]
     outside = tuple(f for f in whole.findings if f.rule_id == SYNTAX_ERROR
                     and not any(_holds(u.span, f.location.span) for u in unparsed))

@@ -208,6 +208,28 @@ def test_a_file_in_parts_keeps_what_parses_and_marks_the_body_that_does_not(tmp_
     assert a.body.message == parts.findings[0].message == whole.findings[0].message
 
 
+def test_a_file_in_parts_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole parse, the skeleton and the bodies of a file that does not parse in one piece share one
+    read of it."""
+    import pbtlint.skeleton as skeleton_module
+    from pbtlint import source as source_module
+
+    path = tmp_path / "X.Codeunit.al"
+    path.write_text("codeunit 50100 X\n{\n    procedure A()\n    begin\n        if then;\n    end;\n\n"
+                    "    procedure B()\n    begin\n        Commit();\n    end;\n}\n")
+    reads: list[object] = []
+    real = source_module.read_source
+
+    def counted(*args: object, **kwargs: object) -> object:
+        reads.append(args[0])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(skeleton_module, "read_source", counted)
+    parts = parse_in_parts(path, (), "X")
+    assert parts.unit is not None and [f.rule_id for f in parts.findings] == ["PBT0000"]
+    assert reads == [path]
+
+
 def test_a_file_that_parses_in_one_piece_is_not_cut(tmp_path: Path) -> None:
     path = tmp_path / "Z.Codeunit.al"
     path.write_text("codeunit 50100 Z\n{\n    procedure A()\n    begin\n        Commit();\n    end;\n}\n")
