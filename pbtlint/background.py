@@ -180,11 +180,16 @@ class _Walker:
                     return True
         return False
 
-    def walk(self, root: BackgroundRoot, result: BackgroundAnalysis, best: dict[int, Offense]) -> None:
-        """Reach everything ``root`` runs (in every frame) and record its offences and opaque calls."""
+    def root_reach(self, root: BackgroundRoot) -> Reach:
+        """Everything ``root`` runs, in every frame."""
         reach = self._reach(root.key, False)
         if self._binds(reach):  # the manual subscribers it binds may run: walk again with them
             reach = self._reach(root.key, True)
+        return reach
+
+    def walk(self, root: BackgroundRoot, result: BackgroundAnalysis, best: dict[int, Offense]) -> None:
+        """Reach everything ``root`` runs (in every frame) and record its offences and opaque calls."""
+        reach = self.root_reach(root)
         result.reachable[root.key] = reach.nodes()
         result.reaches[root.key] = reach
         g = self.graph.graph
@@ -334,6 +339,18 @@ def background_path(project: AnalyzedProject, root_key: str, node: str) -> list[
     if reach is None or node not in reach:
         return None
     return reach.path(node)
+
+
+def walk_reach(project: AnalyzedProject, guards: Guards | None = None) -> set[str]:
+    """The nodes the background walk reaches from every root, with ``guards`` kept from an earlier walk
+    of the same project grown since (:mod:`pbtlint.walk_planner`); no offences, no paths."""
+    walker = _Walker(project)
+    if guards is not None:
+        walker.guards = guards
+    out: set[str] = set()
+    for root in walker.roots():
+        out |= walker.root_reach(root).nodes()
+    return out
 
 
 def _analyze(project: AnalyzedProject) -> BackgroundAnalysis:

@@ -9,6 +9,7 @@ commit, lock or show UI (:class:`Candidate`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pbtlint import al_builtins as b
@@ -102,6 +103,15 @@ class Guards:
         self._wrappers: dict[str, bool] = {}
         self._gettable: dict[tuple[str, int], Temp | None] = {}
         self._dispatch: dict[tuple[str, int], frozenset[str] | None] = {}
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Compute again the facts of these procedures (their bodies came since) and everything derived
+        from more than one procedure (a project grown in place: :mod:`pbtlint.walk_planner`)."""
+        for key in keys:
+            self._procs.pop(key, None)
+        for cache in (self.assignments_by_object, self._try_params, self._rejects, self._wrappers, self._gettable,
+                      self._dispatch):
+            cache.clear()
 
     def of(self, proc: ProcInfo) -> ProcFacts:
         found = self._procs.get(proc.key)

@@ -6,12 +6,13 @@ edge kinds, built-in operation names and opaque reasons are listed in :mod:`pbtl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
 from pbtlint.audit import ElidedBlock, Words, note_callers
-from pbtlint.model import ObjectInfo, ProcInfo, Temp
+from pbtlint.model import Model, ObjectInfo, ProcInfo, Temp
 from pbtlint.pickling import fast_init
 from pbtlint.scope import Receiver
 from pbtlint.span import Span
@@ -117,6 +118,15 @@ class Resolution:
         ``words`` when only callers in files that hold one of them could change the asker's answer."""
         note_callers(proc_key, words)
         return self.callers.get(proc_key, [])
+
+    def refresh_events(self, model: Model) -> None:
+        """Give each table-event node the subscribers ``model`` knows now (a model grown in place:
+        :func:`pbtlint.resolve.resolve_more`)."""
+        for key, node in list(self.virtual.items()):
+            event, _, element = key.split("/event/", 1)[1].partition("/")
+            subscribers = tuple(model.subscribers(node.table, event, element))
+            if subscribers != node.subscribers:
+                self.virtual[key] = dataclasses.replace(node, subscribers=subscribers)
 
     def _add(self, site: CallSite) -> None:
         self.sites.append(site)

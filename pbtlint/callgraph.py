@@ -64,35 +64,57 @@ class CallGraph:
         # and the import is a third of its start-up (0.2 s)
 
         self.graph: nx.DiGraph = networkx.DiGraph()
-        self._build()
+        self._sites_done = 0  # the resolution's sites whose edges are in (a graph grown in place: grow)
+        self._events: set[tuple[str, str]] = set()  # (publisher or table event, subscriber) edges in
+        self._add_procs(self.model.procs.values())
+        self._add_resolved()
 
     # ------------------------------------------------------------------ building
 
-    def _build(self) -> None:
+    def grow(self, procs: Iterable[ProcInfo]) -> None:
+        """Add ``procs`` (new in the model), and the edges of the calls resolved and the subscribers
+        known since (:func:`pbtlint.resolve.resolve_more`)."""
+        self._add_procs(procs)
+        self._add_resolved()
+
+    def _add_procs(self, procs: Iterable[ProcInfo]) -> None:
         g = self.graph
-        for key, proc in self.model.procs.items():
+        for proc in procs:
             kind = "publisher" if proc.publisher else ("trigger" if proc.is_trigger else "procedure")
-            g.add_node(key, kind=kind, label=proc.display, path=proc.path, span=proc.node.name_span,
+            g.add_node(proc.key, kind=kind, label=proc.display, path=proc.path, span=proc.node.name_span,
                        object=proc.owner.key, proc=proc)
+
+    def _add_resolved(self) -> None:
+        g = self.graph
         for key, o in self.resolution.opaque.items():
-            g.add_node(key, kind="opaque", label=o.label, reason=o.reason, path=None, span=None, object=None)
+            if key not in g:
+                g.add_node(key, kind="opaque", label=o.label, reason=o.reason, path=None, span=None, object=None)
         for key, v in self.resolution.virtual.items():
-            g.add_node(key, kind=v.kind, label=v.label, path=v.table.path, span=v.table.node.name_span,
-                       object=v.table.key)
+            if key not in g:
+                g.add_node(key, kind=v.kind, label=v.label, path=v.table.path, span=v.table.node.name_span,
+                           object=v.table.key)
             for sub in v.subscribers:
-                bindings = _bind_by_name(sub, v.params)
-                self._add(Edge(key, sub.key, "event", sub.path, _sub_span(sub), None, bindings, None, False,
-                               _manual(sub)))
-        for site in self.resolution.sites:
+                self._add_event(key, sub, v.params)
+        sites = self.resolution.sites
+        for site in sites[self._sites_done:]:
             for t in site.targets:
                 self._add(_site_edge(site, t))
+        self._sites_done = len(sites)
         for proc in self.model.procs.values():
             if proc.publisher is None:
                 continue
-            params = tuple(p.name for p in proc.params)
+            params: tuple[str, ...] | None = None
             for sub in self.model.subscribers(proc.owner, proc.name):
-                self._add(Edge(proc.key, sub.key, "event", sub.path, _sub_span(sub), None,
-                               _bind_by_name(sub, params), None, False, _manual(sub)))
+                if params is None:
+                    params = tuple(p.name for p in proc.params)
+                self._add_event(proc.key, sub, params)
+
+    def _add_event(self, source: str, sub: ProcInfo, params: tuple[str, ...]) -> None:
+        if (source, sub.key) in self._events:
+            return
+        self._events.add((source, sub.key))
+        self._add(Edge(source, sub.key, "event", sub.path, _sub_span(sub), None, _bind_by_name(sub, params), None,
+                       False, _manual(sub)))
 
     def _add(self, edge: Edge) -> None:
         g = self.graph

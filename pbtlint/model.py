@@ -247,6 +247,7 @@ class Model:
         self._implementers: dict[str, list[ObjectInfo]] = {}
         self._subscribers: dict[tuple[str, str, str], list[ProcInfo]] = {}
         self.subscriptions: list[ProcInfo] = []
+        self._taken: dict[str, int] = {}  # objects per key prefix (a second one's key ends in ~2)
 
     # ------------------------------------------------------------------ objects
 

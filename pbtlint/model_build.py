@@ -32,7 +32,15 @@ from pbtlint.walk import dotted_name, scoped_object_name
 def build(units: Iterable[ParsedLike]) -> Model:
     """Index every object of the parsed files (files without a unit are skipped)."""
     model = Model()
-    taken: dict[str, int] = {}
+    extend(model, units)
+    return model
+
+
+def extend(model: Model, units: Iterable[ParsedLike]) -> list[ObjectInfo]:
+    """Add the objects of more parsed files to ``model`` (their declarations, what they extend, their
+    tables), as :func:`build` would have with them from the start; the objects added."""
+    taken = model._taken
+    added: list[ObjectInfo] = []
     for parsed in units:
         unit = parsed.unit
         if unit is None:
@@ -45,22 +53,28 @@ def build(units: Iterable[ParsedLike]) -> Model:
             info = ObjectInfo(key, obj, parsed.path, unit.namespace, unit.usings)
             info.properties = {norm(p.name): p for p in obj.properties}
             model.objects.append(info)
+            added.append(info)
             if obj.id is not None:
                 model._by_id.setdefault((obj.kind, obj.id), []).append(info)
             model._by_name.setdefault((obj.kind, norm(obj.name)), []).append(info)
-    for info in model.objects:
+    new = set(map(id, added))
+    for info in model.objects:  # the new extensions, and earlier ones whose target came now
         target_kind = EXTENSION_TARGET.get(info.kind)
-        if target_kind and info.node.extends:
+        if target_kind and info.node.extends and info.target is None:
             info.target = model.object_by_name(target_kind, info.node.extends, info)
             if info.target is not None:
                 info.target.extensions.append(info)
     for info in model.objects:
-        _link_table(model, info)
-    for info in model.objects:
+        if id(info) in new or (info.table is None and info.table_name is not None):
+            _link_table(model, info)
+    for info in added:
         _declare(model, info)
+    model._implementers.clear()
     _index_interfaces(model)
+    model._subscribers.clear()
+    model.subscriptions.clear()
     _index_subscriptions(model)
-    return model
+    return added
 
 
 def _link_table(model: Model, info: ObjectInfo) -> None:

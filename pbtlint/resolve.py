@@ -31,6 +31,8 @@ id known only at run time), ``recordref-trigger`` (``RecRef.Modify(true)``), ``f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
 from pbtlint.audit import ElidedBlock, words
@@ -44,13 +46,28 @@ _LEAVES = (n.ScopeAccess, n.LiteralValue)  # tuples: ``A | B`` would build a uni
 _PASSED_RECORDS = (n.Identifier, n.Index)
 
 
-def resolve(model: Model) -> Resolution:
-    """Resolve every call of every procedure and trigger in ``model``."""
+def resolve(model: Model, every_event: bool = False) -> Resolution:
+    """Resolve every call of every procedure and trigger in ``model``. With ``every_event``, a write
+    raises its table events even when no subscriber is known yet (a model grown in place gets them later:
+    :func:`resolve_more`, :meth:`pbtlint.call_sites.Resolution.refresh_events`)."""
     res = Resolution()
     callable_names = _callable_names(model)
     for obj in model.objects:
-        _Resolver(model, res, callable_names).resolve_object(obj)
+        _Resolver(model, res, callable_names, every_event).resolve_object(obj)
     return res
+
+
+def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo], procs: Iterable[ProcInfo]) -> None:
+    """Resolve, into ``res``, the calls of ``objects`` added to ``model`` since and of ``procs`` whose
+    bodies came since (left out before, they had no calls), for a model grown in place. A call resolved
+    earlier is not resolved again: one that a newly added object would now resolve otherwise is missed,
+    which is why :mod:`pbtlint.walk_planner` checks its result on a model built afresh."""
+    resolver = _Resolver(model, res, _callable_names(model), True)
+    for obj in objects:
+        resolver.resolve_object(obj)
+    for proc in procs:
+        res.elided.pop(proc.key, None)
+        resolver.resolve_procs([proc])
 
 
 def _callable_names(model: Model) -> frozenset[str]:
@@ -85,18 +102,32 @@ _Candidate = tuple[Scope, str, n.Expr]
 
 
 class _Resolver:
-    def __init__(self, model: Model, res: Resolution, callable_names: frozenset[str]) -> None:
+    def __init__(self, model: Model, res: Resolution, callable_names: frozenset[str],
+                 every_event: bool = False) -> None:
         self.model = model
         self.res = res
         self.callable_names = callable_names
+        self.every_event = every_event
 
     # ------------------------------------------------------------------ driving
 
     def resolve_object(self, obj: ObjectInfo) -> None:
+        elided, candidates = self.resolve_procs(obj.all_procs)
+        if elided:  # one may open a global RecordRef that parsed code uses, maybe on a temporary table
+            used = {norm(node.name) for _, kind, node in candidates if kind == "ident"}  # receivers too
+            refs = words(*(opening for var_name, var in obj.globals.items()
+                           if var.type_name == "recordref" and var_name in used
+                           for opening in b.recordref_openings(var_name)))
+            for body in elided if refs else ():
+                body.note(refs)
+
+    def resolve_procs(self, procs: Iterable[ProcInfo]) -> tuple[list[ElidedBlock], list[_Candidate]]:
+        """Resolve the calls of ``procs`` (of one object); the bodies left out among them, and the
+        candidates collected."""
         candidates: list[_Candidate] = []
         observed: dict[VarInfo, list[Temp]] = {}
         elided: list[ElidedBlock] = []
-        for proc in obj.all_procs:
+        for proc in procs:
             if proc.node.body is None:
                 continue
             if isinstance(proc.node.body, ElidedBlock):
@@ -112,17 +143,11 @@ class _Resolver:
             self._collect(scope, proc.node.body, candidates, observed)
         for var, temps in observed.items():
             var.temp = _merge(temps)
-        if elided:  # one may open a global RecordRef that parsed code uses, maybe on a temporary table
-            used = {norm(node.name) for _, kind, node in candidates if kind == "ident"}  # receivers too
-            refs = words(*(opening for var_name, var in obj.globals.items()
-                           if var.type_name == "recordref" and var_name in used
-                           for opening in b.recordref_openings(var_name)))
-            for body in elided if refs else ():
-                body.note(refs)
         for scope, kind, node in candidates:
             site = self._site(scope, kind, node)
             if site is not None:
                 self.res._add(site)
+        return elided, candidates
 
     def _collect(self, scope: Scope, body: n.Stmt, out: list[_Candidate], observed: dict[VarInfo, list[Temp]]) -> None:
         stack: list[object] = [body]
@@ -350,7 +375,7 @@ class _Resolver:
 
     def _table_event(self, table: ObjectInfo, event: str, element: str) -> VirtualNode | None:
         base = table.base()
-        if not self.model.has_subscribers(base, event, element):
+        if not self.every_event and not self.model.has_subscribers(base, event, element):
             return None
         key = f"{base.key}/event/{event}" + (f"/{element}" if element else "")
         found = self.res.virtual.get(key)

@@ -1,0 +1,97 @@
+"""What the background walk reaches in a project that grows between walks (the walk gate's planner).
+
+Experimental, behind ``PBTLINT_WALK_GATE=1`` (see ``docs/performance.md``): the fixpoint
+(:mod:`pbtlint.closure`) holds the procedures that background code reaches by name until the
+background walk reaches them. Between its rounds the walk runs on what is parsed so far. Building the
+model afresh for each round costs more than the gate saves (26 rounds on the Base Application), so
+:class:`WalkPlanner` keeps one project and grows it in place:
+
+- the objects of new files are added (:func:`pbtlint.model_build.extend`) and resolved;
+- a procedure whose body came since (it was left out) gets its new node and its calls resolved;
+- the call graph gets the new nodes and edges, and table-event nodes the subscribers that came;
+- the guard facts of the procedures that did not change are kept.
+
+A call resolved in an earlier round is not resolved again, so a grown project can miss an edge that a
+fresh one has (a call that a later object would resolve). The gate therefore accepts the planner's
+"nothing more" only after a walk on a project built afresh (:func:`fresh_reach`) agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pbtlint.analysis import AnalyzedProject, build_project
+from pbtlint.audit import ElidedBlock
+from pbtlint.background import background_analysis, walk_reach
+from pbtlint.background_guards import Guards
+from pbtlint.callgraph import CallGraph
+from pbtlint.enqueue import find_enqueue
+from pbtlint.frontend import ParsedFile
+from pbtlint.model import ObjectInfo, ProcInfo, build_model
+from pbtlint.model_build import extend
+from pbtlint.resolve import resolve, resolve_more
+from pbtlint.skeleton import body_nodes
+
+BodyPlace = tuple[str, int, int]
+"""A left-out body: its file (as shown) and the line and column of its ``begin``."""
+
+
+class WalkPlanner:
+    """One project, grown with each round's files (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.project: AnalyzedProject | None = None
+        self.guards: Guards | None = None
+        self.units: dict[str, object] = {}  # the tree each file had when last added
+        self.left_out: dict[BodyPlace, ProcInfo] = {}  # procedures whose bodies are still left out
+
+    def reach(self, parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]]:
+        """The project grown to ``parsed`` (every file chosen so far), and what the walk reaches in it."""
+        if self.project is None:
+            model = build_model(parsed)
+            res = resolve(model, every_event=True)
+            self.project = AnalyzedProject(model, res, CallGraph(model, res), find_enqueue(model, res))
+            self.guards = Guards(self.project)
+            self.units = {pf.path: pf.unit for pf in parsed}
+            self._note_left_out(model.objects)
+        else:
+            self._grow(parsed)
+        return self.project, walk_reach(self.project, self.guards)
+
+    def _grow(self, parsed: Sequence[ParsedFile]) -> None:
+        assert self.project is not None and self.guards is not None
+        model, res, graph = self.project.model, self.project.resolution, self.project.graph
+        new = [pf for pf in parsed if pf.path not in self.units and pf.unit is not None]
+        changed = [pf for pf in parsed if pf.path in self.units and pf.unit is not self.units[pf.path]
+                   and pf.unit is not None]
+        for pf in new:
+            self.units[pf.path] = pf.unit
+        known = len(model.procs)
+        added = extend(model, new)
+        self._note_left_out(added)
+        bodied: list[ProcInfo] = []
+        for pf in changed:
+            self.units[pf.path] = pf.unit
+            for (line, column), node in body_nodes(pf.unit).items():  # type: ignore[arg-type]
+                proc = self.left_out.get((pf.path, line, column))
+                if proc is not None and node.body is not None and not isinstance(node.body, ElidedBlock):
+                    proc.node = node
+                    bodied.append(proc)
+                    del self.left_out[(pf.path, line, column)]
+        resolve_more(model, res, added, bodied)
+        res.refresh_events(model)
+        graph.grow(list(model.procs.values())[known:])
+        self.guards.forget(p.key for p in bodied)
+
+    def _note_left_out(self, objects: Sequence[ObjectInfo]) -> None:
+        for info in objects:
+            for proc in info.all_procs:
+                body = proc.node.body
+                if isinstance(body, ElidedBlock):
+                    self.left_out[(info.path, body.span.line, body.span.column)] = proc
+
+
+def fresh_reach(parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]]:
+    """A project built afresh from ``parsed``, and what the rules' background walk reaches in it."""
+    project = build_project(parsed)
+    return project, set().union(*background_analysis(project).reachable.values())
