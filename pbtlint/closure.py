@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 
 from pbtlint.audit import Extra
 from pbtlint.closure_foreground import Foreground
-from pbtlint.closure_lookups import Key, Lookups
+from pbtlint.closure_gate import Gate, GateKey, Plan
+from pbtlint.closure_lookups import PAGE_KINDS, Group, Key, Lookups, mention_groups
 from pbtlint.closure_readers import Readers, family_globals, object_refs
-from pbtlint.declindex import FileIndex, id_reference
+from pbtlint.declindex import FileIndex
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
 from pbtlint.summaries import TRIGGERS, ObjectSummary, ProcSummary
 
-_PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
+_PAGE_KINDS = PAGE_KINDS
 _RUN_TRIGGER_KINDS = {"codeunit", "report", "reportextension", "xmlport", "query"}
 _TRIGGER_OPS = {f"on{when}{op}": op for op in ("insert", "modify", "delete", "rename")
                 for when in ("", "before", "after")}
@@ -75,27 +76,7 @@ class _State:
         field(default_factory=dict)
 
 
-Group = tuple[tuple[str, ...], tuple[str, ...]]
-
-
-def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[Group]:
-    """For each page file of the background-task objects: the page names (and what they extend) and
-    the names of their procedures other code can call. A caller's text mentions both. Callers of the
-    codeunits and tables in those families are not needed: background code starts at a task's
-    ``OnRun``, and what an enqueue site passes comes from the page and the page's callers."""
-    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    for key in files:
-        ix = indexes[key]
-        if not any(o.kind in _PAGE_KINDS for o in ix.objects):
-            continue  # only a page's callers can feed its enqueue sites (a codeunit id, parameters)
-        names = {n for o in ix.objects for n in (o.name, o.extends, id_reference(o.kind, o.id)) if n}
-        callable_ = {p.name for p in ix.procedures if p.kind == "procedure" and p.access != "local"}
-        if names and callable_:
-            out.append((tuple(sorted(names)), tuple(sorted(callable_))))
-    return sorted(set(out))
-
-
-class _Fixpoint(Readers, Foreground):
+class _Fixpoint(Readers, Foreground, Gate):
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
                  lines_naming: LinesNaming | None = None, extra: Extra | None = None,
                  seeds: Sequence[Key] | None = None) -> None:
@@ -113,6 +94,8 @@ class _Fixpoint(Readers, Foreground):
         self.extra = extra or Extra()
         self.groups: list[Group] = []  # the page mention groups (their files are parsed whole)
         self.extra_lines: dict[Key, set[int]] = {}  # lines where extra bodies begin or extra names are
+        self.gate_init(None)
+        self.started = False
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -128,8 +111,10 @@ class _Fixpoint(Readers, Foreground):
     def want(self, key: Key, names: Iterable[str], run: bool, ops: set[str]) -> None:
         """Code that names ``key``'s objects calls ``names`` on them (and runs them, and writes them)."""
         st = self.st
+        names = set(names)
+        self.wanted_openly(key, names, run)
         have = st.wants.setdefault(key, set())
-        new = set(names) - have
+        new = names - have
         have |= new
         new_run = run and key not in st.run
         if new_run:
@@ -225,7 +210,9 @@ class _Fixpoint(Readers, Foreground):
                     self.scoped(proc)
                 seed = self.seed_proc(key, proc)
                 if (key, proc.name) in st.forced or (seed and obj.kind not in _PAGE_KINDS):
+                    self.following = not (seed and obj.kind not in _PAGE_KINDS)  # a subscriber forced: gated
                     self.reach(key, obj, proc)
+                    self.following = False
                     continue
                 if seed:  # a page's own code around its enqueue sites: the foreground
                     self.reach_foreground(key, obj, proc)
@@ -253,7 +240,11 @@ class _Fixpoint(Readers, Foreground):
         # what was wanted before the file was parsed
         wants, run, ops = st.wants.pop(key, set()), key in st.run, st.ops.pop(key, set())
         st.run.discard(key)
+        if self.allowed is not None:  # what other code wanted, not gated; then the rest, gated
+            self.want(key, wants & self.open_wants.get(key, set()), key in self.open_run, set())
+            self.following = True
         self.want(key, wants, run, ops)
+        self.following = False
 
     def reach_caller(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         """A procedure that calls a background-task page from outside: the analysis reads what it passes
@@ -311,7 +302,7 @@ class _Fixpoint(Readers, Foreground):
 
     def reach(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         st = self.st
-        if id(proc) in st.reached:
+        if id(proc) in st.reached or self.held(key, obj, proc):
             return
         st.reached.add(id(proc))
         self._queue((key, obj, proc), self.waiting, st.work)
@@ -329,6 +320,15 @@ class _Fixpoint(Readers, Foreground):
 
     def run(self, parse: ParseFiles, mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
             bodies: ParseBodies | None = None) -> list[Key]:
+        st, files = self.st, self.files
+        if not self.started:  # a gated run settles again after each release (closure)
+            self.started = True
+            self.start(mentioned, bodies is None)
+        self.settle(parse, bodies)
+        order = {k: i for i, k in enumerate(files)}
+        return sorted(st.included, key=order.__getitem__)
+
+    def start(self, mentioned: Callable[[list[Group]], set[Key]], whole: bool) -> None:
         st, look, indexes, files = self.st, self.look, self.indexes, self.files
         order = {k: i for i, k in enumerate(files)}
         seeds = [k for k in files if indexes[k].has_markers] if self.seeds is None else list(self.seeds)
@@ -345,8 +345,11 @@ class _Fixpoint(Readers, Foreground):
             st.full |= hits
             self.include(k for k in files if k in hits)
         self.seed_extra(mentioned)
-        if bodies is None:  # every file parsed whole
+        if whole:  # every file parsed whole
             st.full = set(files)
+
+    def settle(self, parse: ParseFiles, bodies: ParseBodies | None) -> None:
+        st = self.st
         while st.to_parse or st.work or st.pending or st.caller_work:
             if st.to_parse:
                 batch, st.to_parse = st.to_parse, []
@@ -378,7 +381,6 @@ class _Fixpoint(Readers, Foreground):
                     self.process_caller(*item)
                 else:
                     self.process_reader(*item)
-        return sorted(st.included, key=order.__getitem__)
 
     def process(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         """Follow one reachable procedure: the names it calls, the objects it names, what it runs and
@@ -390,6 +392,7 @@ class _Fixpoint(Readers, Foreground):
         if id(proc) in st.followed:
             return
         st.followed.add(id(proc))
+        self.following = True
         names = proc.names
         for f in look.file_family(key):  # unqualified calls, this, extensions calling their base
             self.want(f, names, False, set())
@@ -440,6 +443,7 @@ class _Fixpoint(Readers, Foreground):
         for kind, name, event in events:
             for f, sub in look.subscribers(kind, name, event):
                 self.force(f, sub)
+        self.following = False
         self.read_globals(obj, proc)
         self.note_returned(proc)
 
@@ -536,7 +540,8 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
             mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
             bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None,
             extra: Extra | None = None, whole: set[Group] | None = None,
-            seeds: Sequence[Key] | None = None, followed: list[int] | None = None) -> list[Key]:
+            seeds: Sequence[Key] | None = None, followed: list[int] | None = None, plan: Plan | None = None,
+            allowed: set[GateKey] | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
     returns the files whose text mentions, for some group, one of its names and one of its procedures.
     With ``bodies``, files that need not be whole (those of the background-task objects and their
@@ -548,9 +553,30 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
     mention groups whose files were parsed whole (the callers of those pages' procedures are all there).
     ``seeds`` are the files whose markers start it (default: every file that has markers; see
     :mod:`pbtlint.dependency_roots`). ``followed`` receives how many procedures it followed as reachable
-    (a statistic: the benchmark prints it beside what the background walk then reached)."""
+    (a statistic: the benchmark prints it beside what the background walk then reached). With ``plan``
+    (and ``bodies``), the fixpoint is gated (:mod:`pbtlint.closure_gate`): what background code reaches
+    by name is followed only once ``plan`` says the background walk reaches it, first on a project grown
+    in place, then confirmed on one built afresh; ``allowed`` keeps what the walk reached, for the
+    closures an audit runs again."""
     fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
+    if plan is not None and bodies is not None:
+        fixpoint.gate_init(allowed if allowed is not None else set())
     chosen = fixpoint.run(parse, mentioned, bodies)
+    while plan is not None and fixpoint.gated:
+        try:
+            reached = plan(chosen, False)
+            if not reached.intersection(fixpoint.gated):  # the grown project may miss an edge a fresh one has
+                reached = plan(chosen, True)
+        except Exception:  # noqa: BLE001 - the walk fails: follow by name, ungated (the rules report the failure)
+            fixpoint.release(list(fixpoint.gated))
+            fixpoint.allowed = None
+            chosen = fixpoint.run(parse, mentioned, bodies)
+            break
+        passing = [k for k in fixpoint.gated if k in reached]
+        if not passing:
+            break
+        fixpoint.release(passing)
+        chosen = fixpoint.run(parse, mentioned, bodies)
     if whole is not None:
         whole.update(fixpoint.groups)
     if followed is not None:

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pbtlint.declindex import FileIndex, id_reference
 from pbtlint.nodes import norm
 from pbtlint.summaries import EXTENSION_KINDS
 
 Key = str  # a file, as the caller names it
+PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
 _EVENT_TYPES = {"table": "table", "tableextension": "table", "page": "page", "pageextension": "page",
                 "codeunit": "codeunit", "report": "report", "reportextension": "report", "xmlport": "xmlport",
                 "query": "query"}
@@ -84,3 +87,23 @@ class Lookups:
                 if event is None or ev == event:
                     out.append((key, proc))
         return out
+
+
+Group = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def mention_groups(indexes: dict[Key, FileIndex], files: Iterable[Key]) -> list[Group]:
+    """For each page file of the background-task objects: the page names (and what they extend) and
+    the names of their procedures other code can call. A caller's text mentions both. Callers of the
+    codeunits and tables in those families are not needed: background code starts at a task's
+    ``OnRun``, and what an enqueue site passes comes from the page and the page's callers."""
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for key in files:
+        ix = indexes[key]
+        if not any(o.kind in PAGE_KINDS for o in ix.objects):
+            continue  # only a page's callers can feed its enqueue sites (a codeunit id, parameters)
+        names = {n for o in ix.objects for n in (o.name, o.extends, id_reference(o.kind, o.id)) if n}
+        callable_ = {p.name for p in ix.procedures if p.kind == "procedure" and p.access != "local"}
+        if names and callable_:
+            out.append((tuple(sorted(names)), tuple(sorted(callable_))))
+    return sorted(set(out))

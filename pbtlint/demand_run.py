@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, bodies_key
 from pbtlint.closure import closure
+from pbtlint.closure_gate import GateKey
 from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
 from pbtlint.demand_audit import Group
@@ -34,6 +36,7 @@ from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes, shown_as, unparsed_error
 from pbtlint.summaries import ObjectSummary, ProcSummary
+from pbtlint.walk_planner import WalkPlanner, fresh_reach
 
 _MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
 
@@ -63,24 +66,25 @@ def _mode_key(f: SourceFile, whole: bool) -> str:
 
 
 def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
-            choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
-            ) -> tuple[RunResult, dict, dict[str, int]]:
+            choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None,
+            allowed_before: object = None) -> tuple[RunResult, dict, dict[str, int]]:
     """Analyze every app of ``workspace`` (see :func:`_analyze_in`) with ``jobs`` processes: the result,
     the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`)."""
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool:
-        return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {})
+        return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before)
 
 
 def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, pool: object,
-                choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None
-                ) -> tuple[RunResult, dict, dict[str, int]]:
+                choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None,
+                allowed_before: object = None) -> tuple[RunResult, dict, dict[str, int]]:
     """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
     previous run's files and bodies are loaded instead of running the closure, unless some of them
     are missing from the cache. ``known`` are mention lookups an earlier run made, still true now.
     When the rules read what the closure left out (:mod:`pbtlint.audit`),
     the closure runs again with that added (a later run gets those bodies back from the cache)."""
     by_path = {f.path: f for f in files}
+    walk_gate = os.environ.get("PBTLINT_WALK_GATE", "1") != "0"  # pbtlint.closure_gate; 0: the fixpoint by name only
     parsed: dict[Path, ParsedFile] = {}
     summaries: dict[Path, list[ObjectSummary]] = {}
     counts = {"parsed": 0, "cached": 0, "lines": 0, "bodies": 0, "replayed": 0, "walked": 0, "rounds": 0, "unmet": 0,
@@ -314,6 +318,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     used: set[Path] = set()
     plans = project_plans(workspace)
     chosen_by_plan: list[list[Path]] = []
+    allowed_by_plan: list[set[GateKey]] = []
     seed_texts: list[SeedText | None] = []
     bodied: set[Path] = set()
     for number, plan in enumerate(plans, 1):
@@ -326,6 +331,28 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                                          lambda p: demand_files.folded_text(by_path[p]))
         seed_texts.append(seed_text)
         extra = Extra()
+        # with the walk gate: what the walk reached, across the audit's rounds, starting from what it reached
+        # in the previous run (a key an edit moved only lets more through the gate)
+        allowed = _allowed_of(allowed_before, number)
+        allowed_by_plan.append(allowed)
+        planners = [WalkPlanner()]
+
+        def walked(chosen_now: list[Path], fresh: bool, planners: list[WalkPlanner] = planners) -> set[GateKey]:
+            """The walk gate's plan (:mod:`pbtlint.closure_gate`): what the background walk reaches in
+            the files chosen so far, by file and first line."""
+            bodied.update(p for p in chosen_now if p in bodies)
+            _assemble(chosen_now)
+            with timed("plan"):
+                units = [parsed[p] for p in chosen_now]
+                project, keys = fresh_reach(units) if fresh else planners[0].reach(units)
+                out: set[GateKey] = set()
+                for key in keys:
+                    proc = project.model.procs.get(key)
+                    path = by_display.get(proc.path) if proc is not None else None
+                    if path is not None:
+                        out.add((path, proc.node.span.line))  # type: ignore[union-attr]
+            return out
+
         whole_groups: set[Group] = set()
         followed: list[int] = []  # procedures each closure of this app followed (a statistic)
         round_ = 0
@@ -340,7 +367,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups, seeds, followed)
+                                     extra, whole_groups, seeds, followed, walked if walk_gate else None, allowed)
+                planners[0] = WalkPlanner()  # memory: its project is not kept while the model is built
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
@@ -393,13 +421,23 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
               "bodied": sorted(str(p) for p in bodied), "lookups": lookups,
-              "with_unparsed": sorted(str(p) for p in with_unparsed), "seed_text": seed_texts}
+              "with_unparsed": sorted(str(p) for p in with_unparsed), "seed_text": seed_texts,
+              "allowed": [sorted((str(p), line) for p, line in a) for a in allowed_by_plan]}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
         stored["lookups"] = {path: {**choice.lookups.get(path, {}), **lookups.get(path, {})}  # per file: the
                              for path in {*choice.lookups, *lookups}}  # audit's lookups add to the fixpoint's
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
+
+
+def _allowed_of(before: object, number: int) -> set[GateKey]:
+    """App ``number``'s procedures that the walk gate let through in the previous run (empty when
+    that run's record holds none, or not in this form)."""
+    try:
+        return {(Path(p), int(line)) for p, line in before[number - 1]}  # type: ignore[index]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return set()
 
 
 def _walked(project: AnalyzedProject) -> int:

@@ -700,3 +700,29 @@ def test_a_body_asked_for_twice_in_one_batch_is_parsed_once(monkeypatch: pytest.
     assert any(len(batch) > len(set(batch)) for batch in asked)  # the case asks for one body twice
     assert demand.last_stats is not None
     assert demand.last_stats.bodies == sum(len(set(batch)) for batch in asked)
+
+
+@pytest.mark.parametrize("gate", ["1", "0"])
+def test_the_walk_gate_leaves_out_what_a_temporary_record_makes_dead(
+        gate: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task inserts into a temporary buffer whose insert subscriber exits for a temporary record:
+    the walk gate (the default) follows the subscriber but not what it calls after the exit, which the
+    fixpoint by name alone (PBTLINT_WALK_GATE=0) parses; both give the full parse's findings."""
+    monkeypatch.setenv("PBTLINT_WALK_GATE", gate)
+    app = FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits"
+    assert demand.analyze_demand([app], cache_dir=tmp_path).findings == analyze([app]).findings
+    run = Cache(tmp_path).latest_run()
+    parsed = {Path(p).name for p in run["parsed"]}
+    bodied = {Path(p).name for p in run["bodied"]}
+    assert "SalesBufferSubscriber.Codeunit.al" in bodied
+    assert ("SalesBufferArchive.Codeunit.al" in bodied) == (gate == "0")
+    assert ("SalesBufferLog.Table.al" in parsed) == (gate == "0")
+    allowed = {Path(p).name for p, _ in run["allowed"][0]}
+    assert ("SalesBufferSubscriber.Codeunit.al" in allowed) == (gate == "1")  # kept for the next run's gate
+
+
+@pytest.mark.parametrize("app_dir", CASES, ids=[p.name for p in CASES])
+def test_same_findings_without_the_walk_gate(app_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixpoint by name alone (the walk gate off) still chooses enough for the full parse's findings."""
+    monkeypatch.setenv("PBTLINT_WALK_GATE", "0")
+    assert demand.analyze_demand([app_dir], use_cache=False).findings == analyze([app_dir]).findings
