@@ -541,7 +541,7 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
             bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None,
             extra: Extra | None = None, whole: set[Group] | None = None,
             seeds: Sequence[Key] | None = None, followed: list[int] | None = None, plan: Plan | None = None,
-            allowed: set[GateKey] | None = None) -> list[Key]:
+            allowed: set[GateKey] | None = None, passed: set[GateKey] | None = None) -> list[Key]:
     """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
     returns the files whose text mentions, for some group, one of its names and one of its procedures.
     With ``bodies``, files that need not be whole (those of the background-task objects and their
@@ -557,7 +557,7 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
     (and ``bodies``), the fixpoint is gated (:mod:`pbtlint.closure_gate`): what background code reaches
     by name is followed only once ``plan`` says the background walk reaches it, first on a project grown
     in place, then confirmed on one built afresh; ``allowed`` keeps what the walk reached, for the
-    closures an audit runs again."""
+    closures an audit runs again, and ``passed`` receives every procedure the gated fixpoint followed."""
     fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
     if plan is not None and bodies is not None:
         fixpoint.gate_init(allowed if allowed is not None else set())
@@ -577,6 +577,8 @@ def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFil
             break
         fixpoint.release(passing)
         chosen = fixpoint.run(parse, mentioned, bodies)
+    if passed is not None:
+        passed |= fixpoint.passed
     if whole is not None:
         whole.update(fixpoint.groups)
     if followed is not None:

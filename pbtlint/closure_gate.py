@@ -34,6 +34,7 @@ class Gate:
     following: bool  # True while the fixpoint follows background code: what it reaches then is held
     open_wants: dict[Key, set[str]]  # names other code wants, per file (never held)
     open_run: set[Key]
+    passed: set[GateKey]  # every procedure followed (held or not), for the next run's replay check
 
     reach: Callable[[Key, ObjectSummary, ProcSummary], None]  # the fixpoint's
 
@@ -43,16 +44,19 @@ class Gate:
         self.following = False
         self.open_wants = {}
         self.open_run = set()
+        self.passed = set()
 
     def held(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> bool:
-        """Whether reaching ``proc`` now is held at the gate (it is then kept for :meth:`release`)."""
-        if not self.following or self.allowed is None:
+        """Whether reaching ``proc`` now is held at the gate (it is then kept for :meth:`release`); one
+        that is not is noted as followed (:attr:`passed`)."""
+        if self.allowed is None:
             return False
         gate_key = (key, proc.lines[0])
-        if gate_key in self.allowed:
-            return False
-        self.gated.setdefault(gate_key, (key, obj, proc))
-        return True
+        if self.following and gate_key not in self.allowed:
+            self.gated.setdefault(gate_key, (key, obj, proc))
+            return True
+        self.passed.add(gate_key)
+        return False
 
     def wanted_openly(self, key: Key, names: set[str], run: bool) -> None:
         """Other code than background code wants ``names`` of ``key`` (and runs it): never held."""

@@ -177,8 +177,9 @@ def analyze_demand(
         known = demand_previous.known_mentions(edits, previous)
     from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
 
-    result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known,
-                                                previous.get("allowed") if isinstance(previous, dict) else None)
+    before = previous if isinstance(previous, dict) else {}
+    result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known, before.get("allowed"),
+                                                before.get("passed"), before.get("extra"))
     if cache is not None:
         remember(cache)
         cache.put_run(run_key, stored)

@@ -67,17 +67,20 @@ def _mode_key(f: SourceFile, whole: bool) -> str:
 
 def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
             choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None,
-            allowed_before: object = None) -> tuple[RunResult, dict, dict[str, int]]:
+            allowed_before: object = None, passed_before: object = None, extra_before: object = None
+            ) -> tuple[RunResult, dict, dict[str, int]]:
     """Analyze every app of ``workspace`` (see :func:`_analyze_in`) with ``jobs`` processes: the result,
     the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`)."""
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     with worker_pool(jobs) as pool:
-        return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before)
+        return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before, passed_before,
+                           extra_before)
 
 
 def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, pool: object,
                 choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None,
-                allowed_before: object = None) -> tuple[RunResult, dict, dict[str, int]]:
+                allowed_before: object = None, passed_before: object = None, extra_before: object = None
+                ) -> tuple[RunResult, dict, dict[str, int]]:
     """The closure, the model and the rules for each app; with ``choice`` (:mod:`pbtlint.replay`) the
     previous run's files and bodies are loaded instead of running the closure, unless some of them
     are missing from the cache. ``known`` are mention lookups an earlier run made, still true now.
@@ -319,6 +322,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     plans = project_plans(workspace)
     chosen_by_plan: list[list[Path]] = []
     allowed_by_plan: list[set[GateKey]] = []
+    passed_by_plan: list[set[GateKey]] = []
+    extra_by_plan: list[Extra] = []
     seed_texts: list[SeedText | None] = []
     bodied: set[Path] = set()
     for number, plan in enumerate(plans, 1):
@@ -330,11 +335,16 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         seeds, seed_text = closure_seeds(plan.source_files, [p for p in universe if p not in own_set], indexes,
                                          lambda p: demand_files.folded_text(by_path[p]))
         seed_texts.append(seed_text)
-        extra = Extra()
+        extra = _extra_of(extra_before, number)  # what the previous run's audits added: no second closure for it
         # with the walk gate: what the walk reached, across the audit's rounds, starting from what it reached
         # in the previous run (a key an edit moved only lets more through the gate)
         allowed = _allowed_of(allowed_before, number)
         allowed_by_plan.append(allowed)
+        # what the gated fixpoint followed: a replay holds only while the walk stays within it (an edit
+        # of a condition can make the walk reach a procedure the gate held, whose objects were not loaded)
+        passed_then = _allowed_of(passed_before, number) if isinstance(passed_before, list) else None
+        passed: set[GateKey] = set(passed_then or ())
+        passed_by_plan.append(passed)
         planners = [WalkPlanner()]
 
         def walked(chosen_now: list[Path], fresh: bool, planners: list[WalkPlanner] = planners) -> set[GateKey]:
@@ -360,6 +370,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             round_ += 1
             chosen = (_replayed(choice, number, parse_batch, by_path, bodies, counts)
                       if choice is not None and round_ == 1 else None)
+            replayed = chosen is not None
             if chosen is None and choice is not None and round_ == 1:
                 summaries.clear()  # a replay that failed put every cached body back: the closure loads afresh
                 bodies.clear()
@@ -367,7 +378,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups, seeds, followed, walked if walk_gate else None, allowed)
+                                     extra, whole_groups, seeds, followed, walked if walk_gate else None, allowed,
+                                     passed)
                 planners[0] = WalkPlanner()  # memory: its project is not kept while the model is built
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
@@ -390,6 +402,11 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, lines_naming,
                                           mentioned_each, index_of, whole_groups)
             texts.clear()  # the same for what the audit read
+            if (replayed and walk_gate and passed_then is not None and round_ < _MAX_ROUNDS
+                    and not _walk_within(project, by_display, passed_then)):
+                counts["rounds"] += 1  # the walk left what the gated fixpoint followed: run it
+                del project, context, needs
+                continue
             if extra.covers(more) or round_ == _MAX_ROUNDS:
                 counts["unmet"] += len(more.bodies) + len(more.groups) if more else 0
                 break
@@ -397,6 +414,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             counts["rounds"] += 1
             del project, context, needs  # memory: the next closure builds them again
         chosen_by_plan.append(chosen)
+        extra_by_plan.append(extra)
         counts["walked"] += _walked(project)
         counts["followed"] += followed[-1] if followed else 0
         results.append(AppResult(app, own_files, tuple(findings)))
@@ -422,7 +440,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
               "bodied": sorted(str(p) for p in bodied), "lookups": lookups,
               "with_unparsed": sorted(str(p) for p in with_unparsed), "seed_text": seed_texts,
-              "allowed": [sorted((str(p), line) for p, line in a) for a in allowed_by_plan]}
+              "allowed": [sorted((str(p), line) for p, line in a) for a in allowed_by_plan],
+              "passed": [sorted((str(p), line) for p, line in a) for a in passed_by_plan] if walk_gate else None,
+              "extra": [(sorted((str(p), line) for p, line in e.bodies), sorted(e.groups)) for e in extra_by_plan]}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
         stored["lookups"] = {path: {**choice.lookups.get(path, {}), **lookups.get(path, {})}  # per file: the
@@ -438,6 +458,33 @@ def _allowed_of(before: object, number: int) -> set[GateKey]:
         return {(Path(p), int(line)) for p, line in before[number - 1]}  # type: ignore[index]
     except (TypeError, ValueError, IndexError, KeyError):
         return set()
+
+
+def _extra_of(before: object, number: int) -> Extra:
+    """What the previous run's audits added to app ``number``'s closure (empty when its record holds
+    none, or not in this form). A body an edit moved is read where it was: only more is read."""
+    try:
+        bodies, groups = before[number - 1]  # type: ignore[index]
+        return Extra(frozenset((Path(p), int(line)) for p, line in bodies),
+                     frozenset((tuple(names), tuple(procs)) for names, procs in groups))
+    except (TypeError, ValueError, IndexError, KeyError):
+        return Extra()
+
+
+def _walk_within(project: AnalyzedProject, by_display: dict[str, Path], followed: set[GateKey]) -> bool:
+    """Whether every procedure the rules' background walk reached was followed by the fixpoint whose
+    choice was replayed (see :data:`pbtlint.closure_gate.GateKey`)."""
+    analysis = cached_background_analysis(project)
+    if analysis is None:
+        return False
+    procs = project.model.procs
+    for keys in analysis.reachable.values():
+        for key in keys:
+            proc = procs.get(key)
+            path = by_display.get(proc.path) if proc is not None else None
+            if path is not None and (path, proc.node.span.line) not in followed:  # type: ignore[union-attr]
+                return False
+    return True
 
 
 def _walked(project: AnalyzedProject) -> int:

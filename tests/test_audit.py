@@ -166,8 +166,8 @@ def test_an_app_whose_closure_has_all_the_analyses_read_runs_it_once(tmp_path: P
 
 def test_a_later_run_gets_what_the_audit_added_from_the_cache(tmp_path: Path) -> None:
     """After an edit that makes the closure run again, the bodies an audit had added come back from
-    the cache: the run takes the rounds the first one took (a body put back before the closure asks
-    for it would not be followed), and parses no body."""
+    the cache, and what the audit added is given to the closure from the start (kept with the run):
+    no second closure, and no body parsed."""
     copy = tmp_path / "src"
     shutil.copytree(FIXTURES / "demand" / "cases" / "parameters-through-two-helpers", copy)
     first = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
@@ -177,7 +177,7 @@ def test_a_later_run_gets_what_the_audit_added_from_the_cache(tmp_path: Path) ->
                     encoding="utf-8")
     second = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
     assert demand.last_stats is not None and demand.last_stats.path == "closure"
-    assert demand.last_stats.rounds == 1 and demand.last_stats.bodies == 0 and demand.last_stats.parsed == 0
+    assert demand.last_stats.rounds == 0 and demand.last_stats.bodies == 0 and demand.last_stats.parsed == 0
     assert second.findings == analyze([copy]).findings
     assert [f.rule_id for f in second.findings] == [f.rule_id for f in first.findings]
 

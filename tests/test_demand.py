@@ -726,3 +726,18 @@ def test_same_findings_without_the_walk_gate(app_dir: Path, monkeypatch: pytest.
     """The fixpoint by name alone (the walk gate off) still chooses enough for the full parse's findings."""
     monkeypatch.setenv("PBTLINT_WALK_GATE", "0")
     assert demand.analyze_demand([app_dir], use_cache=False).findings == analyze([app_dir]).findings
+
+
+def test_an_edit_that_opens_what_the_walk_gate_held(tmp_path: Path) -> None:
+    """An edit of a condition only (the procedures' summaries stay the same): the insert subscriber now
+    goes on for a temporary record, so the walk reaches what the gate held before; the run finds what
+    a full parse finds (the archive's insert and commit run in the background)."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits", copy)
+    assert not demand.analyze_demand([copy], cache_dir=tmp_path / "cache").findings
+    subscriber = copy / "SalesBufferSubscriber.Codeunit.al"
+    subscriber.write_text(subscriber.read_text(encoding="utf-8").replace("if Rec.IsTemporary()", "if not Rec.IsTemporary()"),
+                          encoding="utf-8")
+    again = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
+    assert again.findings == analyze([copy]).findings
+    assert {f.rule_id for f in again.findings} >= {"PBT0001", "PBT0002"}
