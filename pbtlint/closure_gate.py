@@ -1,4 +1,4 @@
-"""The walk gate of the fixpoint (experimental, behind ``PBTLINT_WALK_GATE=1``; see ``docs/performance.md``).
+"""The walk gate of the fixpoint (on by default; ``PBTLINT_WALK_GATE=0`` turns it off; see ``docs/performance.md``).
 
 By name, the fixpoint (:mod:`pbtlint.closure`) follows far more than background code runs: on the
 Base Application 30,301 procedures, where the background walk reaches 2,100, because only the walk

@@ -1,10 +1,10 @@
 """What the background walk reaches in a project that grows between walks (the walk gate's planner).
 
-Experimental, behind ``PBTLINT_WALK_GATE=1`` (see ``docs/performance.md``): the fixpoint
-(:mod:`pbtlint.closure`) holds the procedures that background code reaches by name until the
-background walk reaches them. Between its rounds the walk runs on what is parsed so far. Building the
-model afresh for each round costs more than the gate saves (26 rounds on the Base Application), so
-:class:`WalkPlanner` keeps one project and grows it in place:
+With the walk gate (:mod:`pbtlint.closure_gate`, on by default), the fixpoint (:mod:`pbtlint.closure`)
+holds the procedures that background code reaches by name until the background walk reaches them.
+Between its rounds the walk runs on what is parsed so far. Building the model afresh for each round
+costs more than the gate saves (26 rounds on the Base Application), so :class:`WalkPlanner` keeps one
+project and grows it in place:
 
 - the objects of new files are added (:func:`pbtlint.model_build.extend`) and resolved;
 - a procedure whose body came since (it was left out) gets its new node and its calls resolved;
