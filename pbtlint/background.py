@@ -332,6 +332,13 @@ def background_reach(project: AnalyzedProject, root_key: str) -> set[str] | None
     return background_analysis(project).reachable.get(root_key)
 
 
+def background_code(project: AnalyzedProject, root_key: str) -> set[str]:
+    """:func:`background_reach`, or for a codeunit the walk does not start from (no enqueue site names
+    it), what the plain call graph reaches from ``root_key``."""
+    found = background_reach(project, root_key)
+    return found if found is not None else project.graph.reachable_from(root_key)
+
+
 def background_path(project: AnalyzedProject, root_key: str, node: str) -> list[Edge] | None:
     """The calls by which the background walk from ``root_key`` first reached ``node`` (empty for the
     root itself); None when ``root_key`` is no background root or the walk does not reach ``node``."""

@@ -24,15 +24,13 @@ from dataclasses import dataclass, field
 from pbtlint.audit import Extra
 from pbtlint.closure_foreground import Foreground
 from pbtlint.closure_gate import Gate, GateKey, Plan
-from pbtlint.closure_lookups import PAGE_KINDS, Group, Key, Lookups, mention_groups
+from pbtlint.closure_lookups import PAGE_KINDS, RUN_TRIGGER_KINDS, Group, Key, Lookups, mention_groups
 from pbtlint.closure_readers import Readers, family_globals, object_refs
 from pbtlint.declindex import FileIndex
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
 from pbtlint.summaries import TRIGGERS, ObjectSummary, ProcSummary
 
-_PAGE_KINDS = PAGE_KINDS
-_RUN_TRIGGER_KINDS = {"codeunit", "report", "reportextension", "xmlport", "query"}
 _TRIGGER_OPS = {f"on{when}{op}": op for op in ("insert", "modify", "delete", "rename")
                 for when in ("", "before", "after")}
 
@@ -183,7 +181,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         marker_lines = self.indexes[key].marker_lines
         out: set[str] = set()
         for obj in objs:
-            if obj.kind not in _PAGE_KINDS:
+            if obj.kind not in PAGE_KINDS:
                 continue
             fam_globals = family_globals(self.st, self.look, obj)
             for proc in obj.procs:
@@ -206,23 +204,23 @@ class _Fixpoint(Readers, Foreground, Gate):
         for obj in objs:
             for proc in obj.procs:
                 item = (obj, proc)
-                if key in st.all_procs and obj.kind in _PAGE_KINDS:
+                if key in st.all_procs and obj.kind in PAGE_KINDS:
                     self.scoped(proc)
                 seed = self.seed_proc(key, proc)
-                if (key, proc.name) in st.forced or (seed and obj.kind not in _PAGE_KINDS):
-                    self.following = not (seed and obj.kind not in _PAGE_KINDS)  # a subscriber forced: gated
+                if (key, proc.name) in st.forced or (seed and obj.kind not in PAGE_KINDS):
+                    self.following = not (seed and obj.kind not in PAGE_KINDS)  # a subscriber forced: gated
                     self.reach(key, obj, proc)
                     self.following = False
                     continue
                 if seed:  # a page's own code around its enqueue sites: the foreground
                     self.reach_foreground(key, obj, proc)
-                if (key in st.all_procs and (obj.kind not in _PAGE_KINDS or proc.names & page_names)) or (
+                if (key in st.all_procs and (obj.kind not in PAGE_KINDS or proc.names & page_names)) or (
                         self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names
                 ) or any(proc.lines[0] <= line <= proc.lines[1] for line in self.extra_lines.get(key, ())):
                     self.reach_caller(key, obj, proc)  # and below, it can still be reached in full
                 if not proc.trigger:
                     by_name.setdefault(proc.name, []).append(item)
-                elif obj.kind in _RUN_TRIGGER_KINDS:
+                elif obj.kind in RUN_TRIGGER_KINDS:
                     run_triggers.append(item)
                 elif obj.kind in ("table", "tableextension"):
                     if proc.element:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from pbtlint.closure_lookups import RUN_TRIGGER_KINDS
+
 if TYPE_CHECKING:
     from pbtlint.closure_lookups import Key
     from pbtlint.summaries import ObjectSummary, ProcSummary
@@ -23,7 +25,6 @@ GateKey = tuple["Key", int]
 Plan = Callable[[list["Key"], bool], set[GateKey]]
 """What the background walk reaches among the files chosen so far, by file and first line; with the
 flag, on a project built afresh rather than one grown in place."""
-_RUN_TRIGGERS = frozenset({"codeunit", "report", "reportextension", "xmlport", "query"})
 
 
 class Gate:
@@ -66,7 +67,8 @@ class Gate:
         if run:
             self.open_run.add(key)
         for gate_key, (_, obj, proc) in list(self.gated.items()):
-            if gate_key[0] == key and (proc.name in names if not proc.trigger else run and obj.kind in _RUN_TRIGGERS):
+            runs = run and obj.kind in RUN_TRIGGER_KINDS
+            if gate_key[0] == key and (proc.name in names if not proc.trigger else runs):
                 self.release([gate_key])
 
     def release(self, keys: Iterable[GateKey]) -> None:

@@ -12,6 +12,7 @@ from pbtlint.summaries import EXTENSION_KINDS
 
 Key = str  # a file, as the caller names it
 PAGE_KINDS = frozenset({"page", "pageextension", "pagecustomization"})
+RUN_TRIGGER_KINDS = frozenset({"codeunit", "report", "reportextension", "xmlport", "query"})  # objects run by id
 _EVENT_TYPES = {"table": "table", "tableextension": "table", "page": "page", "pageextension": "page",
                 "codeunit": "codeunit", "report": "report", "reportextension": "report", "xmlport": "xmlport",
                 "query": "query"}

@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pbtlint import audit, demand_audit, demand_files
@@ -19,7 +19,7 @@ from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, bodies_key
 from pbtlint.closure import closure
-from pbtlint.closure_gate import GateKey
+from pbtlint.closure_gate import GateKey, Plan
 from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
 from pbtlint.demand_audit import Group
@@ -314,6 +314,21 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         entry = by_path[path].entry
         return entry.index if entry is not None else None
 
+    def walk_plan() -> Plan:
+        """The walk gate's plan for one closure (:mod:`pbtlint.closure_gate`): what the background walk
+        reaches in the files chosen so far, on a project grown in place for that closure only, or
+        (``fresh``) built afresh."""
+        planner = WalkPlanner()
+
+        def walked(chosen_now: list[Path], fresh: bool) -> set[GateKey]:
+            bodied.update(p for p in chosen_now if p in bodies)
+            _assemble(chosen_now)
+            with timed("plan"):
+                units = [parsed[p] for p in chosen_now]
+                project, keys = fresh_reach(units) if fresh else planner.reach(units)
+                return _gate_keys(project, keys, by_display)
+        return walked
+
     rule_list = all_rules()
     results: list[AppResult] = []
     all_findings: list[Finding] = list(workspace.findings)
@@ -338,30 +353,13 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         extra = _extra_of(extra_before, number)  # what the previous run's audits added: no second closure for it
         # with the walk gate: what the walk reached, across the audit's rounds, starting from what it reached
         # in the previous run (a key an edit moved only lets more through the gate)
-        allowed = _allowed_of(allowed_before, number)
+        allowed = _gate_keys_of(allowed_before, number)
         allowed_by_plan.append(allowed)
         # what the gated fixpoint followed: a replay holds only while the walk stays within it (an edit
         # of a condition can make the walk reach a procedure the gate held, whose objects were not loaded)
-        passed_then = _allowed_of(passed_before, number) if isinstance(passed_before, list) else None
-        passed: set[GateKey] = set(passed_then or ())
+        passed_then = _gate_keys_of(passed_before, number) if isinstance(passed_before, list) else None
+        passed: set[GateKey] = set()  # this run's closures fill it; a run that only replays keeps passed_then
         passed_by_plan.append(passed)
-        planners = [WalkPlanner()]
-
-        def walked(chosen_now: list[Path], fresh: bool, planners: list[WalkPlanner] = planners) -> set[GateKey]:
-            """The walk gate's plan (:mod:`pbtlint.closure_gate`): what the background walk reaches in
-            the files chosen so far, by file and first line."""
-            bodied.update(p for p in chosen_now if p in bodies)
-            _assemble(chosen_now)
-            with timed("plan"):
-                units = [parsed[p] for p in chosen_now]
-                project, keys = fresh_reach(units) if fresh else planners[0].reach(units)
-                out: set[GateKey] = set()
-                for key in keys:
-                    proc = project.model.procs.get(key)
-                    path = by_display.get(proc.path) if proc is not None else None
-                    if path is not None:
-                        out.add((path, proc.node.span.line))  # type: ignore[union-attr]
-            return out
 
         whole_groups: set[Group] = set()
         followed: list[int] = []  # procedures each closure of this app followed (a statistic)
@@ -378,9 +376,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups, seeds, followed, walked if walk_gate else None, allowed,
-                                     passed)
-                planners[0] = WalkPlanner()  # memory: its project is not kept while the model is built
+                                     extra, whole_groups, seeds, followed, walk_plan() if walk_gate else None,
+                                     allowed, passed)
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
@@ -415,6 +412,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             del project, context, needs  # memory: the next closure builds them again
         chosen_by_plan.append(chosen)
         extra_by_plan.append(extra)
+        if round_ == 1 and replayed and passed_then:  # no closure ran: what the replayed one followed holds
+            passed |= passed_then
         counts["walked"] += _walked(project)
         counts["followed"] += followed[-1] if followed else 0
         results.append(AppResult(app, own_files, tuple(findings)))
@@ -451,9 +450,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
     return result, stored, counts
 
 
-def _allowed_of(before: object, number: int) -> set[GateKey]:
-    """App ``number``'s procedures that the walk gate let through in the previous run (empty when
-    that run's record holds none, or not in this form)."""
+def _gate_keys_of(before: object, number: int) -> set[GateKey]:
+    """App ``number``'s procedures in a list the previous run kept (what the walk gate let through, or
+    what the gated fixpoint followed); empty when that run's record holds none, or not in this form."""
     try:
         return {(Path(p), int(line)) for p, line in before[number - 1]}  # type: ignore[index]
     except (TypeError, ValueError, IndexError, KeyError):
@@ -471,20 +470,24 @@ def _extra_of(before: object, number: int) -> Extra:
         return Extra()
 
 
+def _gate_keys(project: AnalyzedProject, keys: Iterable[str], by_display: dict[str, Path]) -> set[GateKey]:
+    """The procedures among the graph nodes ``keys``, as the gate names them (file and first line)."""
+    out: set[GateKey] = set()
+    for key in keys:
+        proc = project.model.procs.get(key)
+        path = by_display.get(proc.path) if proc is not None else None
+        if path is not None:
+            out.add((path, proc.node.span.line))  # type: ignore[union-attr]
+    return out
+
+
 def _walk_within(project: AnalyzedProject, by_display: dict[str, Path], followed: set[GateKey]) -> bool:
     """Whether every procedure the rules' background walk reached was followed by the fixpoint whose
     choice was replayed (see :data:`pbtlint.closure_gate.GateKey`)."""
     analysis = cached_background_analysis(project)
     if analysis is None:
         return False
-    procs = project.model.procs
-    for keys in analysis.reachable.values():
-        for key in keys:
-            proc = procs.get(key)
-            path = by_display.get(proc.path) if proc is not None else None
-            if path is not None and (path, proc.node.span.line) not in followed:  # type: ignore[union-attr]
-                return False
-    return True
+    return _gate_keys(project, set().union(*analysis.reachable.values()), by_display) <= followed
 
 
 def _walked(project: AnalyzedProject) -> int:

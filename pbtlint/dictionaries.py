@@ -30,7 +30,7 @@ from typing import Literal
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import note_callers, words
-from pbtlint.background import background_path, background_reach
+from pbtlint.background import background_code, background_path
 from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.callgraph import Edge, path_to
 from pbtlint.enqueue import CompletionTrigger, EnqueueSite
@@ -484,10 +484,7 @@ class Background:
         (the plain call graph's reach for a root the walk does not start from)."""
         found = self._reach.get(root)
         if found is None:
-            found = background_reach(self.project, root)
-            if found is None:
-                found = self.project.graph.reachable_from(root)
-            self._reach[root] = found
+            found = self._reach[root] = background_code(self.project, root)
         return found
 
     def sites_reaching(self, proc_key: str) -> list[EnqueueSite]:

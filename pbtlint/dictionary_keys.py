@@ -1,7 +1,7 @@
 """The keys code puts into a dictionary: a page background task's results, an enqueue site's parameters.
 
 :func:`result_info` tells whether any background code of a task codeunit (what the background walk
-reaches from its ``OnRun``, :func:`pbtlint.background.background_reach`) calls
+reaches from its ``OnRun``, :func:`pbtlint.background.background_code`) calls
 ``Page.SetBackgroundTaskResult`` and which keys the dictionaries it passes there can hold: keys added
 with ``Add``/``Set`` on the dictionary (also in procedures it is passed to, in the procedure that
 returns it, or through the callers of a parameter), each a constant (see
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.audit import words
-from pbtlint.background import background_reach
+from pbtlint.background import background_code
 from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.dictionaries import SET_RESULT, constant_keys
 from pbtlint.enqueue import EnqueueSite
@@ -53,9 +53,7 @@ def result_info(project: AnalyzedProject, codeunit: ObjectInfo) -> ResultInfo:
         info.complete = False
         return info
     graph = project.graph
-    reachable = background_reach(project, root.key)  # background code: not past a guard or a dead call
-    if reachable is None:  # a codeunit the walk does not start from
-        reachable = graph.reachable_from(root.key)
+    reachable = background_code(project, root.key)  # not past a guard or a dead call
     model, res = project.model, project.resolution
     for key in sorted(reachable):
         if key not in model.procs:

@@ -33,7 +33,7 @@ BodySpan = tuple[int, int, int, int]
 """A body's block: line and column of its ``begin``, line and end column of its ``end``."""
 
 
-Read = tuple[SourceText, "PreprocessResult | None"]
+Read = tuple[SourceText, PreprocessResult | None]
 """A file read, and preprocessed when it could be read (:func:`_read`)."""
 
 
