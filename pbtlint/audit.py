@@ -53,6 +53,13 @@ class Needs:
     def add_callers(self, key: str, words: Words | None) -> None:
         self.callers[key] = _widest(self.callers, key, words)
 
+    def add(self, other: Needs) -> None:
+        """What ``other`` noted, noted here too (reads recorded while an earlier stage built the project)."""
+        for place, words in other.bodies.items():
+            self.add_body(place, words)
+        for key, words in other.callers.items():
+            self.add_callers(key, words)
+
 
 def _widest(noted: dict, key: object, words: Words | None) -> Words | None:
     if key not in noted:

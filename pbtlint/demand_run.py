@@ -314,20 +314,42 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         entry = by_path[path].entry
         return entry.index if entry is not None else None
 
-    def walk_plan() -> Plan:
+    def in_model_order(chosen: list[Path], own: set[Path]) -> list[ParsedFile]:
+        """The files of an app's model, in the order it is built: its own, then its dependencies'."""
+        return [*(parsed[p] for p in chosen if p in own), *(parsed[p] for p in chosen if p not in own)]
+
+    last_fresh: list[tuple[list[ParsedFile], AnalyzedProject, audit.Needs]] = []
+
+    def walk_plan(own: set[Path]) -> Plan:
         """The walk gate's plan for one closure (:mod:`pbtlint.closure_gate`): what the background walk
         reaches in the files chosen so far, on a project grown in place for that closure only, or
-        (``fresh``) built afresh."""
+        (``fresh``) built afresh. The last project built afresh is kept in ``last_fresh``, with the
+        reads of left-out bodies noted while it was built and walked: when the closure ends on it, it is
+        the project the rules run on."""
         planner = WalkPlanner()
+        last_fresh.clear()
 
         def walked(chosen_now: list[Path], fresh: bool) -> set[GateKey]:
             bodied.update(p for p in chosen_now if p in bodies)
             _assemble(chosen_now)
             with timed("plan"):
-                units = [parsed[p] for p in chosen_now]
-                project, keys = fresh_reach(units) if fresh else planner.reach(units)
+                units = in_model_order(chosen_now, own)
+                if not fresh:
+                    project, keys = planner.reach(units)
+                    return _gate_keys(project, keys, by_display)
+                last_fresh.clear()  # memory: one at a time
+                with audit.recording() as needs:
+                    project, keys = fresh_reach(units)
+                last_fresh.append((units, project, needs))
                 return _gate_keys(project, keys, by_display)
         return walked
+
+    def built_already(units: list[ParsedFile]) -> tuple[AnalyzedProject, audit.Needs] | None:
+        """The project the gate's last fresh check built, when it was built from exactly ``units``."""
+        kept = last_fresh.pop() if last_fresh else None
+        if kept is None or len(kept[0]) != len(units) or any(a is not b for a, b in zip(kept[0], units, strict=True)):
+            return None
+        return kept[1], kept[2]
 
     rule_list = all_rules()
     results: list[AppResult] = []
@@ -376,18 +398,22 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             if chosen is None:
                 with timed("closure"):
                     chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups, seeds, followed, walk_plan() if walk_gate else None,
-                                     allowed, passed)
+                                     extra, whole_groups, seeds, followed,
+                                     walk_plan(own_set) if walk_gate else None, allowed, passed)
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
             if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
                 summaries.clear()
-            chosen_own = [parsed[p] for p in chosen if p in own_set]
-            chosen_deps = [parsed[p] for p in chosen if p not in own_set]
+            units = in_model_order(chosen, own_set)
+            built = built_already(units)  # the closure ended on a fresh check of these files: its project
             with audit.recording() as needs:
-                with timed("model"):
-                    project = build_project([*chosen_own, *chosen_deps])
+                with timed("model"):  # when built already, its time is the plan's
+                    if built is not None:
+                        project, noted = built
+                        needs.add(noted)
+                    else:
+                        project = build_project(units)
                 own_files = tuple(parsed[p] if p in parsed else demand_files.lite(by_path[p])
                                   for p in plan.source_files)
                 own_paths = {f.path for f in own_files}

@@ -741,3 +741,31 @@ def test_an_edit_that_opens_what_the_walk_gate_held(tmp_path: Path) -> None:
     again = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
     assert again.findings == analyze([copy]).findings
     assert {f.rule_id for f in again.findings} >= {"PBT0001", "PBT0002"}
+
+
+def test_the_rules_run_on_the_project_the_gate_s_last_check_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gated closure ends on a walk over a project built afresh from the files it chose: the rules
+    run on that project rather than on one built again (the full parse's findings either way)."""
+    from pbtlint import demand_run, walk_planner
+
+    checked: list[object] = []
+    fresh = walk_planner.fresh_reach
+
+    def counted(units: list) -> tuple:
+        project, keys = fresh(units)
+        checked.append(project)
+        return project, keys
+
+    ruled: list[object] = []
+    run_rules = demand_run.run_rules
+
+    def noted(context: object, rules: list) -> object:
+        ruled.append(context.project)  # type: ignore[attr-defined]
+        return run_rules(context, rules)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(demand_run, "fresh_reach", counted)
+    monkeypatch.setattr(demand_run, "run_rules", noted)
+    monkeypatch.setattr(demand_run, "build_project", lambda units: pytest.fail("the model was built again"))
+    app = FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits"
+    assert demand.analyze_demand([app], use_cache=False).findings == analyze([app]).findings
+    assert checked and ruled == checked[-1:]
