@@ -19,13 +19,13 @@ reachable code exactly as the whole project does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from pbtlint.audit import Extra
 from pbtlint.closure_foreground import Foreground
 from pbtlint.closure_gate import Gate, GateKey, Plan
 from pbtlint.closure_lookups import PAGE_KINDS, RUN_TRIGGER_KINDS, Group, Key, Lookups, mention_groups
 from pbtlint.closure_readers import Readers, family_globals, object_refs
+from pbtlint.closure_state import FixpointState
 from pbtlint.declindex import FileIndex
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_pickling
@@ -38,42 +38,6 @@ _TRIGGER_OPS = {f"on{when}{op}": op for op in ("insert", "modify", "delete", "re
 # --------------------------------------------------------------------------- the fixpoint
 
 
-@dataclass(slots=True)
-class _State:
-    included: list[Key] = field(default_factory=list)
-    included_set: set[Key] = field(default_factory=set)
-    to_parse: list[Key] = field(default_factory=list)
-    parsed: dict[Key, list[ObjectSummary]] = field(default_factory=dict)
-    all_procs: set[Key] = field(default_factory=set)
-    wants: dict[Key, set[str]] = field(default_factory=dict)
-    run: set[Key] = field(default_factory=set)
-    ops: dict[Key, set[str]] = field(default_factory=dict)
-    links: dict[Key, set[Key]] = field(default_factory=dict)
-    forced: set[tuple[Key, str]] = field(default_factory=set)
-    reached: set[int] = field(default_factory=set)
-    foreground: set[int] = field(default_factory=set)  # followed as foreground code (:meth:`reach_foreground`)
-    fg_wants: dict[Key, set[str]] = field(default_factory=dict)  # names foreground code calls, per file
-    followed: set[int] = field(default_factory=set)  # processed in full
-    work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
-    pending: list[tuple[Key, ProcSummary]] = field(default_factory=list)
-    full: set[Key] = field(default_factory=set)
-    callers: set[int] = field(default_factory=set)  # reached as callers of a background-task page
-    caller_work: list[tuple[Key, ObjectSummary, ProcSummary]] = field(default_factory=list)
-    shallow: dict[Key, set[str]] = field(default_factory=dict)  # names whose bodies callers need
-    caller_wants: dict[Key, set[str]] = field(default_factory=dict)  # names callers call in their objects
-    bodies_only: set[int] = field(default_factory=set)
-    readers: dict[int, bool] = field(default_factory=dict)  # read for a watched global (not followed): whole?
-    id_readers: dict[int, ProcSummary] = field(default_factory=dict)  # assign an Integer global, body to come
-    id_functions: set[str] = field(default_factory=set)  # their values may be codeunit ids (id_functions)
-    returning: dict[str, list[ProcSummary]] = field(default_factory=dict)  # followed functions by name
-    read_names: set[tuple[Key, str]] = field(default_factory=set)  # (file, global) looked up
-    reader_names: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)  # to look up once parsed
-    # object base names -> the family's files, and (how many of them were parsed, their globals) then
-    family_globals: dict[tuple[str, ...],
-                         tuple[frozenset[Key], tuple[int, dict[str, frozenset[str]], dict[str, str]]]] = \
-        field(default_factory=dict)
-
-
 class _Fixpoint(Readers, Foreground, Gate):
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
                  lines_naming: LinesNaming | None = None, extra: Extra | None = None,
@@ -83,7 +47,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         self.lines_naming = lines_naming
         self.indexes = indexes
         self.look = Lookups({k: indexes[k] for k in files})
-        self.st = _State()
+        self.st = FixpointState()
         self.seed_names: set[str] = set()
         self.seed_procs: set[str] = set()
         self.tables: dict[Key, tuple[dict, dict, dict, list]] = {}
@@ -164,17 +128,33 @@ class _Fixpoint(Readers, Foreground, Gate):
         first, last = proc.lines
         return any(first <= line <= last for line in self.indexes[key].marker_lines)
 
-    def seed_extra(self, mentioned: Callable[[list[Group]], set[Key]]) -> None:
-        """The lines of :attr:`extra` bodies, and of the mentions of an extra group's procedures in the
-        files that mention the group; their files are included."""
-        for key, line in self.extra.bodies:
+    def seed_extra(self, mentioned: Callable[[list[Group]], set[Key]], extra: Extra | None = None) -> None:
+        """The lines of :attr:`extra` bodies (or of ``extra``'s only), and of the mentions of an extra
+        group's procedures in the files that mention the group; their files are included."""
+        extra = self.extra if extra is None else extra
+        for key, line in extra.bodies:
             self.extra_lines.setdefault(key, set()).add(line)  # type: ignore[index]
-        for group in sorted(self.extra.groups) if self.lines_naming is not None else ():
+        for group in sorted(extra.groups) if self.lines_naming is not None else ():
             hits = mentioned([group])
             for key in (k for k in self.files if k in hits):
                 for name in group[1]:
                     self.extra_lines.setdefault(key, set()).update(self.lines_naming(key, norm(name), None))
         self.include(k for k in self.files if self.extra_lines.get(k))
+
+    def add_extra(self, extra: Extra, mentioned: Callable[[list[Group]], set[Key]]) -> None:
+        """What an audit found missing, added once the fixpoint has run: as :meth:`seed_extra` would have
+        from the start; in the files parsed already, the procedures at the new lines are read as callers
+        now (:meth:`parsed` reads those of the files still to come)."""
+        new = Extra(extra.bodies - self.extra.bodies, extra.groups - self.extra.groups)
+        self.extra = self.extra | extra
+        before = {key: set(lines) for key, lines in self.extra_lines.items()}
+        self.seed_extra(mentioned, new)
+        for key, lines in self.extra_lines.items():
+            added = lines - before.get(key, set())
+            for obj in self.st.parsed.get(key, ()) if added else ():
+                for proc in obj.procs:
+                    if any(proc.lines[0] <= line <= proc.lines[1] for line in added):
+                        self.reach_caller(key, obj, proc)
 
     def page_names(self, key: Key, objs: list[ObjectSummary]) -> frozenset[str]:
         """Names of a background-task page's marker procedures and the page globals they use."""
@@ -534,54 +514,73 @@ ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
 """Parse the bodies a skeleton left out and :meth:`ProcSummary.restore` what they add to their summaries."""
 
 
-def closure(files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
-            mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
-            bodies: ParseBodies | None = None, lines_naming: LinesNaming | None = None,
-            extra: Extra | None = None, whole: set[Group] | None = None,
-            seeds: Sequence[Key] | None = None, followed: list[int] | None = None, plan: Plan | None = None,
-            allowed: set[GateKey] | None = None, passed: set[GateKey] | None = None) -> list[Key]:
-    """The files to parse, in ``files`` order. ``parse`` parses a batch and summarizes it; ``mentioned``
-    returns the files whose text mentions, for some group, one of its names and one of its procedures.
-    With ``bodies``, files that need not be whole (those of the background-task objects and their
-    callers) are parsed as skeletons and only the bodies reached are parsed, through ``bodies``; with
-    ``lines_naming``, the procedures that assign (or use) a watched global that code read uses are
-    read too (:meth:`_Fixpoint.read_globals`). ``extra`` adds what an audit of an earlier choice found
-    missing (:mod:`pbtlint.audit`): those bodies, and the procedures of the files that mention an
-    extra group whose text names one of its procedures, are read as callers. ``whole`` receives the
-    mention groups whose files were parsed whole (the callers of those pages' procedures are all there).
-    ``seeds`` are the files whose markers start it (default: every file that has markers; see
-    :mod:`pbtlint.dependency_roots`). ``followed`` receives how many procedures it followed as reachable
-    (a statistic: the benchmark prints it beside what the background walk then reached). With ``plan``
-    (and ``bodies``), the fixpoint is gated (:mod:`pbtlint.closure_gate`): what background code reaches
-    by name is followed only once ``plan`` says the background walk reaches it, first on a project grown
-    in place, then confirmed on one built afresh; ``allowed`` keeps what the walk reached, for the
-    closures an audit runs again, and ``passed`` receives every procedure the gated fixpoint followed."""
-    fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
-    if plan is not None and bodies is not None:
-        fixpoint.gate_init(allowed if allowed is not None else set())
-    chosen = fixpoint.run(parse, mentioned, bodies)
-    while plan is not None and fixpoint.gated:
-        try:
-            reached = plan(chosen, False)
-            if not reached.intersection(fixpoint.gated):  # the grown project may miss an edge a fresh one has
-                reached = plan(chosen, True)
-        except Exception:  # noqa: BLE001 - the walk fails: follow by name, ungated (the rules report the failure)
-            fixpoint.release(list(fixpoint.gated))
-            fixpoint.allowed = None
-            chosen = fixpoint.run(parse, mentioned, bodies)
-            break
-        passing = [k for k in fixpoint.gated if k in reached]
-        if not passing:
-            break
-        fixpoint.release(passing)
+class Closure:
+    """The files to parse, in ``files`` order, chosen by the fixpoint; kept so that what an audit finds
+    missing is added to the same fixpoint (:meth:`add`) and only that is settled again, with the same
+    walk gate and planner.
+
+    ``parse`` parses a batch and summarizes it; ``mentioned`` returns the files whose text mentions,
+    for some group, one of its names and one of its procedures. With ``bodies``, files that need not be
+    whole (those of the background-task objects and their callers) are parsed as skeletons and only the
+    bodies reached are parsed, through ``bodies``; with ``lines_naming``, the procedures that assign (or
+    use) a watched global that code read uses are read too (:meth:`_Fixpoint.read_globals`). ``extra``
+    adds what an audit of an earlier choice found missing (:mod:`pbtlint.audit`): those bodies, and the
+    procedures of the files that mention an extra group whose text names one of its procedures, are read
+    as callers. ``seeds`` are the files whose markers start it (default: every file that has markers;
+    see :mod:`pbtlint.dependency_roots`). With ``plan`` (and ``bodies``), the fixpoint is gated
+    (:mod:`pbtlint.closure_gate`): what background code reaches by name is followed only once ``plan``
+    says the background walk reaches it, first on a project grown in place, then confirmed on one built
+    afresh; ``allowed`` keeps what the walk reached, across the runs."""
+
+    def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
+                 mentioned: Callable[[list[Group]], set[Key]], bodies: ParseBodies | None = None,
+                 lines_naming: LinesNaming | None = None, extra: Extra | None = None,
+                 seeds: Sequence[Key] | None = None, plan: Plan | None = None,
+                 allowed: set[GateKey] | None = None) -> None:
+        self.fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
+        self.parse, self.mentioned, self.bodies = parse, mentioned, bodies
+        self.plan = plan if bodies is not None else None
+        if self.plan is not None:
+            self.fixpoint.gate_init(allowed if allowed is not None else set())
+
+    def add(self, extra: Extra) -> None:
+        """What an audit found missing since the last :meth:`run` (see :meth:`_Fixpoint.add_extra`)."""
+        if self.fixpoint.started:
+            self.fixpoint.add_extra(extra, self.mentioned)
+        else:
+            self.fixpoint.extra = self.fixpoint.extra | extra
+
+    def run(self, whole: set[Group] | None = None, followed: list[int] | None = None,
+            passed: set[GateKey] | None = None) -> list[Key]:
+        """Settle the fixpoint (and the gate's rounds); the files chosen. ``whole`` receives the mention
+        groups whose files were parsed whole (the callers of those pages' procedures are all there);
+        ``followed`` how many procedures it has followed as reachable (a statistic: the benchmark prints
+        it beside what the background walk then reached); ``passed`` every procedure the gated fixpoint
+        followed."""
+        fixpoint, parse, mentioned, bodies = self.fixpoint, self.parse, self.mentioned, self.bodies
         chosen = fixpoint.run(parse, mentioned, bodies)
-    if passed is not None:
-        passed |= fixpoint.passed
-    if whole is not None:
-        whole.update(fixpoint.groups)
-    if followed is not None:
-        followed.append(len(fixpoint.st.followed))
-    return chosen
+        while self.plan is not None and fixpoint.gated:
+            try:
+                reached = self.plan(chosen, False)
+                if not reached.intersection(fixpoint.gated):  # the grown project may miss an edge a fresh one has
+                    reached = self.plan(chosen, True)
+            except Exception:  # noqa: BLE001 - the walk fails: follow by name, ungated (the rules report the failure)
+                fixpoint.release(list(fixpoint.gated))
+                fixpoint.allowed = self.plan = None
+                chosen = fixpoint.run(parse, mentioned, bodies)
+                break
+            passing = [k for k in fixpoint.gated if k in reached]
+            if not passing:
+                break
+            fixpoint.release(passing)
+            chosen = fixpoint.run(parse, mentioned, bodies)
+        if passed is not None:
+            passed |= fixpoint.passed
+        if whole is not None:
+            whole.update(fixpoint.groups)
+        if followed is not None:
+            followed.append(len(fixpoint.st.followed))
+        return chosen
 
 
 def _refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:

@@ -34,7 +34,7 @@ class Foreground(_Base):
 
     def want_foreground(self, key: Key, names: Iterable[str]) -> None:
         """Foreground code calls ``names`` on ``key``'s objects (see :meth:`reach_foreground`), and on
-        the objects their functions return (:attr:`_State.links`)."""
+        the objects their functions return (:attr:`FixpointState.links`)."""
         new = self._want_read(key, names, self.st.fg_wants, self.reach_foreground)
         for other in list(self.st.links.get(key, ())) if new else ():
             self.want_foreground(other, new)

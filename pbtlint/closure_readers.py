@@ -17,7 +17,7 @@ from pbtlint.summaries import ObjectSummary, ProcSummary
 
 if TYPE_CHECKING:
     from pbtlint.closure import _Fixpoint as _Base
-    from pbtlint.closure import _State
+    from pbtlint.closure_state import FixpointState
 else:
     _Base = object
 
@@ -150,13 +150,13 @@ def object_refs(obj: ObjectSummary, proc: ProcSummary, fam_globals: dict[str, fr
     return refs
 
 
-def family_globals(st: _State, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:
+def family_globals(st: FixpointState, look: Lookups, obj: ObjectSummary) -> dict[str, frozenset[str]]:
     """The global variables of ``obj``'s family (its base and extensions) parsed so far, with the object
     names of their types."""
     return family(st, look, obj)[0]
 
 
-def family(st: _State, look: Lookups, obj: ObjectSummary) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+def family(st: FixpointState, look: Lookups, obj: ObjectSummary) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
     """The global variables of ``obj``'s family parsed so far with their types' object names, and the
     watched ones (:attr:`ObjectSummary.watched`); remembered until another file of the family is parsed."""
     base = tuple(obj.base)

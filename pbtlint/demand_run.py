@@ -18,7 +18,7 @@ from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, bodies_key
-from pbtlint.closure import closure
+from pbtlint.closure import Closure
 from pbtlint.closure_gate import GateKey, Plan
 from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
@@ -385,6 +385,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
         whole_groups: set[Group] = set()
         followed: list[int] = []  # procedures each closure of this app followed (a statistic)
+        session: Closure | None = None  # kept while the audit may add to it: only what it adds is settled again
         round_ = 0
         while True:
             round_ += 1
@@ -397,9 +398,12 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 stashed.clear()
             if chosen is None:
                 with timed("closure"):
-                    chosen = closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                     extra, whole_groups, seeds, followed,
-                                     walk_plan(own_set) if walk_gate else None, allowed, passed)
+                    if session is None:
+                        session = Closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
+                                          extra, seeds, walk_plan(own_set) if walk_gate else None, allowed)
+                    else:
+                        session.add(extra)
+                    chosen = session.run(whole_groups, followed, passed)
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
@@ -436,6 +440,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             extra = extra | more
             counts["rounds"] += 1
             del project, context, needs  # memory: the next closure builds them again
+        session = None  # memory: the fixpoint and its planner are done with
         chosen_by_plan.append(chosen)
         extra_by_plan.append(extra)
         if round_ == 1 and replayed and passed_then:  # no closure ran: what the replayed one followed holds

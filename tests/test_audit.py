@@ -212,3 +212,21 @@ def test_a_need_the_closure_cannot_meet_stops_the_loop_and_is_counted(tmp_path: 
     result = demand.analyze_demand([app], cache_dir=tmp_path)
     assert demand.last_stats is not None and demand.last_stats.rounds == 1 and demand.last_stats.unmet == 1
     assert result.findings == analyze([app]).findings
+
+
+@pytest.mark.parametrize("case", AUDITED, ids=lambda p: p.name)
+def test_what_the_audit_adds_is_settled_in_the_same_closure(case: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The closure is kept across the audit's rounds: what the audit found missing is added to the
+    fixpoint that ran, which settles only that (the full parse's findings, one closure built)."""
+    made: list[object] = []
+    closure = demand_run.Closure
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(closure(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(demand_run, "Closure", counted)
+    assert demand.analyze_demand([case], cache_dir=tmp_path).findings == analyze([case]).findings
+    assert demand.last_stats is not None and demand.last_stats.rounds >= 1
+    assert len(made) == 1

@@ -687,7 +687,7 @@ def test_a_body_asked_for_twice_in_one_batch_is_parsed_once(monkeypatch: pytest.
     import pbtlint.demand_run as demand_run
 
     asked: list[list[tuple[str, int]]] = []
-    closure = demand_run.closure
+    closure = demand_run.Closure
 
     def recording(files, indexes, parse, mentioned, bodies=None, *args, **kwargs):  # type: ignore[no-untyped-def]
         def parse_bodies(items):  # type: ignore[no-untyped-def]
@@ -695,7 +695,7 @@ def test_a_body_asked_for_twice_in_one_batch_is_parsed_once(monkeypatch: pytest.
             return bodies(items)
         return closure(files, indexes, parse, mentioned, parse_bodies if bodies else None, *args, **kwargs)
 
-    monkeypatch.setattr(demand_run, "closure", recording)
+    monkeypatch.setattr(demand_run, "Closure", recording)
     demand.analyze_demand([FIXTURES / "demand" / "cases" / "codeunit-id-from-function"], use_cache=False)
     assert any(len(batch) > len(set(batch)) for batch in asked)  # the case asks for one body twice
     assert demand.last_stats is not None
