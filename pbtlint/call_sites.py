@@ -128,6 +128,14 @@ class Resolution:
             if subscribers != node.subscribers:
                 self.virtual[key] = dataclasses.replace(node, subscribers=subscribers)
 
+    def forget(self, proc_key: str) -> None:
+        """Drop a procedure's call sites from the indexes, to resolve it again (a model grown in place:
+        :func:`pbtlint.resolve.resolve_more`); :attr:`sites` keeps them."""
+        for site in self.by_proc.pop(proc_key, ()):
+            for t in site.targets:
+                if t.proc is not None:
+                    self.callers[t.key].remove(site)
+
     def _add(self, site: CallSite) -> None:
         self.sites.append(site)
         self.by_proc.setdefault(site.caller.key, []).append(site)

@@ -57,17 +57,49 @@ def resolve(model: Model, every_event: bool = False) -> Resolution:
     return res
 
 
-def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo], procs: Iterable[ProcInfo]) -> None:
+def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo],
+                 procs: Iterable[ProcInfo]) -> list[ProcInfo]:
     """Resolve, into ``res``, the calls of ``objects`` added to ``model`` since and of ``procs`` whose
-    bodies came since (left out before, they had no calls), for a model grown in place. A call resolved
-    earlier is not resolved again: one that a newly added object would now resolve otherwise is missed,
-    which is why :mod:`pbtlint.walk_planner` checks its result on a model built afresh."""
+    bodies came since (left out before, they had no calls), for a model grown in place. A procedure
+    resolved earlier is resolved again when one of its calls could now resolve otherwise: its receiver
+    names one of ``objects``, or is an object one of them extends, or it calls by a bare name that one of
+    them declares, and no procedure answered. Those procedures are returned; their earlier sites stay
+    in ``res.sites`` (a graph grown from them keeps their edges, which only widens a walk). Other
+    changes (an argument's temporariness, a RecordRef opened elsewhere) are not followed, which is why
+    :mod:`pbtlint.walk_planner` checks its result on a model built afresh."""
+    objects = list(objects)
+    stale = _stale(res, objects)
     resolver = _Resolver(model, res, _callable_names(model), True)
     for obj in objects:
         resolver.resolve_object(obj)
     for proc in procs:
         res.elided.pop(proc.key, None)
         resolver.resolve_procs([proc])
+    for proc in stale:
+        res.forget(proc.key)
+        resolver.resolve_procs([proc])
+    return stale
+
+
+def _stale(res: Resolution, objects: list[ObjectInfo]) -> list[ProcInfo]:
+    """The procedures resolved in ``res`` with a call that ``objects`` (new in the model) could resolve
+    otherwise (see :func:`resolve_more`)."""
+    if not objects:
+        return []
+    names = {norm(obj.name) for obj in objects}
+    extended = {id(obj.target) for obj in objects if obj.target is not None}
+    declared = {name for obj in objects for name in obj.procedures}
+    out: dict[str, ProcInfo] = {}
+    for key, sites in res.by_proc.items():
+        for site in sites:
+            recv = site.receiver
+            unanswered = not any(t.proc is not None for t in site.targets)
+            if (recv is None and unanswered and norm(site.name) in declared) or (recv is not None and (
+                    (recv.obj is None and recv.object_name is not None and norm(recv.object_name) in names)
+                    or (unanswered and recv.obj is not None and id(recv.obj) in extended))):
+                out[key] = site.caller
+                break
+    return list(out.values())
 
 
 def _callable_names(model: Model) -> frozenset[str]:

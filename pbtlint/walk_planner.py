@@ -11,9 +11,12 @@ project and grows it in place:
 - the call graph gets the new nodes and edges, and table-event nodes the subscribers that came;
 - the guard facts of the procedures that did not change are kept.
 
-A call resolved in an earlier round is not resolved again, so a grown project can miss an edge that a
-fresh one has (a call that a later object would resolve). The gate therefore accepts the planner's
-"nothing more" only after a walk on a project built afresh (:func:`fresh_reach`) agrees.
+A procedure resolved in an earlier round is resolved again when one of its calls names an object that
+came since, an object a new extension extends, or a bare name a new object declares
+(:func:`pbtlint.resolve.resolve_more`). Other changes are not followed (an argument's temporariness, a
+RecordRef opened elsewhere), so a grown project can still miss an edge that a fresh one has. The gate
+therefore accepts the planner's "nothing more" only after a walk on a project built afresh
+(:func:`fresh_reach`) agrees; that project is the one the rules then run on.
 """
 
 from __future__ import annotations
@@ -78,10 +81,10 @@ class WalkPlanner:
                     proc.node = node
                     bodied.append(proc)
                     del self.left_out[(pf.path, line, column)]
-        resolve_more(model, res, added, bodied)
+        again = resolve_more(model, res, added, bodied)
         res.refresh_events(model)
         graph.grow(list(model.procs.values())[known:])
-        self.guards.forget(p.key for p in bodied)
+        self.guards.forget(p.key for p in [*bodied, *again])
 
     def _note_left_out(self, objects: Sequence[ObjectInfo]) -> None:
         for info in objects:

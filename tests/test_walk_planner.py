@@ -1,0 +1,93 @@
+"""The walk gate's planner (:mod:`pbtlint.walk_planner`): a project grown in place, file by file,
+reaches what a project built afresh reaches."""
+
+from __future__ import annotations
+
+import pytest
+
+from pbtlint import resolve
+from pbtlint.frontend import ParsedFile, parse_text
+from pbtlint.walk_planner import WalkPlanner, fresh_reach
+
+PAGE = '''page 50100 "Work Page"
+{
+    trigger OnAfterGetCurrRecord()
+    var
+        TaskId: Integer;
+        Params: Dictionary of [Text, Text];
+    begin
+        CurrPage.EnqueueBackgroundTask(TaskId, Codeunit::"Work Task", Params);
+    end;
+
+    trigger OnPageBackgroundTaskCompleted(TaskId: Integer; Results: Dictionary of [Text, Text])
+    begin
+    end;
+}
+'''
+TASK = '''codeunit 50101 "Work Task"
+{
+    trigger OnRun()
+    var
+        Helper: Codeunit "Work Helper";
+    begin
+        Helper.DoWork();
+    end;
+}
+'''
+HELPER = '''codeunit 50102 "Work Helper"
+{
+    procedure DoWork()
+    var
+        Item: Record "Work Item";
+    begin
+        Item.Touch();
+    end;
+}
+'''
+TABLE = '''table 50103 "Work Item"
+{
+    fields
+    {
+        field(1; "No."; Code[20]) { }
+    }
+}
+'''
+EXT = '''tableextension 50104 "Work Item Ext" extends "Work Item"
+{
+    procedure Touch()
+    begin
+        Rec.Modify();
+    end;
+}
+'''
+
+
+def _files() -> list[ParsedFile]:
+    return [parse_text(text, path) for text, path in (
+        (PAGE, "P.Page.al"), (TASK, "T.Codeunit.al"), (HELPER, "H.Codeunit.al"), (TABLE, "I.Table.al"),
+        (EXT, "E.TableExt.al"))]
+
+
+def test_a_call_resolved_before_its_object_came_is_resolved_again() -> None:
+    """The task's call names a codeunit that comes in a later round, whose call names a member that a
+    table extension of a still later round declares: each is resolved again when its object comes."""
+    files = _files()
+    planner = WalkPlanner()
+    _, first = planner.reach(files[:2])
+    assert "codeunit/50102/procedure/DoWork" not in first  # not loaded yet
+    _, second = planner.reach(files[:4])
+    assert "codeunit/50102/procedure/DoWork" in second
+    assert "tableextension/50104/procedure/Touch" not in second
+    _, third = planner.reach(files)
+    assert "tableextension/50104/procedure/Touch" in third
+    assert fresh_reach(files)[1] <= third  # what a fresh project reaches, the grown one reaches too
+
+
+def test_without_resolving_again_the_grown_project_misses_the_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above is not vacuous: without resolving the stale calls again, the edge is missed."""
+    monkeypatch.setattr(resolve, "_stale", lambda res, objects: [])
+    files = _files()
+    planner = WalkPlanner()
+    planner.reach(files[:2])
+    _, reach = planner.reach(files)
+    assert "codeunit/50102/procedure/DoWork" not in reach
