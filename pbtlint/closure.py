@@ -132,7 +132,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         """The lines of :attr:`extra` bodies (or of ``extra``'s only), and of the mentions of an extra
         group's procedures in the files that mention the group; their files are included."""
         extra = self.extra if extra is None else extra
-        for key, line in extra.bodies:
+        for key, line in sorted(extra.bodies):  # sorted: the order of the work does not depend on hashing
             self.extra_lines.setdefault(key, set()).add(line)  # type: ignore[index]
         for group in sorted(extra.groups) if self.lines_naming is not None else ():
             hits = mentioned([group])
@@ -543,6 +543,11 @@ class Closure:
         if self.plan is not None:
             self.fixpoint.gate_init(allowed if allowed is not None else set())
 
+    @property
+    def extra(self) -> Extra:
+        """What was added to the fixpoint: given, by :meth:`add`, or read by the walk while left out."""
+        return self.fixpoint.extra
+
     def add(self, extra: Extra) -> None:
         """What an audit found missing since the last :meth:`run` (see :meth:`_Fixpoint.add_extra`)."""
         if self.fixpoint.started:
@@ -561,17 +566,19 @@ class Closure:
         chosen = fixpoint.run(parse, mentioned, bodies)
         while self.plan is not None and fixpoint.gated:
             try:
-                reached = self.plan(chosen, False)
-                if not reached.intersection(fixpoint.gated):  # the grown project may miss an edge a fresh one has
-                    reached = self.plan(chosen, True)
+                reached, read = self.plan(chosen, False)
+                if not reached.intersection(fixpoint.gated) and fixpoint.extra.covers(read):
+                    reached, read = self.plan(chosen, True)  # the grown project may miss an edge a fresh one has
             except Exception:  # noqa: BLE001 - the walk fails: follow by name, ungated (the rules report the failure)
                 fixpoint.release(list(fixpoint.gated))
                 fixpoint.allowed = self.plan = None
                 chosen = fixpoint.run(parse, mentioned, bodies)
                 break
             passing = [k for k in fixpoint.gated if k in reached]
-            if not passing:
+            if not passing and fixpoint.extra.covers(read):
                 break
+            if not fixpoint.extra.covers(read):  # bodies the walk read while left out: read them now, as
+                fixpoint.add_extra(read, mentioned)  # an audit would have them read in another round
             fixpoint.release(passing)
             chosen = fixpoint.run(parse, mentioned, bodies)
         if passed is not None:

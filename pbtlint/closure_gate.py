@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING
 from pbtlint.closure_lookups import RUN_TRIGGER_KINDS
 
 if TYPE_CHECKING:
+    from pbtlint.audit import Extra
     from pbtlint.closure_lookups import Key
     from pbtlint.summaries import ObjectSummary, ProcSummary
 
 GateKey = tuple["Key", int]
 """A procedure at the gate: its file and its first line."""
-Plan = Callable[[list["Key"], bool], set[GateKey]]
-"""What the background walk reaches among the files chosen so far, by file and first line; with the
-flag, on a project built afresh rather than one grown in place."""
+Plan = Callable[[list["Key"], bool], tuple[set[GateKey], "Extra"]]
+"""What the background walk reaches among the files chosen so far, by file and first line, and the
+left-out bodies it read that could have told it something (as an audit would add them); with the flag,
+on a project built afresh rather than one grown in place."""
 
 
 class Gate:
@@ -32,6 +34,7 @@ class Gate:
 
     allowed: set[GateKey] | None  # None: no gate; else what the walk reached (kept across audit rounds)
     gated: dict[GateKey, tuple[Key, ObjectSummary, ProcSummary]]
+    gated_in: dict[Key, dict[GateKey, None]]  # the same, by file (in the same order)
     following: bool  # True while the fixpoint follows background code: what it reaches then is held
     open_wants: dict[Key, set[str]]  # names other code wants, per file (never held)
     open_run: set[Key]
@@ -42,6 +45,7 @@ class Gate:
     def gate_init(self, allowed: set[GateKey] | None) -> None:
         self.allowed = allowed
         self.gated = {}
+        self.gated_in = {}
         self.following = False
         self.open_wants = {}
         self.open_run = set()
@@ -54,7 +58,9 @@ class Gate:
             return False
         gate_key = (key, proc.lines[0])
         if self.following and gate_key not in self.allowed:
-            self.gated.setdefault(gate_key, (key, obj, proc))
+            if gate_key not in self.gated:
+                self.gated[gate_key] = (key, obj, proc)
+                self.gated_in.setdefault(key, {})[gate_key] = None
             return True
         self.passed.add(gate_key)
         return False
@@ -66,9 +72,12 @@ class Gate:
         self.open_wants.setdefault(key, set()).update(names)
         if run:
             self.open_run.add(key)
-        for gate_key, (_, obj, proc) in list(self.gated.items()):
-            runs = run and obj.kind in RUN_TRIGGER_KINDS
-            if gate_key[0] == key and (proc.name in names if not proc.trigger else runs):
+        for gate_key in list(self.gated_in.get(key, ())):
+            item = self.gated.get(gate_key)  # None: released meanwhile (by what releasing another reached)
+            if item is None:
+                continue
+            _, obj, proc = item
+            if proc.name in names if not proc.trigger else run and obj.kind in RUN_TRIGGER_KINDS:
                 self.release([gate_key])
 
     def release(self, keys: Iterable[GateKey]) -> None:
@@ -78,6 +87,7 @@ class Gate:
             self.allowed.add(gate_key)
             item = self.gated.pop(gate_key, None)
             if item is not None:
+                del self.gated_in[gate_key[0]][gate_key]
                 following, self.following = self.following, False
                 self.reach(*item)
                 self.following = following

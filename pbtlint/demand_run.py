@@ -329,19 +329,20 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         planner = WalkPlanner()
         last_fresh.clear()
 
-        def walked(chosen_now: list[Path], fresh: bool) -> set[GateKey]:
+        def walked(chosen_now: list[Path], fresh: bool) -> tuple[set[GateKey], Extra]:
             bodied.update(p for p in chosen_now if p in bodies)
             _assemble(chosen_now)
             with timed("plan"):
                 units = in_model_order(chosen_now, own)
-                if not fresh:
-                    project, keys = planner.reach(units)
-                    return _gate_keys(project, keys, by_display)
-                last_fresh.clear()  # memory: one at a time
+                if fresh:
+                    last_fresh.clear()  # memory: one at a time
                 with audit.recording() as needs:
-                    project, keys = fresh_reach(units)
-                last_fresh.append((units, project, needs))
-                return _gate_keys(project, keys, by_display)
+                    project, keys = fresh_reach(units) if fresh else planner.reach(units)
+                if fresh:
+                    last_fresh.append((units, project, needs))
+                read = demand_audit.unmet(audit.Needs(bodies=needs.bodies), project.model, by_display, chosen_now,
+                                          parsed, lines_naming, mentioned_each, index_of)
+                return _gate_keys(project, keys, by_display), read
         return walked
 
     def built_already(units: list[ParsedFile]) -> tuple[AnalyzedProject, audit.Needs] | None:
@@ -404,6 +405,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                     else:
                         session.add(extra)
                     chosen = session.run(whole_groups, followed, passed)
+                extra = extra | session.extra  # with what the walk read while left out: kept for the next run
                 texts.clear()  # memory: not kept while the model is built (the lookups are)
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)

@@ -769,3 +769,14 @@ def test_the_rules_run_on_the_project_the_gate_s_last_check_built(monkeypatch: p
     app = FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits"
     assert demand.analyze_demand([app], use_cache=False).findings == analyze([app]).findings
     assert checked and ruled == checked[-1:]
+
+
+def test_a_body_the_walk_reads_while_left_out_is_read_in_the_same_closure(tmp_path: Path) -> None:
+    """The walk between the gate's rounds reads a left-out body (a function that may alias
+    ``GuiAllowed``): the closure reads it at once, as the audit would have it read in a second round,
+    and keeps it with the run for the next closure."""
+    app = FIXTURES / "demand" / "cases" / "gui-alias-two-levels"
+    assert demand.analyze_demand([app], cache_dir=tmp_path).findings == analyze([app]).findings
+    assert demand.last_stats is not None and demand.last_stats.rounds == 0
+    bodies, _ = Cache(tmp_path).latest_run()["extra"][0]
+    assert [(Path(p).name, line) for p, line in bodies] == [("StatusClient.Codeunit.al", 9)]
