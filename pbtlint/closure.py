@@ -530,7 +530,8 @@ class Closure:
     see :mod:`pbtlint.dependency_roots`). With ``plan`` (and ``bodies``), the fixpoint is gated
     (:mod:`pbtlint.closure_gate`): what background code reaches by name is followed only once ``plan``
     says the background walk reaches it, first on a project grown in place, then confirmed on one built
-    afresh; ``allowed`` keeps what the walk reached, across the runs."""
+    afresh; the left-out bodies the walk reads are read as ``extra`` is; ``allowed`` keeps what the walk
+    reached, across the runs."""
 
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
                  mentioned: Callable[[list[Group]], set[Key]], bodies: ParseBodies | None = None,
