@@ -24,7 +24,7 @@ from pbtlint.audit import Extra
 from pbtlint.closure_foreground import Foreground
 from pbtlint.closure_gate import Gate, GateKey, Plan
 from pbtlint.closure_lookups import PAGE_KINDS, RUN_TRIGGER_KINDS, Group, Key, Lookups, mention_groups
-from pbtlint.closure_readers import Readers, family_globals, object_refs
+from pbtlint.closure_readers import Readers, family_globals, object_refs, proc_refs
 from pbtlint.closure_state import FixpointState
 from pbtlint.declindex import FileIndex
 from pbtlint.nodes import norm
@@ -195,7 +195,7 @@ class _Fixpoint(Readers, Foreground, Gate):
                 if seed:  # a page's own code around its enqueue sites: the foreground
                     self.reach_foreground(key, obj, proc)
                 if (key in st.all_procs and (obj.kind not in PAGE_KINDS or proc.names & page_names)) or (
-                        self.seed_names and proc.names & self.seed_procs and _refs(obj, proc) & self.seed_names
+                        self.seed_names and proc.names & self.seed_procs and proc_refs(obj, proc) & self.seed_names
                 ) or any(proc.lines[0] <= line <= proc.lines[1] for line in self.extra_lines.get(key, ())):
                     self.reach_caller(key, obj, proc)  # and below, it can still be reached in full
                 if not proc.trigger:
@@ -589,15 +589,6 @@ class Closure:
         if followed is not None:
             followed.append(len(fixpoint.st.followed))
         return chosen
-
-
-def _refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:
-    refs = set(proc.names)
-    for name in proc.names & obj.globals.keys():
-        refs |= obj.globals[name]
-    refs.update(obj.base)
-    refs.update(obj.table)
-    return refs
 
 
 fast_pickling(globals())

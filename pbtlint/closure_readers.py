@@ -177,3 +177,14 @@ def family(st: FixpointState, look: Lookups, obj: ObjectSummary) -> tuple[dict[s
                 watched.update(o.watched)
     st.family_globals[base] = (files, (parsed, out, watched))
     return out, watched
+
+
+def proc_refs(obj: ObjectSummary, proc: ProcSummary) -> set[str]:
+    """The names ``proc`` refers to: its own, those its object's globals it names refer to, and its
+    object's base object and table."""
+    refs = set(proc.names)
+    for name in proc.names & obj.globals.keys():
+        refs |= obj.globals[name]
+    refs.update(obj.base)
+    refs.update(obj.table)
+    return refs
