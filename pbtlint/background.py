@@ -207,14 +207,19 @@ class _Walker:
             if facts.candidates:
                 self._offenses(root, reach, proc, frames, facts, best)
 
-    def _reach(self, root: str, manual_ok: bool) -> Reach:
+    def _reach(self, root: str, manual_ok: bool, dead: list[_Dead] | None = None) -> Reach:
         """Breadth first over (node, frame) states, like :func:`pbtlint.reach.background_reach`, but
         a call is followed only when it is background code in the caller's frame (no guard, and not
-        dead for the temporariness the frame gives)."""
+        dead for the temporariness the frame gives). ``dead`` receives the calls not followed for that
+        (:class:`KeptWalk` looks at them again when the project grows)."""
         reach = Reach(self.graph, (root,))
         reach.frames_of[root] = [ROOT_FRAME]
         reach.parent[(root, ROOT_FRAME)] = None
-        queue: deque[tuple[str, Frame]] = deque([(root, ROOT_FRAME)])
+        self._expand(reach, deque([(root, ROOT_FRAME)]), manual_ok, dead)
+        return reach
+
+    def _expand(self, reach: Reach, queue: deque[tuple[str, Frame]], manual_ok: bool,
+                dead: list[_Dead] | None) -> None:
         adj = self.graph.graph.adj
         while queue:
             state = queue.popleft()
@@ -223,21 +228,47 @@ class _Walker:
                 if succ in self.parent_session:
                     continue
                 for edge in data["edges"]:
-                    if (edge.manual and not manual_ok) or not self.guards.follow(edge, frame):
+                    if edge.manual and not manual_ok:
                         continue
-                    callee: Frame = PathFrame(tuple(concrete(t, frame) for t in self.guards.bindings(edge)),
-                                            concrete(edge.receiver, frame) or UNKNOWN, self._consts(edge, frame))
-                    known = reach.frames_of.setdefault(succ, [])
-                    if callee in known:
+                    if not self.guards.follow(edge, frame):
+                        if dead is not None:
+                            dead.append((state, edge, succ))
                         continue
-                    if len(known) >= _MAX_FRAMES:
-                        callee = callee.widened()
-                        if callee in known:
-                            continue
-                    known.append(callee)
-                    reach.parent[(succ, callee)] = (edge, state)
-                    queue.append((succ, callee))
-        return reach
+                    self._step(reach, queue, state, edge, succ)
+
+    def _step(self, reach: Reach, queue: deque[tuple[str, Frame]], state: tuple[str, Frame], edge: Edge,
+              succ: str) -> None:
+        """Follow ``edge`` from ``state`` to ``succ``, in the frame the call gives it."""
+        frame = state[1]
+        callee: Frame = PathFrame(tuple(concrete(t, frame) for t in self.guards.bindings(edge)),
+                                  concrete(edge.receiver, frame) or UNKNOWN, self._consts(edge, frame))
+        known = reach.frames_of.setdefault(succ, [])
+        if callee in known:
+            return
+        if len(known) >= _MAX_FRAMES:
+            callee = callee.widened()
+            if callee in known:
+                return
+        known.append(callee)
+        reach.parent[(succ, callee)] = (edge, state)
+        queue.append((succ, callee))
+
+    def resume(self, reach: Reach, manual_ok: bool, dead: list[_Dead], changed: set[str]) -> None:
+        """Walk on from ``reach`` in a project grown since: every edge of the ``changed`` nodes (new
+        edges, or facts computed again) and every call that was dead, looked at again; ``dead`` is
+        refilled. A call that has become dead since stays followed (the reach only widens)."""
+        queue: deque[tuple[str, Frame]] = deque(
+            (node, frame) for node in changed for frame in list(reach.frames_of[node]))
+        before = dead[:]
+        dead.clear()
+        for state, edge, succ in before:
+            if state[0] in changed:
+                continue  # walked again above, which notes it again if it is still dead
+            if self.guards.follow(edge, state[1]):
+                self._step(reach, queue, state, edge, succ)
+            else:
+                dead.append((state, edge, succ))
+        self._expand(reach, queue, manual_ok, dead)
 
     def _consts(self, edge: Edge, frame: Frame) -> tuple[tuple[int, bool], ...]:
         """Literal (or known) Boolean arguments of ``edge``'s call, by the callee's parameter index."""
@@ -348,15 +379,64 @@ def background_path(project: AnalyzedProject, root_key: str, node: str) -> list[
     return reach.path(node)
 
 
-def walk_reach(project: AnalyzedProject, guards: Guards | None = None) -> set[str]:
+_Dead = tuple[tuple[str, Frame], Edge, str]
+"""A call the walk did not follow from a state (node and frame) because it is dead there, and its target."""
+
+
+@dataclass
+class KeptWalk:
+    """The planner's walks (:mod:`pbtlint.walk_planner`), kept for the next walk of the same project
+    grown since: per root, its reach, whether manual subscribers run, and the calls found dead; the
+    number of edges out of each node reached; the procedures whose facts were computed again."""
+
+    reaches: dict[str, tuple[Reach, bool, list[_Dead]]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+
+    def reach(self, walker: _Walker, root: BackgroundRoot) -> Reach:
+        """What ``root`` reaches: walked on from the kept reach, from the nodes that got new edges or new
+        facts, and the calls that were dead (or walked afresh for a new root)."""
+        adj = walker.graph.graph.adj
+        kept = self.reaches.get(root.key)
+        if kept is None:
+            dead: list[_Dead] = []
+            reach, manual = walker._reach(root.key, False, dead), False
+        else:
+            reach, manual, dead = kept
+            changed = {node for node in reach.frames_of
+                       if node in self.changed or self.counts.get(node) != _edges_out(adj, node)}
+            walker.resume(reach, manual, dead, changed)
+        if not manual and walker._binds(reach):  # the manual subscribers it binds may run: walk again
+            dead = []
+            reach, manual = walker._reach(root.key, True, dead), True
+        self.reaches[root.key] = (reach, manual, dead)
+        return reach
+
+    def done(self, walker: _Walker) -> None:
+        """After a walk from every root: note the edges out of every node reached."""
+        adj = walker.graph.graph.adj
+        for reach, _, _ in self.reaches.values():
+            for node in reach.frames_of:
+                self.counts[node] = _edges_out(adj, node)
+        self.changed.clear()
+
+
+def _edges_out(adj: object, node: str) -> int:
+    return sum(len(data["edges"]) for data in adj[node].values())  # type: ignore[index]
+
+
+def walk_reach(project: AnalyzedProject, guards: Guards | None = None, kept: KeptWalk | None = None) -> set[str]:
     """The nodes the background walk reaches from every root, with ``guards`` kept from an earlier walk
-    of the same project grown since (:mod:`pbtlint.walk_planner`); no offences, no paths."""
+    of the same project grown since (:mod:`pbtlint.walk_planner`), and with ``kept`` walked on from
+    that walk's reach; no offences, no paths."""
     walker = _Walker(project)
     if guards is not None:
         walker.guards = guards
     out: set[str] = set()
     for root in walker.roots():
-        out |= walker.root_reach(root).nodes()
+        out |= (walker.root_reach(root) if kept is None else kept.reach(walker, root)).nodes()
+    if kept is not None:
+        kept.done(walker)
     return out
 
 

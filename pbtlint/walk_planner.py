@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import ElidedBlock
-from pbtlint.background import background_analysis, walk_reach
+from pbtlint.background import KeptWalk, background_analysis, walk_reach
 from pbtlint.background_guards import Guards
 from pbtlint.callgraph import CallGraph
 from pbtlint.enqueue import find_enqueue
@@ -47,6 +47,7 @@ class WalkPlanner:
         self.guards: Guards | None = None
         self.units: dict[str, object] = {}  # the tree each file had when last added
         self.left_out: dict[BodyPlace, ProcInfo] = {}  # procedures whose bodies are still left out
+        self.walked = KeptWalk()  # the last walk, walked on from in the next round
 
     def reach(self, parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]]:
         """The project grown to ``parsed`` (every file chosen so far), and what the walk reaches in it."""
@@ -59,7 +60,7 @@ class WalkPlanner:
             self._note_left_out(model.objects)
         else:
             self._grow(parsed)
-        return self.project, walk_reach(self.project, self.guards)
+        return self.project, walk_reach(self.project, self.guards, self.walked)
 
     def _grow(self, parsed: Sequence[ParsedFile]) -> None:
         assert self.project is not None and self.guards is not None
@@ -85,6 +86,7 @@ class WalkPlanner:
         res.refresh_events(model)
         graph.grow(list(model.procs.values())[known:])
         self.guards.forget(p.key for p in [*bodied, *again])
+        self.walked.changed.update(p.key for p in [*bodied, *again])
 
     def _note_left_out(self, objects: Sequence[ObjectInfo]) -> None:
         for info in objects:

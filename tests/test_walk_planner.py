@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pbtlint import resolve
+from pbtlint.background import walk_reach
 from pbtlint.frontend import ParsedFile, parse_text
 from pbtlint.walk_planner import WalkPlanner, fresh_reach
 
@@ -91,3 +92,14 @@ def test_without_resolving_again_the_grown_project_misses_the_edge(monkeypatch: 
     planner.reach(files[:2])
     _, reach = planner.reach(files)
     assert "codeunit/50102/procedure/DoWork" not in reach
+
+
+def test_the_walk_goes_on_from_the_last_round_and_misses_nothing_a_new_walk_finds() -> None:
+    """Each round's walk goes on from the last one (the nodes that got new edges or facts, the calls
+    that were dead); it reaches at least what a walk from nothing reaches on the same grown project."""
+    files = _files()
+    planner = WalkPlanner()
+    for k in (2, 3, 4, 5):
+        project, reach = planner.reach(files[:k])
+        assert walk_reach(project) <= reach
+    assert planner.walked.reaches  # the walks were kept, and gone on from
