@@ -138,10 +138,12 @@ _PROPERTY_SCAN = re.compile(  # every branch begins with one character: the engi
 )
 
 
-def property_ranges(text: str, keep: frozenset[str] = KEPT_PROPERTIES) -> list[tuple[int, int]]:
+def property_ranges(text: str, keep: frozenset[str] = KEPT_PROPERTIES, comments: bool = False) -> list[tuple[int, int]]:
     """Offsets of ``Name = value;`` properties (with their ``;``) whose name is not in ``keep``. A
     property starts a line or follows ``;``, ``{`` or ``}`` (with only blanks between, so a ``Comment =``
-    continuing a Label declaration is not one) and ends at the first ``;`` outside text and names."""
+    continuing a Label declaration is not one) and ends at the first ``;`` outside text and names. With
+    ``comments``, the comments outside those properties too (a skeleton's parse then steps over blanks:
+    the Base Application's doc comments are a good part of what its tables keep)."""
     out: list[tuple[int, int]] = []
     last = "{"  # the last significant character before the current position
     start = -1
@@ -158,6 +160,8 @@ def property_ranges(text: str, keep: frozenset[str] = KEPT_PROPERTIES) -> list[t
         else:  # text or a quoted name (significant), or a comment (not)
             if first != "/":
                 last = "x"
+            elif comments and start < 0:  # one inside a property goes with it
+                out.append(m.span())
             continue
         name = m.group(group)
         if name is not None:

@@ -54,7 +54,7 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...], read:
     text = pre.text
     ranges = [(a, b) for a, b in body_ranges(text) if not text[a:b].isspace() and a != b]
     skeleton = elide(text, ranges)
-    skeleton = elide(skeleton, property_ranges(skeleton))
+    skeleton = elide(skeleton, property_ranges(skeleton, comments=True))
     try:
         unit, _ = parse_to_ast(skeleton, shown, text)
     except Exception:  # noqa: BLE001 - the whole-file parse below reports whatever is wrong

@@ -55,6 +55,20 @@ def test_whole_files_and_skeletons_give_the_two_pass_ast(path: Path) -> None:
         assert _one_pass(skeleton, text) == plain
 
 
+@pytest.mark.parametrize("path", AL_FILES, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_a_skeleton_without_its_comments_gives_the_same_ast(path: Path) -> None:
+    """The skeleton parse blanks comments too (outside the properties it drops): the tree is the same."""
+    text = _preprocessed(path)
+    if text is None:
+        pytest.skip("the file cannot be read as text (an encoding fixture)")
+    skeleton = elide(text, [(a, b) for a, b in body_ranges(text) if not text[a:b].isspace()])
+    kept = elide(skeleton, property_ranges(skeleton))
+    blanked = elide(skeleton, property_ranges(skeleton, comments=True))
+    assert parse_to_ast(blanked, "f.al", text) == parse_to_ast(kept, "f.al", text)
+    if "//" in kept:
+        assert blanked != kept
+
+
 def test_every_start_symbol() -> None:
     for start, text in (("statements", "a := 1; if b then c() else d[1] := e.f(g, 'x')"),
                         ("expression", "-(a + b) * c div 2 in [1, 3..5] ? x : y"),

@@ -242,3 +242,10 @@ def test_a_skeleton_that_does_not_parse_falls_back_to_the_whole_file(tmp_path: P
     skeleton, elided = parse_skeleton(path, "Y", ())
     assert elided == frozenset()
     assert skeleton.findings == parse_file(path, (), "Y").findings and skeleton.findings
+
+
+def test_comments_outside_the_dropped_properties_are_blanked_too() -> None:
+    text = "table 1 T\n{\n    // a comment\n    Caption = 'x'; /* block */\n    DataPerCompany = true // inside\n    ;\n}\n"
+    assert [text[a:b] for a, b in property_ranges(text, comments=True)] == [
+        "// a comment", "Caption = 'x';", "/* block */", "DataPerCompany = true // inside\n    ;"]
+    assert [text[a:b] for a, b in property_ranges(text)] == ["Caption = 'x';", "DataPerCompany = true // inside\n    ;"]
