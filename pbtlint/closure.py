@@ -89,7 +89,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         table = self.tables.get(key)
         if table is not None:
             by_name, by_element, by_op, run_triggers = table
-            for name in new:
+            for name in sorted(new):  # sorted here and below: the order of the work is not the hashes'
                 for item in by_name.pop(name, ()):
                     self.reach(key, *item)
             if new_run:
@@ -247,7 +247,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         targets, called, loose = self._read_targets(obj, proc)
         for f in self.look.file_family(key):
             self.want_caller(f, proc.names)
-        for t in targets:
+        for t in sorted(targets):
             for f in self.look.file_family(t):
                 self.want_body(f, called.get(t, loose))
         self.scoped(proc)
@@ -273,7 +273,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         have |= new
         table = self.tables.get(key)
         if table is not None:
-            for name in new:
+            for name in sorted(new):
                 for item in table[0].get(name, ()):
                     reach(key, *item)
         return new
@@ -311,7 +311,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         order = {k: i for i, k in enumerate(files)}
         seeds = [k for k in files if indexes[k].has_markers] if self.seeds is None else list(self.seeds)
         for k in seeds:
-            st.all_procs |= look.file_family(k)
+            st.all_procs.update(look.file_family(k))
         groups = self.groups = mention_groups(indexes, sorted(st.all_procs, key=order.__getitem__))
         self.seed_names = {norm(x) for names, _ in groups for x in names}
         self.seed_procs = {norm(x) for _, procs in groups for x in procs}
@@ -382,7 +382,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)
-        for t in targets:
+        for t in sorted(targets):
             for f in look.file_family(t):
                 self.want(f, called.get(t, loose), t in by_id, set())
         written_tables: set[str] = set()

@@ -51,7 +51,7 @@ class Foreground(_Base):
         targets = self.files_named(refs) | by_id
         self.include(sorted(targets))
         called, loose = self.called_on(obj, proc, fam_globals)
-        for t in targets:
+        for t in sorted(targets):
             for f in look.file_family(t):
                 self.want_foreground(f, called.get(t, loose))
                 if t in by_id:  # an id it returns may be a task codeunit's

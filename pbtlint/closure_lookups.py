@@ -71,12 +71,13 @@ class Lookups:
     def family(self, base: str) -> set[Key]:
         return self.decl.get(base, set()) | self.ext.get(base, set())
 
-    def file_family(self, key: Key) -> set[Key]:
-        """The file and every file declaring an object of the same family (base and extensions)."""
+    def file_family(self, key: Key) -> list[Key]:
+        """The file and every file declaring an object of the same family (base and extensions), sorted
+        (what the fixpoint does with them, in this order, does not then depend on string hashing)."""
         out = {key}
         for base in self.bases.get(key, ()):
             out |= self.family(base)
-        return out
+        return sorted(out)
 
     def subscribers(self, kind: str, name: str, event: str | None) -> list[tuple[Key, str]]:
         t = _EVENT_TYPES.get(kind)

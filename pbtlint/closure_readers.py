@@ -55,7 +55,7 @@ class Readers(_Base):
             if whole:
                 self.want_body(f, proc.names)
             self.want(f, proc.feeds, False, set())  # IsGui := Gui.IsGui(): analyses look inside, at any depth
-        for t in targets:
+        for t in sorted(targets):
             for f in self.look.file_family(t):
                 if whole:
                     self.want_body(f, called.get(t, loose))
