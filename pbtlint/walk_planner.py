@@ -9,7 +9,9 @@ project and grows it in place:
 - the objects of new files are added (:func:`pbtlint.model_build.extend`) and resolved;
 - a procedure whose body came since (it was left out) gets its new node and its calls resolved;
 - the call graph gets the new nodes and edges, and table-event nodes the subscribers that came;
-- the guard facts of the procedures that did not change are kept.
+- the guard facts of the procedures that did not change are kept;
+- the walk goes on from the last round's reach (:class:`pbtlint.background.KeptWalk`): from the nodes
+  that got new edges or facts, and through the calls it found dead, looked at again.
 
 A procedure resolved in an earlier round is resolved again when one of its calls names an object that
 came since, an object a new extension extends, or a bare name a new object declares
