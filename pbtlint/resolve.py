@@ -58,7 +58,7 @@ def resolve(model: Model, every_event: bool = False) -> Resolution:
 
 
 def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo],
-                 procs: Iterable[ProcInfo]) -> list[ProcInfo]:
+                 procs: Iterable[ProcInfo], stale: StaleIndex | None = None) -> list[ProcInfo]:
     """Resolve, into ``res``, the calls of ``objects`` added to ``model`` since and of ``procs`` whose
     bodies came since (left out before, they had no calls), for a model grown in place. A procedure
     resolved earlier is resolved again when one of its calls could now resolve otherwise: its receiver
@@ -66,40 +66,67 @@ def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo],
     them declares, and no procedure answered. Those procedures are returned; their earlier sites stay
     in ``res.sites`` (a graph grown from them keeps their edges, which only widens a walk). Other
     changes (an argument's temporariness, a RecordRef opened elsewhere) are not followed, which is why
-    :mod:`pbtlint.walk_planner` checks its result on a model built afresh."""
+    :mod:`pbtlint.walk_planner` checks its result on a model built afresh. ``stale`` finds those
+    procedures by name rather than by looking at every site (kept by the caller between calls)."""
     objects = list(objects)
-    stale = _stale(res, objects)
+    again = stale.find(res, objects) if stale is not None else _stale(res, objects)
     resolver = _Resolver(model, res, _callable_names(model), True)
     for obj in objects:
         resolver.resolve_object(obj)
     for proc in procs:
         res.elided.pop(proc.key, None)
         resolver.resolve_procs([proc])
-    for proc in stale:
+    for proc in again:
         res.forget(proc.key)
         resolver.resolve_procs([proc])
-    return stale
+    return again
+
+
+def _open_keys(site: CallSite) -> list[tuple[str, object]]:
+    """What a new object would have to be for ``site`` to resolve otherwise (see :func:`resolve_more`)."""
+    recv = site.receiver
+    if recv is not None and recv.obj is None:
+        return [("object", norm(recv.object_name))] if recv.object_name is not None else []
+    if any(t.proc is not None for t in site.targets):
+        return []
+    return [("declares", norm(site.name))] if recv is None else [("extends", id(recv.obj))]
+
+
+def _wanted_keys(objects: list[ObjectInfo]) -> set[tuple[str, object]]:
+    return ({("object", norm(obj.name)) for obj in objects}
+            | {("extends", id(obj.target)) for obj in objects if obj.target is not None}
+            | {("declares", name) for obj in objects for name in obj.procedures})
 
 
 def _stale(res: Resolution, objects: list[ObjectInfo]) -> list[ProcInfo]:
     """The procedures resolved in ``res`` with a call that ``objects`` (new in the model) could resolve
-    otherwise (see :func:`resolve_more`)."""
+    otherwise (see :func:`resolve_more`), in the order of ``res.by_proc``."""
     if not objects:
         return []
-    names = {norm(obj.name) for obj in objects}
-    extended = {id(obj.target) for obj in objects if obj.target is not None}
-    declared = {name for obj in objects for name in obj.procedures}
-    out: dict[str, ProcInfo] = {}
-    for key, sites in res.by_proc.items():
-        for site in sites:
-            recv = site.receiver
-            unanswered = not any(t.proc is not None for t in site.targets)
-            if (recv is None and unanswered and norm(site.name) in declared) or (recv is not None and (
-                    (recv.obj is None and recv.object_name is not None and norm(recv.object_name) in names)
-                    or (unanswered and recv.obj is not None and id(recv.obj) in extended))):
-                out[key] = site.caller
-                break
-    return list(out.values())
+    wanted = _wanted_keys(objects)
+    return [sites[0].caller for sites in res.by_proc.values()
+            if sites and any(k in wanted for site in sites for k in _open_keys(site))]
+
+
+class StaleIndex:
+    """The open sites of a resolution grown in place, by what would answer them (see
+    :func:`resolve_more`); sites are indexed once, as they are added."""
+
+    def __init__(self) -> None:
+        self.seen = 0  # the sites of ``res.sites`` indexed so far
+        self.by_key: dict[tuple[str, object], dict[str, ProcInfo]] = {}
+
+    def find(self, res: Resolution, objects: list[ObjectInfo]) -> list[ProcInfo]:
+        for site in res.sites[self.seen:]:
+            for key in _open_keys(site):
+                self.by_key.setdefault(key, {})[site.caller.key] = site.caller
+        self.seen = len(res.sites)
+        found: dict[str, ProcInfo] = {}
+        for key in _wanted_keys(objects) if objects else ():
+            found.update(self.by_key.pop(key, {}))
+        if not found:
+            return []
+        return [found[key] for key in res.by_proc if key in found]  # in a stable order, as _stale
 
 
 def _callable_names(model: Model) -> frozenset[str]:

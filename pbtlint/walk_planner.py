@@ -34,7 +34,7 @@ from pbtlint.enqueue import find_enqueue
 from pbtlint.frontend import ParsedFile
 from pbtlint.model import ObjectInfo, ProcInfo, build_model
 from pbtlint.model_build import extend
-from pbtlint.resolve import resolve, resolve_more
+from pbtlint.resolve import StaleIndex, resolve, resolve_more
 from pbtlint.skeleton import body_nodes
 
 BodyPlace = tuple[str, int, int]
@@ -50,6 +50,7 @@ class WalkPlanner:
         self.units: dict[str, object] = {}  # the tree each file had when last added
         self.left_out: dict[BodyPlace, ProcInfo] = {}  # procedures whose bodies are still left out
         self.walked = KeptWalk()  # the last walk, walked on from in the next round
+        self.stale = StaleIndex()  # the calls a later object may answer
 
     def reach(self, parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]]:
         """The project grown to ``parsed`` (every file chosen so far), and what the walk reaches in it."""
@@ -84,7 +85,7 @@ class WalkPlanner:
                     proc.node = node
                     bodied.append(proc)
                     del self.left_out[(pf.path, line, column)]
-        again = resolve_more(model, res, added, bodied)
+        again = resolve_more(model, res, added, bodied, self.stale)
         res.refresh_events(model)
         graph.grow(list(model.procs.values())[known:])
         self.guards.forget(p.key for p in [*bodied, *again])

@@ -86,7 +86,7 @@ def test_a_call_resolved_before_its_object_came_is_resolved_again() -> None:
 
 def test_without_resolving_again_the_grown_project_misses_the_edge(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test above is not vacuous: without resolving the stale calls again, the edge is missed."""
-    monkeypatch.setattr(resolve, "_stale", lambda res, objects: [])
+    monkeypatch.setattr(resolve.StaleIndex, "find", lambda self, res, objects: [])
     files = _files()
     planner = WalkPlanner()
     planner.reach(files[:2])
@@ -103,3 +103,23 @@ def test_the_walk_goes_on_from_the_last_round_and_misses_nothing_a_new_walk_find
         project, reach = planner.reach(files[:k])
         assert walk_reach(project) <= reach
     assert planner.walked.reaches  # the walks were kept, and gone on from
+
+
+def test_the_index_of_open_calls_finds_what_a_scan_of_every_call_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner's index of open calls (resolve.StaleIndex) and a scan of every call (what
+    resolve_more does without one) find the same procedures to resolve again, round after round."""
+    files = _files()
+    found: list[tuple[list[str], list[str]]] = []
+    find, scan = resolve.StaleIndex.find, resolve._stale
+
+    def both(self: resolve.StaleIndex, res, objects):  # type: ignore[no-untyped-def]
+        indexed = find(self, res, objects)
+        found.append(([p.key for p in indexed], [p.key for p in scan(res, objects)]))
+        return indexed
+
+    monkeypatch.setattr(resolve.StaleIndex, "find", both)
+    planner = WalkPlanner()
+    for k in (2, 3, 4, 5):
+        planner.reach(files[:k])
+    assert found and all(indexed == scanned for indexed, scanned in found)
+    assert any(indexed for indexed, _ in found)  # some round resolves a call again
