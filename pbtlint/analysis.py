@@ -23,13 +23,14 @@ class AnalyzedProject:
     enqueue: EnqueueIndex
 
 
-def build_project(units: Iterable[ParsedLike]) -> AnalyzedProject:
+def build_project(units: Iterable[ParsedLike], every_event: bool = False) -> AnalyzedProject:
     """Build the model, resolve every call, build the call graph and find the enqueue sites.
 
     ``units`` are parsed files (anything with ``path`` and ``unit``); files that failed to parse
-    (``unit`` is None) are skipped: their PBT0000 findings are the front end's.
+    (``unit`` is None) are skipped: their PBT0000 findings are the front end's. ``every_event`` as in
+    :func:`pbtlint.resolve.resolve` (for a project grown in place: :mod:`pbtlint.walk_planner`).
     """
     model = build_model(units)
-    res = resolve(model)
+    res = resolve(model, every_event)
     graph = CallGraph(model, res)
     return AnalyzedProject(model, res, graph, find_enqueue(model, res))

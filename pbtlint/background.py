@@ -242,16 +242,9 @@ class _Walker:
         frame = state[1]
         callee: Frame = PathFrame(tuple(concrete(t, frame) for t in self.guards.bindings(edge)),
                                   concrete(edge.receiver, frame) or UNKNOWN, self._consts(edge, frame))
-        known = reach.frames_of.setdefault(succ, [])
-        if callee in known:
-            return
-        if len(known) >= _MAX_FRAMES:
-            callee = callee.widened()
-            if callee in known:
-                return
-        known.append(callee)
-        reach.parent[(succ, callee)] = (edge, state)
-        queue.append((succ, callee))
+        entered = reach.enter(succ, callee, edge, state, _MAX_FRAMES)
+        if entered is not None:
+            queue.append(entered)
 
     def resume(self, reach: Reach, manual_ok: bool, dead: list[_Dead], changed: set[str]) -> None:
         """Walk on from ``reach`` in a project grown since: every edge of the ``changed`` nodes (new

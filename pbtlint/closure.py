@@ -43,6 +43,7 @@ class _Fixpoint(Readers, Foreground, Gate):
                  lines_naming: LinesNaming | None = None, extra: Extra | None = None,
                  seeds: Sequence[Key] | None = None) -> None:
         self.files = files
+        self.order = {k: i for i, k in enumerate(files)}  # a file's place in ``files``
         self.seeds = seeds
         self.lines_naming = lines_naming
         self.indexes = indexes
@@ -128,32 +129,39 @@ class _Fixpoint(Readers, Foreground, Gate):
         first, last = proc.lines
         return any(first <= line <= last for line in self.indexes[key].marker_lines)
 
-    def seed_extra(self, mentioned: Callable[[list[Group]], set[Key]], extra: Extra | None = None) -> None:
+    def seed_extra(self, mentioned: Callable[[list[Group]], set[Key]], extra: Extra | None = None
+                   ) -> dict[Key, set[int]]:
         """The lines of :attr:`extra` bodies (or of ``extra``'s only), and of the mentions of an extra
-        group's procedures in the files that mention the group; their files are included."""
+        group's procedures in the files that mention the group, are noted and their files included;
+        the lines new, by file."""
         extra = self.extra if extra is None else extra
+        added: dict[Key, set[int]] = {}
+
+        def note(key: Key, lines: Iterable[int]) -> None:
+            new = set(lines) - self.extra_lines.get(key, set())
+            if new:
+                self.extra_lines.setdefault(key, set()).update(new)
+                added.setdefault(key, set()).update(new)
+
         for key, line in sorted(extra.bodies):  # sorted: the order of the work does not depend on hashing
-            self.extra_lines.setdefault(key, set()).add(line)  # type: ignore[index]
+            note(key, (line,))  # type: ignore[arg-type]
         for group in sorted(extra.groups) if self.lines_naming is not None else ():
             hits = mentioned([group])
             for key in (k for k in self.files if k in hits):
                 for name in group[1]:
-                    self.extra_lines.setdefault(key, set()).update(self.lines_naming(key, norm(name), None))
-        self.include(k for k in self.files if self.extra_lines.get(k))
+                    note(key, self.lines_naming(key, norm(name), None))
+        self.include(k for k in self.files if k in added)
+        return added
 
     def add_extra(self, extra: Extra, mentioned: Callable[[list[Group]], set[Key]]) -> None:
-        """What an audit found missing, added once the fixpoint has run: as :meth:`seed_extra` would have
-        from the start; in the files parsed already, the procedures at the new lines are read as callers
-        now (:meth:`parsed` reads those of the files still to come)."""
+        """What an audit found missing, added once the fixpoint has run (see :meth:`seed_extra`): in files
+        parsed already, the procedures at the new lines are read as callers now (:meth:`parsed`: the rest)."""
         new = Extra(extra.bodies - self.extra.bodies, extra.groups - self.extra.groups)
         self.extra = self.extra | extra
-        before = {key: set(lines) for key, lines in self.extra_lines.items()}
-        self.seed_extra(mentioned, new)
-        for key, lines in self.extra_lines.items():
-            added = lines - before.get(key, set())
-            for obj in self.st.parsed.get(key, ()) if added else ():
+        for key, lines in self.seed_extra(mentioned, new).items():
+            for obj in self.st.parsed.get(key, ()):
                 for proc in obj.procs:
-                    if any(proc.lines[0] <= line <= proc.lines[1] for line in added):
+                    if any(proc.lines[0] <= line <= proc.lines[1] for line in lines):
                         self.reach_caller(key, obj, proc)
 
     def page_names(self, key: Key, objs: list[ObjectSummary]) -> frozenset[str]:
@@ -298,17 +306,14 @@ class _Fixpoint(Readers, Foreground, Gate):
 
     def run(self, parse: ParseFiles, mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
             bodies: ParseBodies | None = None) -> list[Key]:
-        st, files = self.st, self.files
         if not self.started:  # a gated run settles again after each release (closure)
             self.started = True
             self.start(mentioned, bodies is None)
         self.settle(parse, bodies)
-        order = {k: i for i, k in enumerate(files)}
-        return sorted(st.included, key=order.__getitem__)
+        return sorted(self.st.included, key=self.order.__getitem__)
 
     def start(self, mentioned: Callable[[list[Group]], set[Key]], whole: bool) -> None:
-        st, look, indexes, files = self.st, self.look, self.indexes, self.files
-        order = {k: i for i, k in enumerate(files)}
+        st, look, indexes, files, order = self.st, self.look, self.indexes, self.files, self.order
         seeds = [k for k in files if indexes[k].has_markers] if self.seeds is None else list(self.seeds)
         for k in seeds:
             st.all_procs.update(look.file_family(k))
@@ -576,10 +581,11 @@ class Closure:
                 chosen = fixpoint.run(parse, mentioned, bodies)
                 break
             passing = [k for k in fixpoint.gated if k in reached]
-            if not passing and fixpoint.extra.covers(read):
+            read_more = not fixpoint.extra.covers(read)  # bodies the walk read while left out
+            if not passing and not read_more:
                 break
-            if not fixpoint.extra.covers(read):  # bodies the walk read while left out: read them now, as
-                fixpoint.add_extra(read, mentioned)  # an audit would have them read in another round
+            if read_more:  # read them now, as an audit would have them read in another round
+                fixpoint.add_extra(read, mentioned)
             fixpoint.release(passing)
             chosen = fixpoint.run(parse, mentioned, bodies)
         if passed is not None:

@@ -334,12 +334,13 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             _assemble(chosen_now)
             with timed("plan"):
                 units = in_model_order(chosen_now, own)
-                if fresh:
-                    last_fresh.clear()  # memory: one at a time
                 with audit.recording() as needs:
-                    project, keys = fresh_reach(units) if fresh else planner.reach(units)
-                if fresh:
-                    last_fresh.append((units, project, needs))
+                    if fresh:
+                        last_fresh.clear()  # memory: one at a time
+                        project, keys = fresh_reach(units)
+                        last_fresh.append((units, project, needs))
+                    else:
+                        project, keys = planner.reach(units)
                 read = demand_audit.unmet(audit.Needs(bodies=needs.bodies), project.model, by_display, chosen_now,
                                           parsed, lines_naming, mentioned_each, index_of)
                 return _gate_keys(project, keys, by_display), read

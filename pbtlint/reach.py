@@ -78,6 +78,20 @@ class Reach:
     def frames(self, node: str) -> list[Frame]:
         return self.frames_of.get(node, [])
 
+    def enter(self, succ: str, callee: Frame, edge: Edge, state: State, max_frames: int) -> State | None:
+        """Note that ``edge`` from ``state`` reaches ``succ`` in ``callee`` (widened once ``succ`` has
+        ``max_frames`` frames): the new state to walk on from, or None when that frame is known there."""
+        known = self.frames_of.setdefault(succ, [])
+        if callee in known:
+            return None
+        if len(known) >= max_frames:
+            callee = callee.widened()
+            if callee in known:
+                return None
+        known.append(callee)
+        self.parent[(succ, callee)] = (edge, state)
+        return (succ, callee)
+
     def path(self, node: str, frame: Frame | None = None) -> list[Edge]:
         """The path by which ``node`` was first reached (in ``frame``, if given)."""
         frames = self.frames_of.get(node)
@@ -127,16 +141,9 @@ def background_reach(graph: CallGraph, root: str | Iterable[str], root_frame: Fr
                 if guards.excludes(succ, callee):
                     reach.pruned.append(edge)
                     continue
-                known = reach.frames_of.setdefault(succ, [])
-                if callee in known:
-                    continue
-                if len(known) >= max_frames:
-                    callee = callee.widened()
-                    if callee in known:
-                        continue
-                known.append(callee)
-                reach.parent[(succ, callee)] = (edge, state)
-                queue.append((succ, callee))
+                entered = reach.enter(succ, callee, edge, state, max_frames)
+                if entered is not None:
+                    queue.append(entered)
     return reach
 
 

@@ -58,18 +58,18 @@ def resolve(model: Model, every_event: bool = False) -> Resolution:
 
 
 def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo],
-                 procs: Iterable[ProcInfo], stale: StaleIndex | None = None) -> list[ProcInfo]:
+                 procs: Iterable[ProcInfo], stale: StaleIndex) -> list[ProcInfo]:
     """Resolve, into ``res``, the calls of ``objects`` added to ``model`` since and of ``procs`` whose
     bodies came since (left out before, they had no calls), for a model grown in place. A procedure
     resolved earlier is resolved again when one of its calls could now resolve otherwise: its receiver
     names one of ``objects``, or is an object one of them extends, or it calls by a bare name that one of
-    them declares, and no procedure answered. Those procedures are returned; their earlier sites stay
-    in ``res.sites`` (a graph grown from them keeps their edges, which only widens a walk). Other
-    changes (an argument's temporariness, a RecordRef opened elsewhere) are not followed, which is why
-    :mod:`pbtlint.walk_planner` checks its result on a model built afresh. ``stale`` finds those
-    procedures by name rather than by looking at every site (kept by the caller between calls)."""
+    them declares, and no procedure answered (``stale``, kept by the caller between calls, finds them by
+    name). Those procedures are returned; their earlier sites stay in ``res.sites`` (a graph grown from
+    them keeps their edges, which only widens a walk). Other changes (an argument's temporariness, a
+    RecordRef opened elsewhere) are not followed, which is why :mod:`pbtlint.walk_planner` checks its
+    result on a model built afresh."""
     objects = list(objects)
-    again = stale.find(res, objects) if stale is not None else _stale(res, objects)
+    again = stale.find(res, objects)
     resolver = _Resolver(model, res, _callable_names(model), True)
     for obj in objects:
         resolver.resolve_object(obj)
@@ -82,51 +82,49 @@ def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo],
     return again
 
 
-def _open_keys(site: CallSite) -> list[tuple[str, object]]:
+OpenKey = tuple[str, object]
+"""What a new object would have to be to answer a call: ``("object", name)`` (the receiver's type,
+not loaded), ``("extends", id(object))`` (a member no procedure of the receiver's object answered), or
+``("declares", name)`` (a bare name nothing answered)."""
+
+
+def open_key(site: CallSite) -> OpenKey | None:
     """What a new object would have to be for ``site`` to resolve otherwise (see :func:`resolve_more`)."""
     recv = site.receiver
     if recv is not None and recv.obj is None:
-        return [("object", norm(recv.object_name))] if recv.object_name is not None else []
+        return ("object", norm(recv.object_name)) if recv.object_name is not None else None
     if any(t.proc is not None for t in site.targets):
-        return []
-    return [("declares", norm(site.name))] if recv is None else [("extends", id(recv.obj))]
+        return None
+    return ("declares", norm(site.name)) if recv is None else ("extends", id(recv.obj))
 
 
-def _wanted_keys(objects: list[ObjectInfo]) -> set[tuple[str, object]]:
+def answered_by(objects: list[ObjectInfo]) -> set[OpenKey]:
+    """The open calls that ``objects`` (new in the model) may answer (see :func:`open_key`)."""
     return ({("object", norm(obj.name)) for obj in objects}
             | {("extends", id(obj.target)) for obj in objects if obj.target is not None}
             | {("declares", name) for obj in objects for name in obj.procedures})
 
 
-def _stale(res: Resolution, objects: list[ObjectInfo]) -> list[ProcInfo]:
-    """The procedures resolved in ``res`` with a call that ``objects`` (new in the model) could resolve
-    otherwise (see :func:`resolve_more`), in the order of ``res.by_proc``."""
-    if not objects:
-        return []
-    wanted = _wanted_keys(objects)
-    return [sites[0].caller for sites in res.by_proc.values()
-            if sites and any(k in wanted for site in sites for k in _open_keys(site))]
-
-
 class StaleIndex:
-    """The open sites of a resolution grown in place, by what would answer them (see
-    :func:`resolve_more`); sites are indexed once, as they are added."""
+    """The open calls of a resolution grown in place, by what would answer them (see
+    :func:`resolve_more`); each site is indexed once, as it is added."""
 
     def __init__(self) -> None:
         self.seen = 0  # the sites of ``res.sites`` indexed so far
-        self.by_key: dict[tuple[str, object], dict[str, ProcInfo]] = {}
+        self.by_key: dict[OpenKey, dict[str, ProcInfo]] = {}
 
     def find(self, res: Resolution, objects: list[ObjectInfo]) -> list[ProcInfo]:
+        """The procedures of ``res`` with an open call that ``objects`` may answer, in ``res.by_proc``'s
+        order (which does not depend on hashing)."""
         for site in res.sites[self.seen:]:
-            for key in _open_keys(site):
+            key = open_key(site)
+            if key is not None:
                 self.by_key.setdefault(key, {})[site.caller.key] = site.caller
         self.seen = len(res.sites)
         found: dict[str, ProcInfo] = {}
-        for key in _wanted_keys(objects) if objects else ():
+        for key in answered_by(objects):
             found.update(self.by_key.pop(key, {}))
-        if not found:
-            return []
-        return [found[key] for key in res.by_proc if key in found]  # in a stable order, as _stale
+        return [found[key] for key in res.by_proc if key in found] if found else []
 
 
 def _callable_names(model: Model) -> frozenset[str]:

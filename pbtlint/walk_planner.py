@@ -29,12 +29,10 @@ from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import ElidedBlock
 from pbtlint.background import KeptWalk, background_analysis, walk_reach
 from pbtlint.background_guards import Guards
-from pbtlint.callgraph import CallGraph
-from pbtlint.enqueue import find_enqueue
 from pbtlint.frontend import ParsedFile
-from pbtlint.model import ObjectInfo, ProcInfo, build_model
+from pbtlint.model import ObjectInfo, ProcInfo
 from pbtlint.model_build import extend
-from pbtlint.resolve import StaleIndex, resolve, resolve_more
+from pbtlint.resolve import StaleIndex, resolve_more
 from pbtlint.skeleton import body_nodes
 
 BodyPlace = tuple[str, int, int]
@@ -55,12 +53,10 @@ class WalkPlanner:
     def reach(self, parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]]:
         """The project grown to ``parsed`` (every file chosen so far), and what the walk reaches in it."""
         if self.project is None:
-            model = build_model(parsed)
-            res = resolve(model, every_event=True)
-            self.project = AnalyzedProject(model, res, CallGraph(model, res), find_enqueue(model, res))
+            self.project = build_project(parsed, every_event=True)
             self.guards = Guards(self.project)
             self.units = {pf.path: pf.unit for pf in parsed}
-            self._note_left_out(model.objects)
+            self._note_left_out(self.project.model.objects)
         else:
             self._grow(parsed)
         return self.project, walk_reach(self.project, self.guards, self.walked)
@@ -88,8 +84,9 @@ class WalkPlanner:
         again = resolve_more(model, res, added, bodied, self.stale)
         res.refresh_events(model)
         graph.grow(list(model.procs.values())[known:])
-        self.guards.forget(p.key for p in [*bodied, *again])
-        self.walked.changed.update(p.key for p in [*bodied, *again])
+        redone = [p.key for p in (*bodied, *again)]  # their facts and edges out are new
+        self.guards.forget(redone)
+        self.walked.changed.update(redone)
 
     def _note_left_out(self, objects: Sequence[ObjectInfo]) -> None:
         for info in objects:

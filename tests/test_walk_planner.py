@@ -7,7 +7,9 @@ import pytest
 
 from pbtlint import resolve
 from pbtlint.background import walk_reach
+from pbtlint.call_sites import Resolution
 from pbtlint.frontend import ParsedFile, parse_text
+from pbtlint.model import ObjectInfo
 from pbtlint.walk_planner import WalkPlanner, fresh_reach
 
 PAGE = '''page 50100 "Work Page"
@@ -105,16 +107,23 @@ def test_the_walk_goes_on_from_the_last_round_and_misses_nothing_a_new_walk_find
     assert planner.walked.reaches  # the walks were kept, and gone on from
 
 
+def _scan_every_call(res: Resolution, objects: list[ObjectInfo]) -> list[str]:
+    """The reference: every procedure with an open call that ``objects`` may answer, looking at every
+    current call site (what the index spares the planner)."""
+    wanted = resolve.answered_by(objects)
+    return [key for key, sites in res.by_proc.items() if any(resolve.open_key(site) in wanted for site in sites)]
+
+
 def test_the_index_of_open_calls_finds_what_a_scan_of_every_call_finds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The planner's index of open calls (resolve.StaleIndex) and a scan of every call (what
-    resolve_more does without one) find the same procedures to resolve again, round after round."""
+    """The planner's index of open calls (resolve.StaleIndex) finds the same procedures to resolve
+    again as a scan of every call, round after round."""
     files = _files()
     found: list[tuple[list[str], list[str]]] = []
-    find, scan = resolve.StaleIndex.find, resolve._stale
+    find = resolve.StaleIndex.find
 
-    def both(self: resolve.StaleIndex, res, objects):  # type: ignore[no-untyped-def]
+    def both(self: resolve.StaleIndex, res: Resolution, objects: list[ObjectInfo]) -> list:
         indexed = find(self, res, objects)
-        found.append(([p.key for p in indexed], [p.key for p in scan(res, objects)]))
+        found.append(([p.key for p in indexed], _scan_every_call(res, objects)))
         return indexed
 
     monkeypatch.setattr(resolve.StaleIndex, "find", both)
