@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 
 from pbtlint.pickling import fast_pickling
-from pbtlint.span import line_starts
 
 OBJECT_KINDS = (
     "tableextension", "table", "pageextension", "pagecustomization", "page", "codeunit", "reportextension",
@@ -43,10 +42,12 @@ _COMMENT = re.compile(COMMENT_PATTERN)
 # Each header pattern starts with a lookahead for the first letters its words can have: Python's
 # regular expressions try an alternation branch by branch at every line, and the lookahead turns
 # most lines away at once (index_text on 3,000 Base Application files: 1.21 s -> 0.67 s, the same
-# indexes for every file of BCApps and npcore).
+# indexes for every file of BCApps and npcore). The indentation before it is matched possessively
+# (``*+``): given back space by space, each space would be tried against the lookahead, which no
+# space passes (each pattern over the Base Application's 109 MB: 0.53-0.56 s -> 0.21-0.24 s).
 _KIND_LETTERS = "".join(sorted({k[0] for k in OBJECT_KINDS}))
 _OBJECT = re.compile(
-    rf"""\n[ \t\ufeff]*(?=[{_KIND_LETTERS}])(?P<kind>{'|'.join(OBJECT_KINDS)})
+    rf"""\n[ \t\ufeff]*+(?=[{_KIND_LETTERS}])(?P<kind>{'|'.join(OBJECT_KINDS)})
          {_GAP}+(?:(?P<id>\d+){_GAP}+)?(?P<name>{_NAME})
          (?:{_GAP}+(?:extends|customizes){_GAP}+(?P<extends>{_QUALIFIED}))?
          (?:{_GAP}+implements{_GAP}+(?P<implements>{_QUALIFIED}(?:{_GAP}*,{_GAP}*{_QUALIFIED})*))?
@@ -56,7 +57,7 @@ _OBJECT = re.compile(
 _ACCESS = ("local", "internal", "protected")
 _HEADER_LETTERS = "".join(sorted({w[0] for w in (*_ACCESS, "procedure", "trigger")}))
 _PROC = re.compile(
-    rf"\n[ \t]*(?=[{_HEADER_LETTERS}])(?:(?P<access>{'|'.join(_ACCESS)})\s+)?(?P<kind>procedure|trigger)"
+    rf"\n[ \t]*+(?=[{_HEADER_LETTERS}])(?:(?P<access>{'|'.join(_ACCESS)})\s+)?(?P<kind>procedure|trigger)"
     rf"\s+(?P<name>{_NAME})(?:\s*::\s*{_NAME})?\s*\(",
 )
 # What follows a procedure header's opening parenthesis up to an object return type: the parameters
@@ -195,17 +196,20 @@ def _inside(pos: int, starts: list[int], ends: list[int]) -> bool:
 
 
 class _Lines:
-    """Offset -> 1-based line number."""
+    """Offset -> 1-based line number, by counting newlines from the offset asked before (each of
+    :func:`index_text`'s loops asks in increasing order): a file has many lines and few headers."""
 
     def __init__(self, text: str) -> None:
-        self.starts = line_starts(text)
+        self.text = text
+        self.count = text.count("\n") + 1
+        self.offset, self.number = 0, 1
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
-
-    @property
-    def count(self) -> int:
-        return len(self.starts)
+        if offset < self.offset:
+            self.offset, self.number = 0, 1
+        self.number += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.number
 
 
 def _int(text: str | None) -> int | None:

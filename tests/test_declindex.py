@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import subprocess
 import sys
 
-from pbtlint.declindex import index_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pbtlint.declindex import _Lines, index_text
+from pbtlint.span import line_starts
 
 SOURCE = """
 codeunit 50100 "Telemetry Hooks"
@@ -161,3 +166,20 @@ def test_comment_lines_between_a_name_and_what_follows_do_not_make_the_line_sear
         "assert lines_naming(text, 'flag', True) == set()\n"
         "text = 'trigger onrun() begin flag\\n' + '  // a  // b\\n' * 200 + ' := true; end;'\n"
         "assert lines_naming(text, 'flag', True) == {1}, lines_naming(text, 'flag', True)\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="ab\n", max_size=60), offsets=st.lists(st.integers(0, 60), max_size=12))
+def test_line_numbers_asked_in_any_order_are_those_of_the_line_starts(text: str, offsets: list[int]) -> None:
+    lines = _Lines(text)
+    starts = line_starts(text)
+    assert lines.count == len(starts)
+    for offset in (min(o, len(text)) for o in offsets):
+        assert lines.line(offset) == bisect.bisect_right(starts, offset)
+
+
+def test_indented_headers_are_found_at_any_indentation() -> None:
+    text = "\n".join(f"{' ' * i}\t{' ' * i}procedure P{i}()" for i in range(12))
+    index = index_text("codeunit 50100 C\n{\n" + text + "\n}\n")
+    assert [(p.name, p.line) for p in index.procedures] == [(f"P{i}", i + 3) for i in range(12)]
+    assert [(o.name, o.line) for o in index_text("  \ufeff table 5 T\n{\n}\n").objects] == [("T", 1)]
