@@ -37,10 +37,18 @@ _found_files: dict[str, str] = {}
 """Files discovery found as plain files (no symbolic link), by absolute path -> their real paths, until
 :func:`forget_real_paths`."""
 
+_found_as_given: dict[tuple[str, str], str] = {}
+"""The same files by the working directory and the path as discovery gave them: looked up without
+``os.path.abspath`` (two to three times per file in a re-run that finds everything cached: a tenth of
+npcore's warm run went to it)."""
+
 
 def real_path(path: str | os.PathLike[str]) -> str:
     """``os.path.realpath(path)``, resolving each folder once per run instead of once per file (a
     Base Application file sits ten folders deep: ten ``lstat`` calls each)."""
+    found = _found_as_given.get((os.getcwd(), os.fspath(path)))
+    if found is not None:
+        return found
     absolute = os.path.abspath(path)
     found = _found_files.get(absolute)
     if found is not None:
@@ -53,13 +61,15 @@ def real_path(path: str | os.PathLike[str]) -> str:
 
 def found_real_path(path: str | os.PathLike[str]) -> str | None:
     """The real path of a file this run's discovery found as a plain file (so it exists), else None."""
-    return _found_files.get(os.path.abspath(path))
+    found = _found_as_given.get((os.getcwd(), os.fspath(path)))
+    return found if found is not None else _found_files.get(os.path.abspath(path))
 
 
 def forget_real_paths() -> None:
     """Drop the folders and files :func:`real_path` remembers (a new run may see a changed tree)."""
     real_dir.cache_clear()
     _found_files.clear()
+    _found_as_given.clear()
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".alpackages", ".snapshots", ".output", ".pbtlint-cache"})
 """Folder names (compared case-insensitively) that discovery never enters."""
@@ -331,8 +341,9 @@ class _Collector:
             acc = self.apps[key] = _AppAcc(root, anonymous)
         return acc
 
-    def add_file(self, owner: _AppAcc, path: Path) -> None:
-        owner.files.setdefault(real_path(path), path)
+    def add_file(self, owner: _AppAcc, path: Path, real: str | None = None) -> None:
+        """Add ``path`` to ``owner``'s files (``real``: its real path, when the caller knows it)."""
+        owner.files.setdefault(real if real is not None else real_path(path), path)
 
     def error(self, path: Path | str, message: str) -> None:
         self.findings.append(syntax_error(str(path), Span.point(1), message))
@@ -382,6 +393,8 @@ class _Collector:
                 current = self.app(directory, anonymous=False)
                 nested = True
             subdirs: list[Path] = []
+            cwd = os.getcwd()
+            absolute = os.path.abspath(directory)  # a name from scandir is one plain component (not ..)
             for entry in entries:
                 if entry.name.lower() in SKIP_DIRS:
                     continue
@@ -389,9 +402,13 @@ class _Collector:
                     subdirs.append(Path(entry.path))
                 elif entry.name.lower().endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
                     path = Path(entry.path)
-                    if not _is_link(entry):  # its folder's real path and its name: no lstat of its own
-                        _found_files[os.path.abspath(path)] = os.path.join(real, entry.name)
-                    self.add_file(current, path)  # a broken link: reading it says why
+                    if _is_link(entry):  # a broken link too: reading it says why
+                        self.add_file(current, path)
+                        continue
+                    found = os.path.join(real, entry.name)  # its folder's real path and its name: no lstat
+                    _found_files[os.path.join(absolute, entry.name)] = found
+                    _found_as_given[cwd, str(path)] = found
+                    self.add_file(current, path, found)
             stack.extend((d, current) for d in reversed(subdirs))
         return nested
 
