@@ -34,7 +34,7 @@ from pbtlint.project import Workspace
 from pbtlint.replay import Choice
 from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
-from pbtlint.skeleton import BodySpan, body_nodes, shown_as, unparsed_error
+from pbtlint.skeleton import BodySpan, body_nodes, keeping_reads, shown_as, unparsed_error
 from pbtlint.summaries import ObjectSummary, ProcSummary
 from pbtlint.walk_planner import WalkPlanner, fresh_reach
 
@@ -72,7 +72,7 @@ def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, 
     """Analyze every app of ``workspace`` (see :func:`_analyze_in`) with ``jobs`` processes: the result,
     the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`)."""
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
-    with worker_pool(jobs) as pool:
+    with keeping_reads(), worker_pool(jobs) as pool:
         return _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before, passed_before,
                            extra_before)
 

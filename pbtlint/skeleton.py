@@ -15,7 +15,9 @@ way when the file does not parse in one piece (``--full-parse``), so both modes 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 from pbtlint import nodes as n
@@ -37,10 +39,38 @@ Read = tuple[SourceText, PreprocessResult | None]
 """A file read, and preprocessed when it could be read (:func:`_read`)."""
 
 
-def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> Read:
-    """The file read, and preprocessed when it could be read."""
+_kept_reads: dict[tuple[str, tuple[str, ...]], Read] | None = None
+"""While :func:`keeping_reads` is on: the files this process parsed as skeletons or parsed bodies of, as
+read, by path and symbols. A file's bodies are parsed in later rounds, each time by one process or the
+other; in one that read the file before, its text is not read and preprocessed again (that was about a
+third of parsing a batch of bodies: the files whose bodies are wanted are the large ones)."""
+
+
+@contextlib.contextmanager
+def keeping_reads() -> Iterator[None]:
+    """Keep what :func:`parse_skeleton` reads for :func:`parse_bodies` in this process and, when it is
+    entered before they are forked, in its workers; forgotten when the block ends. Within the block a
+    file is taken to stay as it was read (one run: the skeleton's body places come from that text)."""
+    global _kept_reads
+    saved, _kept_reads = _kept_reads, {}
+    try:
+        yield
+    finally:
+        _kept_reads = saved
+
+
+def _read(path: str | Path, shown: str, symbols: tuple[str, ...], keep: bool = False) -> Read:
+    """The file read, and preprocessed when it could be read (``keep``: kept, see :data:`_kept_reads`)."""
+    kept = _kept_reads
+    if kept is not None:
+        found = kept.get((str(path), symbols))
+        if found is not None:
+            return found
     source = read_source(path, shown)
-    return source, preprocess(source.text, symbols, shown) if source.text is not None else None
+    read = source, preprocess(source.text, symbols, shown) if source.text is not None else None
+    if keep and kept is not None:
+        kept[str(path), symbols] = read
+    return read
 
 
 def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...], read: Read | None = None
@@ -48,7 +78,7 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...], read:
     """The file parsed as a skeleton, and the bodies it left out (by the place of their ``begin``); those
     bodies are :class:`~pbtlint.audit.ElidedBlock` s in the tree. ``read`` is the file as :func:`_read`
     gives it, when the caller has it already."""
-    source, pre = read if read is not None else _read(path, shown, symbols)
+    source, pre = read if read is not None else _read(path, shown, symbols, keep=True)
     if pre is None or source.text is None:
         return ParsedFile(shown, None, (), tuple(source.findings), 0), frozenset()
     text = pre.text
@@ -80,7 +110,7 @@ def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: 
     """Each body at ``spans`` parsed on its own; for one that does not parse, None, or with
     ``unparsed`` an :class:`~pbtlint.nodes.UnparsedBlock` holding its syntax error (:func:`unparsed_error`).
     ``read`` as for :func:`parse_skeleton`."""
-    _, pre = read if read is not None else _read(path, shown, symbols)
+    _, pre = read if read is not None else _read(path, shown, symbols, keep=True)
     if pre is None:
         return [_unparsed(Span(*span), ()) if unparsed else None for span in spans]
     text = pre.text

@@ -15,7 +15,7 @@ from pbtlint import nodes as n
 from pbtlint.elide import KEPT_PROPERTIES, body_ranges, elide, property_ranges, splice
 from pbtlint.frontend import parse_file, parse_text
 from pbtlint.nodes import norm
-from pbtlint.skeleton import body_nodes, parse_bodies, parse_in_parts, parse_skeleton
+from pbtlint.skeleton import body_nodes, keeping_reads, parse_bodies, parse_in_parts, parse_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 AL_FILES = sorted(p for p in (ROOT / "fixtures").rglob("*.al") if "encoding" not in p.parts)
@@ -249,3 +249,16 @@ def test_comments_outside_the_dropped_properties_are_blanked_too() -> None:
     assert [text[a:b] for a, b in property_ranges(text, comments=True)] == [
         "// a comment", "Caption = 'x';", "/* block */", "DataPerCompany = true // inside\n    ;"]
     assert [text[a:b] for a, b in property_ranges(text)] == ["Caption = 'x';", "DataPerCompany = true // inside\n    ;"]
+
+
+def test_bodies_are_parsed_from_the_text_read_for_the_skeleton_while_reads_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "X.Codeunit.al"
+    path.write_text("codeunit 50100 X\n{\n    procedure A()\n    begin\n        Message('a');\n    end;\n}\n")
+    span = (4, 5, 6, 8)
+    with keeping_reads():
+        skeleton, elided = parse_skeleton(path, "X.Codeunit.al", ())
+        assert skeleton.unit is not None and elided == {(4, 5)}
+        path.write_text("codeunit 50100 X\n{\n}\n")  # not read again within the block
+        (block,) = parse_bodies(path, "X.Codeunit.al", (), [span])
+        assert isinstance(block, n.Block) and len(block.statements) == 1
+    assert parse_bodies(path, "X.Codeunit.al", (), [span]) == [None]  # forgotten after it: read again
