@@ -66,6 +66,13 @@ class CallGraph:
         self.graph: nx.DiGraph = networkx.DiGraph()
         self._sites_done = 0  # the resolution's sites whose edges are in (a graph grown in place: grow)
         self._events: set[tuple[str, str]] = set()  # (publisher or table event, subscriber) edges in
+        # publishers by the subscription keys (object, event) that name them, and each key's subscribers
+        # when their edges went in: a grown graph looks again only where that changed
+        self._publishers: dict[tuple[str, str], list[ProcInfo]] = {}
+        self._new_publishers: list[ProcInfo] = []
+        self._watched: list[tuple[ProcInfo, str | None]] = []  # publishers of extensions whose target is not in yet
+        self._subscribed: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._order: dict[str, int] = {}  # each procedure's place in the model
         self._add_procs(self.model.procs.values())
         self._add_resolved()
 
@@ -79,7 +86,11 @@ class CallGraph:
 
     def _add_procs(self, procs: Iterable[ProcInfo]) -> None:
         g = self.graph
+        order = self._order
         for proc in procs:
+            order[proc.key] = len(order)
+            if proc.publisher is not None:
+                self._new_publishers.append(proc)
             kind = "publisher" if proc.publisher else ("trigger" if proc.is_trigger else "procedure")
             g.add_node(proc.key, kind=kind, label=proc.display, path=proc.path, span=proc.node.name_span,
                        object=proc.owner.key, proc=proc)
@@ -100,14 +111,43 @@ class CallGraph:
             for t in site.targets:
                 self._add(_site_edge(site, t))
         self._sites_done = len(sites)
-        for proc in self.model.procs.values():
-            if proc.publisher is None:
-                continue
+        for proc in self._publishers_to_look_at():
             params: tuple[str, ...] | None = None
             for sub in self.model.subscribers(proc.owner, proc.name):
                 if params is None:
                     params = tuple(p.name for p in proc.params)
                 self._add_event(proc.key, sub, params)
+
+    def _publishers_to_look_at(self) -> list[ProcInfo]:
+        """The publishers added since the last look, those whose event's subscribers changed since, and
+        those whose object got the object it extends since (:meth:`Model.subscribers` looks at both),
+        in the model's order."""
+        found: dict[str, ProcInfo] = {}
+        for proc in self._new_publishers:
+            found[proc.key] = proc
+            self._publishers.setdefault((proc.owner.key, norm(proc.name)), []).append(proc)
+            if proc.owner.node.extends is not None:
+                self._watched.append((proc, None))
+        self._new_publishers = []
+        watched: list[tuple[ProcInfo, str | None]] = []
+        for proc, target in self._watched:  # the object an extension extends may come in a later round
+            now = proc.owner.target.key if proc.owner.target is not None else None
+            if now != target:
+                found[proc.key] = proc
+                self._publishers.setdefault((now, norm(proc.name)), []).append(proc)  # type: ignore[arg-type]
+            if now is None:
+                watched.append((proc, None))
+        self._watched = watched
+        subscribed = self._subscribed
+        for key, subs in self.model.subscriber_lists():
+            if key[2]:  # a publisher's event has no element (that is a table field's or a page's)
+                continue
+            now_subs = tuple(sub.key for sub in subs)
+            if now_subs != subscribed.get(key):
+                subscribed[key] = now_subs
+                found.update((p.key, p) for p in self._publishers.get((key[0], key[1]), ()))
+        order = self._order
+        return sorted(found.values(), key=lambda p: order[p.key])
 
     def _add_event(self, source: str, sub: ProcInfo, params: tuple[str, ...]) -> None:
         if (source, sub.key) in self._events:

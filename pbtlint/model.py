@@ -377,6 +377,10 @@ class Model:
             out.extend(self._subscribers.get((obj.target.key, norm(event), norm(element)), ()))
         return out
 
+    def subscriber_lists(self) -> Iterable[tuple[tuple[str, str, str], list[ProcInfo]]]:
+        """Every (object key, event, element) with its subscribers (names case-folded)."""
+        return self._subscribers.items()
+
     def has_subscribers(self, obj: ObjectInfo, event: str, element: str = "") -> bool:
         return bool(self.subscribers(obj, event, element))
 

@@ -132,3 +132,70 @@ def test_the_index_of_open_calls_finds_what_a_scan_of_every_call_finds(monkeypat
         planner.reach(files[:k])
     assert found and all(indexed == scanned for indexed, scanned in found)
     assert any(indexed for indexed, _ in found)  # some round resolves a call again
+
+
+PUBLISHER = '''codeunit 50110 "Work Events"
+{
+    [IntegrationEvent(false, false)]
+    procedure OnWork()
+    begin
+    end;
+}
+'''
+PUBLISHING_TABLE = '''table 50111 "Work Log"
+{
+    fields
+    {
+        field(1; "No."; Code[20]) { }
+    }
+}
+'''
+PUBLISHING_EXT = '''tableextension 50112 "Work Log Ext" extends "Work Log"
+{
+    [IntegrationEvent(false, false)]
+    procedure OnLogged()
+    begin
+    end;
+}
+'''
+
+
+def _subscriber(number: int, publisher: str, event: str) -> str:
+    return f'''codeunit {number} "Work Subscriber {number}"
+{{
+    [EventSubscriber(ObjectType::{publisher}, '{event}', '', false, false)]
+    local procedure Handle()
+    begin
+    end;
+}}
+'''
+
+
+def _event_edges(project: object) -> list[tuple[str, list[str]]]:
+    graph = project.graph.graph  # type: ignore[attr-defined]
+    return sorted((node, [t for t in graph.adj[node] if graph.adj[node][t]["kind"] == "event"])
+                  for node in graph if any(d["kind"] == "event" for d in graph.adj[node].values()))
+
+
+@pytest.mark.parametrize("order", [
+    (0, 1, 2, 3, 4, 5, 6),  # publishers first, then their subscribers
+    (3, 4, 5, 6, 0, 1, 2),  # subscribers first (their events not in the model yet)
+    (2, 3, 5, 1, 6, 4, 0),  # the extension's publisher before the table it extends
+])
+def test_event_edges_of_a_grown_graph_are_those_of_a_fresh_one(order: tuple[int, ...]) -> None:
+    """The grown call graph looks again only at the publishers whose events got subscribers since, or
+    whose extension got its table since; it ends with the same event edges, in the same order, as a
+    graph built from all the files at once."""
+    files = [parse_text(text, path) for text, path in (
+        (PUBLISHER, "W.Codeunit.al"), (PUBLISHING_TABLE, "L.Table.al"), (PUBLISHING_EXT, "L.TableExt.al"),
+        (_subscriber(50120, 'Codeunit, Codeunit::"Work Events"', "OnWork"), "S1.Codeunit.al"),
+        (_subscriber(50121, 'Codeunit, Codeunit::"Work Events"', "OnWork"), "S2.Codeunit.al"),
+        (_subscriber(50122, 'Table, Database::"Work Log"', "OnLogged"), "S3.Codeunit.al"),
+        (_subscriber(50123, 'Table, Database::"Work Log"', "OnLogged"), "S4.Codeunit.al"))]
+    chosen = [files[i] for i in order]
+    planner = WalkPlanner()
+    for k in range(1, len(chosen) + 1):
+        project, _ = planner.reach(chosen[:k])
+    fresh, _ = fresh_reach(chosen)
+    assert _event_edges(project) == _event_edges(fresh)
+    assert len(_event_edges(fresh)) == 2 and all(len(subs) == 2 for _, subs in _event_edges(fresh))
