@@ -23,6 +23,7 @@ holds one ParsedFile per file of the app; the unit is None for files this run di
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -178,10 +179,15 @@ def analyze_demand(
     from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
 
     before = previous if isinstance(previous, dict) else {}
-    result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known, before.get("allowed"),
-                                                before.get("passed"), before.get("extra"))
+    work.deferred_write = functools.partial(remember, cache) if cache is not None else None
+    try:
+        result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known,
+                                                    before.get("allowed"), before.get("passed"), before.get("extra"))
+        if cache is not None and work.deferred_write is not None:  # no worker wrote it
+            remember(cache)
+    finally:
+        work.deferred_write = None
     if cache is not None:
-        remember(cache)
         cache.put_run(run_key, stored)
         cache.prune()
     last_stats = Stats(len(files), len(indexed), counts["parsed"], counts["cached"], counts["lines"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,6 +150,18 @@ def set_known_keys(keys: frozenset[str]) -> None:
     """The contents :func:`index_file` need not index (set before the workers are forked)."""
     global known_keys
     known_keys = keys
+
+
+deferred_write: Callable[[], None] | None = None
+"""What the calling process would write of the run's files at its end (the index bundle), set before
+the workers are forked; :func:`pbtlint.demand_run.analyze` has a worker write it while the calling
+process goes on, and clears it when written."""
+
+
+def run_deferred_write() -> None:
+    """:data:`deferred_write`, in a worker (which holds the data as they were when it was forked)."""
+    if deferred_write is not None:
+        deferred_write()
 
 
 def set_worker_cache(cache: Cache | None) -> None:

@@ -780,3 +780,29 @@ def test_a_body_the_walk_reads_while_left_out_is_read_in_the_same_closure(tmp_pa
     assert demand.last_stats is not None and demand.last_stats.rounds == 0
     bodies, _ = Cache(tmp_path).latest_run()["extra"][0]
     assert [(Path(p).name, line) for p, line in bodies] == [("StatusClient.Codeunit.al", 9)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_index_bundle_is_written_by_a_worker_when_there_is_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    jobs: int) -> None:
+    """With a worker, the first run's index bundle is written by it while the calling process analyzes;
+    either way it is complete when the run returns, and the next run is warm."""
+    copy, cache = _demand_app(tmp_path)
+    writers = tmp_path / "writers"
+    save = demand_files.save_indexes
+
+    def noted(*args: object) -> None:
+        with open(writers, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        save(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(demand_files, "save_indexes", noted)
+    first = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
+    assert demand_work.deferred_write is None
+    (writer,) = writers.read_text().split()
+    forks = jobs > 1 and parallel.can_fork()
+    assert (int(writer) != os.getpid()) == forks
+    assert len(Cache(cache).load_indexes()) == len(list(copy.rglob("*.al")))
+    again = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
+    assert demand.last_stats is not None and demand.last_stats.path == "warm"
+    assert again.findings == first.findings
