@@ -376,10 +376,12 @@ class _Collector:
         """
         seen: set[str] = set()
         nested = False
-        stack: list[tuple[Path, _AppAcc]] = [(top, owner)]
+        stack: list[tuple[Path, _AppAcc, str | None]] = [(top, owner, None)]
         while stack:
-            directory, current = stack.pop()
-            real = os.path.realpath(directory)
+            directory, current, real_or_none = stack.pop()
+            # a folder that is no link lies where its parent really is: one realpath (an lstat per
+            # part of the path) for the top and for each link, not for each of a tree's folders
+            real = real_or_none if real_or_none is not None else os.path.realpath(directory)
             if real in seen:
                 continue  # a symlink back into something already walked
             seen.add(real)
@@ -392,14 +394,14 @@ class _Collector:
             if directory != top and any(e.name.lower() == MANIFEST_NAME and _is_file(e) for e in entries):
                 current = self.app(directory, anonymous=False)
                 nested = True
-            subdirs: list[Path] = []
+            subdirs: list[tuple[Path, str | None]] = []
             cwd = os.getcwd()
             absolute = os.path.abspath(directory)  # a name from scandir is one plain component (not ..)
             for entry in entries:
                 if entry.name.lower() in SKIP_DIRS:
                     continue
                 if _is_dir(entry):
-                    subdirs.append(Path(entry.path))
+                    subdirs.append((Path(entry.path), None if _is_link(entry) else os.path.join(real, entry.name)))
                 elif entry.name.lower().endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
                     path = Path(entry.path)
                     if _is_link(entry):  # a broken link too: reading it says why
@@ -409,7 +411,7 @@ class _Collector:
                     _found_files[os.path.join(absolute, entry.name)] = found
                     _found_as_given[cwd, str(path)] = found
                     self.add_file(current, path, found)
-            stack.extend((d, current) for d in reversed(subdirs))
+            stack.extend((d, current, r) for d, r in reversed(subdirs))
         return nested
 
 

@@ -176,6 +176,26 @@ def test_symlink_loop_is_not_followed_forever(tmp_path):
     assert names(app.source_files) == ["a.al"]  # once, though reachable by three paths
 
 
+def test_files_under_linked_folders_have_their_real_paths(tmp_path):
+    """Discovery takes a folder's real path from its parent's unless the folder is a link: files under a
+    link, and under plain folders inside it, get the real paths the system gives."""
+    outside = tmp_path / "outside" / "deep"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "b.al").write_text("codeunit 8 B { }\n", encoding="utf-8")
+    app = tmp_path / "app"
+    (app / "src" / "plain").mkdir(parents=True)
+    (app / "src" / "plain" / "a.al").write_text("codeunit 9 A { }\n", encoding="utf-8")
+    try:
+        os.symlink(tmp_path / "outside", app / "src" / "linked", target_is_directory=True)
+    except (OSError, NotImplementedError):
+        pytest.skip("symlinks are not available here")
+    (found,) = discover([app]).apps
+    assert sorted(names(found.source_files)) == ["a.al", "b.al"]
+    for path in found.source_files:
+        assert real_path(path) == os.path.realpath(path)
+    assert real_path(app / "src" / "linked" / "deep" / "inner" / "b.al") == str(outside.resolve() / "inner" / "b.al")
+
+
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads everything")
 def test_unreadable_folder_gives_a_finding(tmp_path):
     locked = tmp_path / "locked"
