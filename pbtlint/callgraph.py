@@ -70,7 +70,7 @@ class CallGraph:
         # when their edges went in: a grown graph looks again only where that changed
         self._publishers: dict[tuple[str, str], list[ProcInfo]] = {}
         self._new_publishers: list[ProcInfo] = []
-        self._watched: list[tuple[ProcInfo, str | None]] = []  # publishers of extensions whose target is not in yet
+        self._watched: list[ProcInfo] = []  # publishers of extensions whose target is not in yet
         self._subscribed: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._order: dict[str, int] = {}  # each procedure's place in the model
         self._add_procs(self.model.procs.values())
@@ -127,16 +127,16 @@ class CallGraph:
             found[proc.key] = proc
             self._publishers.setdefault((proc.owner.key, norm(proc.name)), []).append(proc)
             if proc.owner.node.extends is not None:
-                self._watched.append((proc, None))
+                self._watched.append(proc)
         self._new_publishers = []
-        watched: list[tuple[ProcInfo, str | None]] = []
-        for proc, target in self._watched:  # the object an extension extends may come in a later round
-            now = proc.owner.target.key if proc.owner.target is not None else None
-            if now != target:
+        watched: list[ProcInfo] = []
+        for proc in self._watched:  # the object an extension extends may come in a later round
+            target = proc.owner.target
+            if target is None:
+                watched.append(proc)
+            else:
                 found[proc.key] = proc
-                self._publishers.setdefault((now, norm(proc.name)), []).append(proc)  # type: ignore[arg-type]
-            if now is None:
-                watched.append((proc, None))
+                self._publishers.setdefault((target.key, norm(proc.name)), []).append(proc)
         self._watched = watched
         subscribed = self._subscribed
         for key, subs in self.model.subscriber_lists():

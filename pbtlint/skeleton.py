@@ -59,8 +59,8 @@ def keeping_reads() -> Iterator[None]:
         _kept_reads = saved
 
 
-def _read(path: str | Path, shown: str, symbols: tuple[str, ...], keep: bool = False) -> Read:
-    """The file read, and preprocessed when it could be read (``keep``: kept, see :data:`_kept_reads`)."""
+def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> Read:
+    """The file read, and preprocessed when it could be read (kept while :func:`keeping_reads` is on)."""
     kept = _kept_reads
     if kept is not None:
         found = kept.get((str(path), symbols))
@@ -68,7 +68,7 @@ def _read(path: str | Path, shown: str, symbols: tuple[str, ...], keep: bool = F
             return found
     source = read_source(path, shown)
     read = source, preprocess(source.text, symbols, shown) if source.text is not None else None
-    if keep and kept is not None:
+    if kept is not None:
         kept[str(path), symbols] = read
     return read
 
@@ -78,7 +78,7 @@ def parse_skeleton(path: str | Path, shown: str, symbols: tuple[str, ...], read:
     """The file parsed as a skeleton, and the bodies it left out (by the place of their ``begin``); those
     bodies are :class:`~pbtlint.audit.ElidedBlock` s in the tree. ``read`` is the file as :func:`_read`
     gives it, when the caller has it already."""
-    source, pre = read if read is not None else _read(path, shown, symbols, keep=True)
+    source, pre = read if read is not None else _read(path, shown, symbols)
     if pre is None or source.text is None:
         return ParsedFile(shown, None, (), tuple(source.findings), 0), frozenset()
     text = pre.text
@@ -110,7 +110,7 @@ def parse_bodies(path: str | Path, shown: str, symbols: tuple[str, ...], spans: 
     """Each body at ``spans`` parsed on its own; for one that does not parse, None, or with
     ``unparsed`` an :class:`~pbtlint.nodes.UnparsedBlock` holding its syntax error (:func:`unparsed_error`).
     ``read`` as for :func:`parse_skeleton`."""
-    _, pre = read if read is not None else _read(path, shown, symbols, keep=True)
+    _, pre = read if read is not None else _read(path, shown, symbols)
     if pre is None:
         return [_unparsed(Span(*span), ()) if unparsed else None for span in spans]
     text = pre.text
