@@ -385,6 +385,13 @@ class KeptWalk:
     reaches: dict[str, tuple[Reach, bool, list[_Dead]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
+    _now: dict[str, int] = field(default_factory=dict)  # edges out counted in this walk (roots share nodes)
+
+    def _edges_now(self, adj: object, node: str) -> int:
+        found = self._now.get(node)
+        if found is None:
+            found = self._now[node] = _edges_out(adj, node)
+        return found
 
     def reach(self, walker: _Walker, root: BackgroundRoot) -> Reach:
         """What ``root`` reaches: walked on from the kept reach, from the nodes that got new edges or new
@@ -397,7 +404,7 @@ class KeptWalk:
         else:
             reach, manual, dead = kept
             changed = {node for node in reach.frames_of
-                       if node in self.changed or self.counts.get(node) != _edges_out(adj, node)}
+                       if node in self.changed or self.counts.get(node) != self._edges_now(adj, node)}
             walker.resume(reach, manual, dead, changed)
         if not manual and walker._binds(reach):  # the manual subscribers it binds may run: walk again
             dead = []
@@ -410,7 +417,8 @@ class KeptWalk:
         adj = walker.graph.graph.adj
         for reach, _, _ in self.reaches.values():
             for node in reach.frames_of:
-                self.counts[node] = _edges_out(adj, node)
+                self.counts[node] = self._edges_now(adj, node)
+        self._now.clear()
         self.changed.clear()
 
 

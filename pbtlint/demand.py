@@ -179,14 +179,9 @@ def analyze_demand(
     from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
 
     before = previous if isinstance(previous, dict) else {}
-    work.deferred_write = functools.partial(remember, cache) if cache is not None else None
-    try:
-        result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known,
-                                                    before.get("allowed"), before.get("passed"), before.get("extra"))
-        if cache is not None and work.deferred_write is not None:  # no worker wrote it
-            remember(cache)
-    finally:
-        work.deferred_write = None
+    result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known, before.get("allowed"),
+                                                before.get("passed"), before.get("extra"),
+                                                functools.partial(remember, cache) if cache is not None else None)
     if cache is not None:
         cache.put_run(run_key, stored)
         cache.prune()

@@ -67,22 +67,27 @@ def _mode_key(f: SourceFile, whole: bool) -> str:
 
 def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
             choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None,
-            allowed_before: object = None, passed_before: object = None, extra_before: object = None
-            ) -> tuple[RunResult, dict, dict[str, int]]:
+            allowed_before: object = None, passed_before: object = None, extra_before: object = None,
+            meanwhile: Callable[[], None] | None = None) -> tuple[RunResult, dict, dict[str, int]]:
     """Analyze every app of ``workspace`` (see :func:`_analyze_in`) with ``jobs`` processes: the result,
-    the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`)."""
+    the record the cache keeps of it, and what was done (counts for :class:`pbtlint.demand.Stats`).
+    ``meanwhile`` (writing what the run learnt of the files: the index bundle of a first run, 0.3 s on
+    the Base Application) is done once before it returns: by a worker while this process analyzes, when
+    there is one (the worker is idle most of the run)."""
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
-    with keeping_reads(), worker_pool(jobs) as pool:
-        # a worker writes what the run learnt of the files while this process analyzes them (the index
-        # bundle of a first run: 0.3 s on the Base Application); the worker is idle most of the run
-        written = (pool.apply_async(work.run_deferred_write)
-                   if pool is not None and work.deferred_write is not None else None)
-        result = _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before,
-                             passed_before, extra_before)
-        if written is not None:
-            written.get()
-            work.deferred_write = None
-        return result
+    work.deferred_write = meanwhile  # likewise: a worker calls it
+    try:
+        with keeping_reads(), worker_pool(jobs) as pool:
+            written = pool.apply_async(work.run_deferred_write) if pool is not None and meanwhile is not None else None
+            result = _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before,
+                                 passed_before, extra_before)
+            if written is not None:
+                written.get()
+            elif meanwhile is not None:
+                meanwhile()
+            return result
+    finally:
+        work.deferred_write = None
 
 
 def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int, pool: object,

@@ -153,9 +153,8 @@ def set_known_keys(keys: frozenset[str]) -> None:
 
 
 deferred_write: Callable[[], None] | None = None
-"""What the calling process would write of the run's files at its end (the index bundle), set before
-the workers are forked; :func:`pbtlint.demand_run.analyze` has a worker write it while the calling
-process goes on, and clears it when written."""
+"""What a worker writes of the run's files while the calling process analyzes them (the index bundle),
+set by :func:`pbtlint.demand_run.analyze` before the workers are forked."""
 
 
 def run_deferred_write() -> None:
