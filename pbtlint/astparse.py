@@ -49,6 +49,10 @@ unchanged (``?rule: child``: only the state changes, to the goto of the rule's n
 other rule (a :data:`_Reduction`)."""
 
 
+RulePlan = tuple[bool, list[tuple[int, bool, int]] | None, int]
+"""What a rule's reduction does before its builder method (see :func:`_plan`)."""
+
+
 class _Cursor:
     """What :class:`pbtlint.parser.ALLexer` reads of the parser: the state on top of the stack."""
 
@@ -85,31 +89,33 @@ class AstParser:
     def __init__(self, lark: Lark) -> None:
         frontend = lark.parser
         table = frontend.parser.parser.parse_table
-        self.states: dict[int, dict[str, tuple[Any, Any]]] = table.states
-        self.start_states: dict[str, int] = table.start_states
-        self.end_states: dict[str, int] = table.end_states
         lexer = frontend.lexer
         assert isinstance(lexer, ALLexer)
-        self.lexer = lexer
-        self.context = _Context()
+        self._begin(lexer, table.start_states, table.end_states)
         methods = rule_methods()
         tree_builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, ambiguous=False,
                                         maybe_placeholders=lark.options.maybe_placeholders)
         plans = {rule: _plan(wrappers) for rule, wrappers in tree_builder.rule_builders}
         own = all(plan is not None for plan in plans.values())  # else Lark's wrappers, over trees
+        # with our own callbacks only, the tables can be saved and the callbacks built again from the
+        # rules' names and plans (pbtlint.parser_tables)
+        self.rule_plans: list[tuple[str, RulePlan]] | None = [] if own else None
         reductions: dict[Any, tuple[int, Any]] = {}
         for rule, wrappers in tree_builder.rule_builders:
             name = rule.alias or rule.options.template_source or rule.origin.name
             plan = plans[rule]
-            if own and plan is not None:
+            if self.rule_plans is not None and plan is not None:
                 callback = self._callback(name, methods.get(name), *plan)
+                self.rule_plans.append((name, plan))
+                self.callbacks.append(callback)
             else:
                 callback = self._leaf(name, methods.get(name))
                 for wrap in wrappers:
                     callback = wrap(callback)
             reductions[rule] = ((_PASS, rule.origin.name) if _passes_through(rule, callback) else
                                 (_REDUCE, (len(rule.expansion), callback, rule.origin.name, _hands_up(rule, callback))))
-        # the table with each reduce action's rule replaced by what the driver needs of it
+        # the table with each reduce action's rule replaced by what the driver needs of it; its keys
+        # per state are what the lexer asks of the state (which terminals it accepts)
         self.actions: dict[int, dict[str, tuple[int, Any]]] = {
             state: {symbol: (_SHIFT, arg) if action is Shift else reductions[arg]
                     for symbol, (action, arg) in row.items()}
@@ -119,6 +125,26 @@ class AstParser:
             state: {symbol: arg for symbol, (action, arg) in row.items() if action is Shift}
             for state, row in table.states.items()
         }
+
+    @classmethod
+    def from_plans(cls, lexer: ALLexer, start_states: dict[str, int], end_states: dict[str, int],
+                   rule_plans: list[tuple[str, RulePlan]]) -> AstParser:
+        """A parser whose callbacks are built from ``rule_plans`` (another's :attr:`rule_plans`), in
+        the same order as :attr:`callbacks`; its :attr:`actions` and :attr:`gotos` are for the caller
+        to set (:mod:`pbtlint.parser_tables`)."""
+        parser = cls.__new__(cls)
+        parser._begin(lexer, start_states, end_states)
+        parser.rule_plans = rule_plans
+        methods = rule_methods()
+        parser.callbacks = [parser._callback(name, methods.get(name), *plan) for name, plan in rule_plans]
+        return parser
+
+    def _begin(self, lexer: ALLexer, start_states: dict[str, int], end_states: dict[str, int]) -> None:
+        self.lexer = lexer
+        self.start_states = start_states
+        self.end_states = end_states
+        self.context = _Context()
+        self.callbacks: list[Callable[[list[Any]], Any]] = []
 
     def _callback(self, name: str, method: Callable[..., Any] | None, expand_single: bool,
                   include: list[tuple[int, bool, int]] | None, trailing: int) -> Callable[[list[Any]], Any]:
@@ -173,7 +199,7 @@ class AstParser:
         values: list[Any] = []
         extents: list[Extent | None] = []
         try:
-            for token in itertools.chain(self.lexer.tokens_for(text, self.states, _Cursor(state_stack)), (_END,)):
+            for token in itertools.chain(self.lexer.tokens_for(text, actions, _Cursor(state_stack)), (_END,)):
                 kind = token.type
                 while True:
                     what, arg = actions[state_stack[-1]][kind]
@@ -239,7 +265,7 @@ def _extent_of(spans: list[Extent | None]) -> Extent | None:
     return (placed[0][0], placed[0][1], placed[-1][2], placed[-1][3]) if placed else None
 
 
-def _plan(wrappers: list[Any]) -> tuple[bool, list[tuple[int, bool, int]] | None, int] | None:
+def _plan(wrappers: list[Any]) -> RulePlan | None:
     """What Lark's wrappers of a rule do, read off them: whether a single child is handed up (``?rule``),
     which children are kept, each with whether it is an inlined ``_rule`` and how many Nones (missing
     ``[optional]`` parts) go before it, and how many Nones go after. None for a wrapper this module
@@ -328,8 +354,11 @@ def _passes_through(rule: Any, callback: Callable[[list[Any]], Any]) -> bool:
 
 @functools.cache
 def get_ast_parser() -> AstParser:
-    """The process-wide one-pass parser, over :func:`pbtlint.parser.get_parser`'s tables."""
-    return AstParser(get_parser())
+    """The process-wide one-pass parser: its tables loaded from the user cache, or else derived from
+    :func:`pbtlint.parser.get_parser`'s and saved there (:mod:`pbtlint.parser_tables`)."""
+    from pbtlint import parser_tables
+
+    return parser_tables.cached_parser(lambda: AstParser(get_parser()))
 
 
 def parse_to_ast(text: str, path: str, source_text: str | None = None, start: str = "compilation_unit",

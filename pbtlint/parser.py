@@ -42,6 +42,18 @@ RESERVED_WORDS = (
 
 
 @dataclass(frozen=True)
+class LexerParts:
+    """What :class:`ALLexer` is built from: the keywords (by lower-case word, their terminal), the other
+    terminals as (name, regular expression) in the order they are tried, the regular expression flags
+    and the terminals skipped (whitespace, comments)."""
+
+    keywords: dict[str, str]
+    branches: list[tuple[str, str]]
+    flags: int
+    ignore: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ParseResult:
     """A parse tree (None when the text does not parse) and the syntax errors found."""
 
@@ -160,24 +172,40 @@ class ALLexer(Lexer):
 
     def __init__(self, conf: lark.common.LexerConf) -> None:
         word = re.compile(r"[^\W\d]\w*")
-        self.keywords: dict[str, str] = {}
+        keywords: dict[str, str] = {}
         scanned = []
         for term in conf.terminals:
             pattern = term.pattern
             if isinstance(pattern, PatternStr) and word.fullmatch(pattern.value) and "i" in pattern.flags:
-                self.keywords[pattern.value.lower()] = term.name
+                keywords[pattern.value.lower()] = term.name
             else:
                 scanned.append(term)
         # the order Lark's basic lexer uses: longer fixed strings before their prefixes
         scanned.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
         branches = [(t.name, t.pattern.to_regexp()) for t in scanned]
-        self.regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in branches), conf.g_regex_flags)
+        self._setup(LexerParts(keywords, branches, conf.g_regex_flags, frozenset(conf.ignore)))
+        self.terminals_by_name = conf.terminals_by_name
+
+    @classmethod
+    def from_parts(cls, parts: LexerParts) -> ALLexer:
+        """The lexer that ``parts`` (another's :attr:`parts`) describe, built without Lark's grammar:
+        its errors name no terminal patterns (:mod:`pbtlint.astparse` hands text that does not lex to
+        the plain parser, whose own lexer reports it)."""
+        lexer = cls.__new__(cls)
+        lexer._setup(parts)
+        lexer.terminals_by_name = {}
+        return lexer
+
+    def _setup(self, parts: LexerParts) -> None:
+        self.parts = parts
+        self.keywords = parts.keywords
+        flags = parts.flags
+        self.regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in parts.branches), flags)
         # per first character, only the terminals that can start with it: most tokens no longer fail
         # a dozen branches first (matching was 2.3 times faster on 1,500 Base Application files)
-        self.matchers = {c: r.match for c, r in dispatch_table(branches, conf.g_regex_flags).items()}
-        self.ignore = frozenset(conf.ignore)
+        self.matchers = {c: r.match for c, r in dispatch_table(parts.branches, flags).items()}
+        self.ignore = parts.ignore
         self.reserved = frozenset(self.keywords[w] for w in RESERVED_WORDS if w in self.keywords)
-        self.terminals_by_name = conf.terminals_by_name
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
         text_slice = lexer_state.text
