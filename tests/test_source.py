@@ -188,6 +188,29 @@ def test_oversized_file_is_not_read(tmp_path: Path) -> None:
     assert read_source(big, max_bytes=1000).text == "x" * 1000
 
 
+def test_a_file_longer_than_its_size_said_is_read_whole_up_to_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the size is read before the bytes: a file that grew in between (or a special file whose size
+    # says 0) is read on, and one that grew past the limit is still refused
+    import pbtlint.source as source_module
+
+    real_fstat = os.fstat
+
+    class _Shrunk:
+        def __init__(self, fd: int) -> None:
+            self.st_size = real_fstat(fd).st_size // 3
+
+    monkeypatch.setattr(source_module.os, "fstat", _Shrunk)
+    grown = tmp_path / "Grown.al"
+    grown.write_bytes(b"codeunit 1 X { }\n" * 50)
+    assert read_source(grown).text == "codeunit 1 X { }\n" * 50
+    big = tmp_path / "Big.al"
+    big.write_bytes(b"x" * 1500)
+    source = read_source(big, "Big.al", max_bytes=1000)  # fstat says 500
+    assert source.text is None
+    assert _only_finding(source.findings)[2] == "file is more than 1000 bytes, larger than the limit"
+
+
 def test_path_with_nul_does_not_raise() -> None:
     source = read_source("bad\0name.al")
     assert source.text is None
