@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.audit import ElidedBlock, words
 from pbtlint.call_sites import CallSite
 from pbtlint.callgraph import Edge
-from pbtlint.flow import Fact, evaluation_sites, facts_of
+from pbtlint.flow import Fact, atom, evaluation_sites, is_bool_literal
+from pbtlint.guard_aliases import BoolAliases
 from pbtlint.model import UNKNOWN, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
 from pbtlint.pickling import fast_init
@@ -95,6 +95,7 @@ class Guards:
 
     def __init__(self, project: AnalyzedProject) -> None:
         self.assignments_by_object: dict[int, dict[str, list[tuple[ProcInfo, n.Assign]]]] = {}
+        self.assignments_by_proc: dict[str, dict[str, list[n.Assign]]] = {}
         self.project = project
         self.res = project.resolution
         self._procs: dict[str, ProcFacts] = {}
@@ -109,6 +110,7 @@ class Guards:
         from more than one procedure (a project grown in place: :mod:`pbtlint.walk_planner`)."""
         for key in keys:
             self._procs.pop(key, None)
+            self.assignments_by_proc.pop(key, None)
         for cache in (self.assignments_by_object, self._try_params, self._rejects, self._wrappers, self._gettable,
                       self._dispatch):
             cache.clear()
@@ -204,7 +206,7 @@ class Guards:
                 for node in iter_nodes(site.expr):
                     facts_at[id(node)] = site.facts
                     statement_at[id(node)] = site.statement
-        aliases = _BoolAliases(self, proc)
+        aliases = BoolAliases(self, proc)
         guarded: set[int] = set()
         candidates: list[Candidate] = []
         conditions: dict[int, tuple[tuple[Temp, bool], ...]] = {}
@@ -237,7 +239,7 @@ class Guards:
             candidates.append(cand)
         return ProcFacts(guarded, candidates, conditions, flags)
 
-    def _says(self, fact: Fact, proc: ProcInfo, aliases: _BoolAliases) -> _Said:
+    def _says(self, fact: Fact, proc: ProcInfo, aliases: BoolAliases) -> _Said:
         """Whether ``fact`` guards against the background, what it requires of records'
         temporariness, and of which by-value Boolean parameter it requires what (see :meth:`_compute`)."""
         return self._is_guard(fact, aliases), self._temp_conditions(fact), _flag_condition(proc, fact)
@@ -284,7 +286,7 @@ class Guards:
         """What ``fact`` requires of records' temporariness: ``X.IsTemporary()`` true or false, and
         ``F(X)`` true where ``F`` returns false for a temporary ``X`` (``if not CheckValidRecord(Rec)
         then exit;``)."""
-        expr, holds = _atom(fact)
+        expr, holds = atom(fact)
         site = self.res.site_of(expr)
         if site is None:
             return ()
@@ -325,7 +327,7 @@ class Guards:
                 if not (isinstance(then, n.Exit) and then.value is not None and _is_false(then.value)):
                     continue
                 for part in _disjuncts(stmt.condition):
-                    expr, holds = _atom(Fact(part, True))
+                    expr, holds = atom(Fact(part, True))
                     site = self.res.site_of(expr)
                     if (holds and site is not None and site.builtin == "record.istemporary"
                             and site.receiver is not None and site.receiver.var is not None
@@ -341,15 +343,15 @@ class Guards:
         if var is None:
             return False
         for fact in facts:
-            expr, holds = _atom(fact)
+            expr, holds = atom(fact)
             other = self.res.site_of(expr)
             if (holds and other is not None and other.builtin in ("record.istemporary", "recordref.istemporary")
                     and other.receiver is not None and other.receiver.var is var):
                 return True
         return False
 
-    def _is_guard(self, fact: Fact, aliases: _BoolAliases) -> bool:
-        expr, holds = _atom(fact)
+    def _is_guard(self, fact: Fact, aliases: BoolAliases) -> bool:
+        expr, holds = atom(fact)
         if isinstance(expr, n.Binary) and expr.op in ("=", "<>") and self._child_session_test(expr):
             # A page background task runs in a child session: ``CurrentClientType() = ChildSession``
             # being false (or ``<>`` being true) means not in the background.
@@ -414,68 +416,6 @@ class Guards:
         return found
 
 
-def _assignments(guards: Guards, owner: ObjectInfo) -> dict[str, list[tuple[ProcInfo, n.Assign]]]:
-    """Every assignment to a plain name in ``owner``'s procedures, by that name; one walk per object
-    for the whole analysis (a global Boolean is looked up from every procedure that tests it)."""
-    cache = guards.assignments_by_object
-    found = cache.get(id(owner))
-    if found is None:
-        found = cache[id(owner)] = {}
-        for proc in owner.all_procs:
-            if proc.node.body is None or isinstance(proc.node.body, ElidedBlock):  # noted by name, below
-                continue
-            for node in iter_nodes(proc.node.body):
-                if isinstance(node, n.Assign) and isinstance(node.target, n.Identifier):
-                    found.setdefault(norm(node.target.name), []).append((proc, node))
-    return found
-
-
-class _BoolAliases:
-    """Boolean variables that only ever hold a guard's value (``IsGui := GuiAllowed();``)."""
-
-    def __init__(self, guards: Guards, proc: ProcInfo) -> None:
-        self.guards = guards
-        self.proc = proc
-        self._kinds: dict[int, str | None] = {}
-
-    def kind(self, expr: n.Expr) -> str | None:
-        if not isinstance(expr, n.Identifier):
-            return None
-        var = self.proc.scope.get(norm(expr.name)) or self.proc.owner.globals.get(norm(expr.name))
-        if var is None or var.type_name != "boolean":
-            return None
-        if id(var) not in self._kinds:
-            self._kinds[id(var)] = self._alias_kind(var)
-        return self._kinds[id(var)]
-
-    def _alias_kind(self, var: VarInfo) -> str | None:
-        if var.scope not in ("local", "global"):
-            return None
-        name = norm(var.name)
-        kinds: set[str | None] = set()
-        for proc in self.proc.owner.all_procs if var.scope == "global" else ():
-            if isinstance(proc.node.body, ElidedBlock):  # demand mode left it out: it may assign the global
-                proc.node.body.note(words(name, assigned=True))
-        for proc, node in _assignments(self.guards, self.proc.owner).get(name, ()):
-            if (proc is self.proc) if var.scope == "local" else (name not in proc.scope):
-                kinds.add(self._value_kind(node.value) if node.op == ":=" else None)
-        if len(kinds) == 1:
-            return kinds.pop()
-        return None
-
-    def _value_kind(self, value: n.Expr) -> str | None:
-        """``gui`` when the value can only be true if ``GuiAllowed()`` is (``GuiAllowed() and X``
-        too); ``not-background`` for the plain result of a parameter-reading ``[TryFunction]``."""
-        kind = self.guards.guard_kind(value)
-        if kind is not None:
-            return kind
-        for fact in facts_of(value, True):
-            expr, holds = _atom(fact)
-            if holds and self.guards.guard_kind(expr) == "gui":
-                return "gui"
-        return None
-
-
 def bool_param(proc: ProcInfo, expr: n.Expr) -> VarInfo | None:
     """The by-value Boolean parameter of ``proc`` that ``expr`` names, if any."""
     if not isinstance(expr, n.Identifier):
@@ -488,7 +428,7 @@ def bool_param(proc: ProcInfo, expr: n.Expr) -> VarInfo | None:
 
 def _flag_condition(proc: ProcInfo, fact: Fact) -> tuple[int, bool] | None:
     """The by-value Boolean parameter of ``proc`` that ``fact`` is about, by index, and the value it requires."""
-    expr, holds = _atom(fact)
+    expr, holds = atom(fact)
     var = bool_param(proc, expr)
     return (var.index, holds) if var is not None else None
 
@@ -507,35 +447,14 @@ def _disjuncts(expr: n.Expr) -> list[n.Expr]:
 
 
 def literal_bool(expr: n.Expr) -> bool | None:
-    if _is_bool(expr):
+    if is_bool_literal(expr):
         assert isinstance(expr, n.LiteralValue)
         return expr.value.casefold() == "true"
     return None
 
 
-def _atom(fact: Fact) -> tuple[n.Expr, bool]:
-    """``X = true`` / ``X <> false`` as ``X``: the boolean expression a fact is about, and its value."""
-    expr, holds = fact.expr, fact.holds
-    while isinstance(expr, n.Binary) and expr.op in ("=", "<>"):
-        lit, other = (expr.right, expr.left) if _is_bool(expr.right) else (expr.left, expr.right)
-        if not _is_bool(lit):
-            break
-        assert isinstance(lit, n.LiteralValue)
-        value = lit.value.casefold() == "true"
-        holds = holds == value if expr.op == "=" else holds != value
-        expr = other
-    while isinstance(expr, n.Unary) and expr.op == "not":
-        holds = not holds
-        expr = expr.operand
-    return expr, holds
-
-
-def _is_bool(expr: n.Expr) -> bool:
-    return isinstance(expr, n.LiteralValue) and expr.kind == "boolean"
-
-
 def _is_false(expr: n.Expr) -> bool:
-    return _is_bool(expr) and isinstance(expr, n.LiteralValue) and expr.value.casefold() == "false"
+    return is_bool_literal(expr) and isinstance(expr, n.LiteralValue) and expr.value.casefold() == "false"
 
 
 def _is_updlock(expr: n.Expr) -> bool:

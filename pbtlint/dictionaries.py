@@ -329,7 +329,7 @@ def _held_check(tracking: Tracking, scope: Scope, expr: n.Expr) -> n.Expr:
     variable and is never passed to a call (``Found := Params.ContainsKey(K); if Found then ...`` tests
     ``Params.ContainsKey(K)``); ``expr`` itself otherwise. Like the facts themselves, this does not
     notice the key or the dictionary changing between the check and the ``Get``. (Background guards
-    have their own Boolean aliases, :class:`pbtlint.background_guards._BoolAliases`, for a value that
+    have their own Boolean aliases, :class:`pbtlint.guard_aliases.BoolAliases`, for a value that
     every assignment gives.) One walk of the body per procedure and variable."""
     if not isinstance(expr, n.Identifier) or scope.proc.node.body is None:
         return expr

@@ -197,3 +197,24 @@ def calls_with_facts(body: n.Stmt | None, initial: tuple[Fact, ...] = ()) -> Ite
 
 
 fast_init(globals())
+
+
+def atom(fact: Fact) -> tuple[n.Expr, bool]:
+    """``X = true`` / ``X <> false`` as ``X``: the boolean expression a fact is about, and its value."""
+    expr, holds = fact.expr, fact.holds
+    while isinstance(expr, n.Binary) and expr.op in ("=", "<>"):
+        lit, other = (expr.right, expr.left) if is_bool_literal(expr.right) else (expr.left, expr.right)
+        if not is_bool_literal(lit):
+            break
+        assert isinstance(lit, n.LiteralValue)
+        value = lit.value.casefold() == "true"
+        holds = holds == value if expr.op == "=" else holds != value
+        expr = other
+    while isinstance(expr, n.Unary) and expr.op == "not":
+        holds = not holds
+        expr = expr.operand
+    return expr, holds
+
+
+def is_bool_literal(expr: n.Expr) -> bool:
+    return isinstance(expr, n.LiteralValue) and expr.kind == "boolean"

@@ -3,13 +3,20 @@ reaches what a project built afresh reaches."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
 from pbtlint import resolve
+from pbtlint.analysis import AnalyzedProject
 from pbtlint.background import walk_reach
+from pbtlint.background_guards import Guards
 from pbtlint.call_sites import Resolution
+from pbtlint.elide import splice
 from pbtlint.frontend import ParsedFile, parse_text
 from pbtlint.model import ObjectInfo
+from pbtlint.skeleton import body_nodes, parse_skeleton
 from pbtlint.walk_planner import WalkPlanner, fresh_reach
 
 PAGE = '''page 50100 "Work Page"
@@ -199,3 +206,58 @@ def test_event_edges_of_a_grown_graph_are_those_of_a_fresh_one(order: tuple[int,
     fresh, _ = fresh_reach(chosen)
     assert _event_edges(project) == _event_edges(fresh)
     assert len(_event_edges(fresh)) == 2 and all(len(subs) == 2 for _, subs in _event_edges(fresh))
+
+
+ALIAS_HELPER = '''codeunit 50102 "Work Helper"
+{
+    var
+        Gui: Boolean;
+
+    procedure DoWork()
+    begin
+        Setup();
+        if Gui then
+            Message('Working');
+    end;
+
+    local procedure Setup()
+    begin
+        Gui := GuiAllowed();
+    end;
+
+    procedure Init()
+    begin
+        Gui := true;
+    end;
+}
+'''
+
+
+def test_a_body_that_came_is_looked_at_for_the_assignments_of_a_global(tmp_path: Path) -> None:
+    """``Gui`` holds ``GuiAllowed()`` in every body parsed in the first round, so it guards the
+    ``Message``; ``Init``'s body, which comes next, assigns it ``true``, so it no longer does. The
+    assignments found in a body, remembered per procedure, are looked at again once the body comes.
+    (``DoWork``'s own facts are kept across rounds, as the planner keeps the facts of every procedure
+    that did not change; the gate's fresh check covers what that misses.)"""
+    helper = tmp_path / "H.Codeunit.al"
+    helper.write_text(ALIAS_HELPER, encoding="utf-8")
+    whole = parse_text(ALIAS_HELPER, "H.Codeunit.al")
+    skeleton, _ = parse_skeleton(helper, "H.Codeunit.al", ())
+    assert whole.unit is not None and skeleton.unit is not None
+    wanted = {key: node.body for key, node in body_nodes(whole.unit).items()
+              if node.name.casefold() in ("dowork", "setup")}
+    partial = dataclasses.replace(skeleton, unit=splice(skeleton.unit, wanted))
+    page, task = parse_text(PAGE, "P.Page.al"), parse_text(TASK, "T.Codeunit.al")
+    key = "codeunit/50102/procedure/DoWork"
+
+    def guarded(project: AnalyzedProject, guards: Guards) -> set[int]:
+        return guards.of(project.model.procs[key]).guarded
+
+    planner = WalkPlanner()
+    project, _ = planner.reach([page, task, partial])
+    assert planner.guards is not None and guarded(project, planner.guards)  # the alias guards the Message
+    project, _ = planner.reach([page, task, whole])
+    fresh, _ = fresh_reach([page, task, whole])
+    assert not guarded(fresh, Guards(fresh))
+    planner.guards.forget([key])  # DoWork's facts computed again, with Init's body there now
+    assert not guarded(project, planner.guards)
