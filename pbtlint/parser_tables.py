@@ -18,6 +18,7 @@ unpickled is rebuilt; where the cache cannot be written, the parser is derived i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -31,6 +32,10 @@ from pbtlint.parser import START_SYMBOLS, ALLexer
 
 FORMAT = "1"
 """The layout of the file; a new layout gets a new name."""
+
+KEPT_TABLES = 3
+"""How many tables files (of as many versions of pbtlint) the user cache keeps: saving one removes
+the oldest beyond these."""
 
 
 def tables_file() -> str:
@@ -96,5 +101,20 @@ def save(parser: AstParser, path: str) -> None:
         except BaseException:
             os.unlink(temporary)
             raise
+        _prune(folder, path)
     except OSError:
         pass
+
+
+def _prune(folder: str, kept: str) -> None:
+    """Remove the oldest tables files of other versions beyond :data:`KEPT_TABLES`."""
+    others = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith("astparse-") and entry.name.endswith(".tables") and entry.path != kept:
+            try:
+                others.append((entry.stat().st_mtime_ns, entry.path))
+            except OSError:
+                continue
+    for _, old in sorted(others, reverse=True)[KEPT_TABLES - 1:]:
+        with contextlib.suppress(OSError):
+            os.unlink(old)

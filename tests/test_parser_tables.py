@@ -105,3 +105,16 @@ def test_the_file_is_named_by_the_tool_and_the_grammar(monkeypatch: pytest.Monke
     monkeypatch.undo()
     monkeypatch.setattr(parser_tables, "grammar_hash", lambda: "another grammar")
     assert parser_tables.tables_file() != first
+
+
+def test_saving_keeps_only_the_latest_few_tables_files(tmp_path: Path) -> None:
+    derived = _derived()
+    for i in range(5):
+        old = tmp_path / f"astparse-old{i}.tables"
+        old.write_bytes(b"x")
+        os.utime(old, ns=(i * 10**9, i * 10**9))
+    (tmp_path / "al-other.lark-cache").write_bytes(b"x")  # not ours to remove
+    parser_tables.save(derived, str(tmp_path / "astparse-new.tables"))
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == ["al-other.lark-cache", "astparse-new.tables", "astparse-old3.tables", "astparse-old4.tables"]
+    assert parser_tables.load(str(tmp_path / "astparse-new.tables")) is not None
