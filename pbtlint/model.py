@@ -118,17 +118,44 @@ class Subscription:
 
 @dataclass(slots=True, eq=False)
 class ProcInfo:
-    """A procedure or trigger. ``element`` is the field, control, action or dataitem a trigger sits on."""
+    """A procedure or trigger. ``element`` is the field, control, action or dataitem a trigger sits on.
+
+    Its parameters and local variables (:attr:`params`, :attr:`scope`) are declared when first asked
+    for, in ``model``: most procedures of a project are never called nor walked (on the Base
+    Application's cold run, 115,000 parameters and 51,000 locals were declared for 34,000 procedures,
+    three times each). A model's objects are all registered before any is declared, so what a variable's
+    type names is found as when declared at once."""
 
     key: str
     owner: ObjectInfo
     node: n.Procedure
     element: n.Element | None
-    params: tuple[VarInfo, ...]
-    scope: dict[str, VarInfo]
+    model: Model | None = None
     publisher: str | None = None
     subscription: Subscription | None = None
     try_function: bool = False
+    declared: tuple[tuple[VarInfo, ...], dict[str, VarInfo]] | None = None
+
+    @property
+    def params(self) -> tuple[VarInfo, ...]:
+        declared = self.declared
+        if declared is None:
+            declared = self._declare()
+        return declared[0]
+
+    @property
+    def scope(self) -> dict[str, VarInfo]:
+        """Parameters, local variables and a named return value, by name."""
+        declared = self.declared
+        if declared is None:
+            declared = self._declare()
+        return declared[1]
+
+    def _declare(self) -> tuple[tuple[VarInfo, ...], dict[str, VarInfo]]:
+        from pbtlint.model_build import declare_variables
+
+        declared = self.declared = declare_variables(self.model, self)  # type: ignore[arg-type]
+        return declared
 
     @property
     def name(self) -> str:

@@ -220,16 +220,23 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _proc(model: Model, info: ObjectInfo, proc: n.Procedure, element: n.Element | None, key: str) -> ProcInfo:
-    params = tuple(_var(model, prm, "parameter", info, i) for i, prm in enumerate(proc.parameters))
+def declare_variables(model: Model, proc: ProcInfo) -> tuple[tuple[VarInfo, ...], dict[str, VarInfo]]:
+    """The parameters of ``proc`` and its scope (parameters, locals, a named return value), declared
+    in ``model`` (:attr:`ProcInfo.params` asks when first read)."""
+    node, info = proc.node, proc.owner
+    params = tuple(_var(model, prm, "parameter", info, i) for i, prm in enumerate(node.parameters))
     scope: dict[str, VarInfo] = {}
     for p in params:
         scope[norm(p.name)] = p
-    for v in proc.variables:
+    for v in node.variables:
         scope[norm(v.name)] = _var(model, v, "local", info)
-    if proc.return_name and proc.return_type is not None:
-        scope.setdefault(norm(proc.return_name), VarInfo(proc.return_name, proc.return_type, "return", proc.span))
-    p = ProcInfo(key, info, proc, element, params, scope)
+    if node.return_name and node.return_type is not None:
+        scope.setdefault(norm(node.return_name), VarInfo(node.return_name, node.return_type, "return", node.span))
+    return params, scope
+
+
+def _proc(model: Model, info: ObjectInfo, proc: n.Procedure, element: n.Element | None, key: str) -> ProcInfo:
+    p = ProcInfo(key, info, proc, element, model)
     for attr in proc.attributes:
         a = norm(attr.name)
         if a in PUBLISHER_ATTRIBUTES:

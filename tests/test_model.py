@@ -195,3 +195,50 @@ def test_duplicate_keys_and_unparsed_files_are_handled() -> None:
     broken = ParsedFile("broken.al", None, (), (), 0)
     model = build_model([parse_text(text, "a.al"), parse_text(text.replace(" A ", " B "), "b.al"), broken])
     assert [o.key for o in model.objects] == ["codeunit/50950", "codeunit/50950~2"]
+
+
+LAZY_CODEUNIT = '''codeunit 50120 "Lazy Caller"
+{
+    procedure Called(var Buffer: Record "Lazy Buffer"; Count: Integer): Boolean
+    var
+        Local: Record "Lazy Buffer";
+        Other: Record "Lazy Buffer" temporary;
+    begin
+    end;
+
+    procedure NeverAsked(Text: Text)
+    var
+        X: Integer;
+    begin
+    end;
+}
+'''
+LAZY_TABLE = '''table 50121 "Lazy Buffer"
+{
+    TableType = Temporary;
+
+    fields
+    {
+        field(1; "No."; Code[20]) { }
+    }
+}
+'''
+
+
+def test_variables_are_declared_when_first_asked_for_as_they_would_be_at_once() -> None:
+    """A procedure's parameters and locals are declared on first use; a table that comes in a later file
+    is known by then (every object is registered before any is declared), so a record of a temporary
+    table is temporary whichever file comes first."""
+    for order in ((LAZY_CODEUNIT, LAZY_TABLE), (LAZY_TABLE, LAZY_CODEUNIT)):
+        units = [parse_text(text, f"F{i}.al") for i, text in enumerate(order)]
+        model = build_model(units)
+        called = model.procs["codeunit/50120/procedure/Called"]
+        never = model.procs["codeunit/50120/procedure/NeverAsked"]
+        assert called.declared is None and never.declared is None
+        assert [p.name for p in called.params] == ["Buffer", "Count"]
+        assert called.declared is not None and never.declared is None  # only what was asked for
+        assert called.params[0].by_ref and called.params[0].index == 0
+        assert called.params[0].temp == TEMPORARY  # the table is temporary by its TableType
+        assert called.scope["local"].temp == TEMPORARY and called.scope["other"].temp == TEMPORARY
+        assert called.scope["buffer"] is called.params[0]  # one declaration, kept
+        assert set(never.scope) == {"text", "x"}
