@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import re
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def summary(times: list[tuple[str, float]], cold: float | None) -> list[str]:
         by_path.setdefault(path, []).append(seconds)
     for path, secs in sorted(by_path.items(), key=lambda kv: -len(kv[1])):
         secs.sort()
-        median = secs[len(secs) // 2]
+        median = statistics.median(secs)  # of an even count, the mean of the middle two
         ratio = (lambda s: f" ({s / cold:.3f}x)") if cold else (lambda s: "")
         out.append(f"  {path}: {len(secs)} edits, median {median:.2f} s{ratio(median)}, "
                    f"max {secs[-1]:.2f} s{ratio(secs[-1])}")

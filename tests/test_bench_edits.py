@@ -102,3 +102,10 @@ def test_an_edit_is_undone_byte_for_byte(tmp_path: Path) -> None:
     assert changed.startswith(b"\xef\xbb\xbf") and b"        // pbtlint bench edit\r\n        Total := 10;\r\n" in changed
     bench_edits.undo(edit)
     assert f.read_bytes() == original
+
+
+def test_the_summary_gives_each_paths_median_and_maximum() -> None:
+    lines = bench_edits.summary([("same-trees", 1.0), ("closure", 5.0), ("same-trees", 3.0), ("closure", 3.0),
+                                 ("same-trees", 2.0)], cold=10.0)
+    assert lines == ["  same-trees: 3 edits, median 2.00 s (0.200x), max 3.00 s (0.300x)",
+                     "  closure: 2 edits, median 4.00 s (0.400x), max 5.00 s (0.500x)"]  # two: their mean
