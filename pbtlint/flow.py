@@ -196,9 +196,6 @@ def calls_with_facts(body: n.Stmt | None, initial: tuple[Fact, ...] = ()) -> Ite
                 yield node, site
 
 
-fast_init(globals())
-
-
 def atom(fact: Fact) -> tuple[n.Expr, bool]:
     """``X = true`` / ``X <> false`` as ``X``: the boolean expression a fact is about, and its value."""
     expr, holds = fact.expr, fact.holds
@@ -217,4 +214,8 @@ def atom(fact: Fact) -> tuple[n.Expr, bool]:
 
 
 def is_bool_literal(expr: n.Expr) -> bool:
+    """``true`` or ``false``, written as such."""
     return isinstance(expr, n.LiteralValue) and expr.kind == "boolean"
+
+
+fast_init(globals())

@@ -12,8 +12,9 @@ sixth of a re-run that parses one edited file. This module saves what the driver
 
 Loading them is one read and two unpicklings. The file's name holds the grammar's digest, Lark's and
 Python's versions and the digest of pbtlint's own modules (the builder's methods decide which rules
-hand a child up), so a changed tool never loads another's tables. A file that cannot be read or
-unpickled is rebuilt; where the cache cannot be written, the parser is derived in memory each time.
+hand a child up), so a changed tool never loads another's tables; the latest three such files are
+kept. A file that cannot be read or unpickled is rebuilt; where the cache cannot be written, the
+parser is derived in memory each time.
 """
 
 from __future__ import annotations
