@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from pbtlint.audit import Extra
 from pbtlint.closure_foreground import Foreground
-from pbtlint.closure_gate import Gate, GateKey, Plan
+from pbtlint.closure_gate import Gate
 from pbtlint.closure_lookups import PAGE_KINDS, RUN_TRIGGER_KINDS, Group, Key, Lookups, mention_groups
 from pbtlint.closure_readers import Readers, family_globals, object_refs, proc_refs
 from pbtlint.closure_state import FixpointState
@@ -38,7 +38,7 @@ _TRIGGER_OPS = {f"on{when}{op}": op for op in ("insert", "modify", "delete", "re
 # --------------------------------------------------------------------------- the fixpoint
 
 
-class _Fixpoint(Readers, Foreground, Gate):
+class Fixpoint(Readers, Foreground, Gate):
     def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex],
                  lines_naming: LinesNaming | None = None, extra: Extra | None = None,
                  seeds: Sequence[Key] | None = None) -> None:
@@ -59,6 +59,7 @@ class _Fixpoint(Readers, Foreground, Gate):
         self.extra_lines: dict[Key, set[int]] = {}  # lines where extra bodies begin or extra names are
         self.gate_init(None)
         self.started = False
+        self.together: ParseTogether | None = None  # files and bodies in one batch, when both wait
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -334,7 +335,14 @@ class _Fixpoint(Readers, Foreground, Gate):
     def settle(self, parse: ParseFiles, bodies: ParseBodies | None) -> None:
         st = self.st
         while st.to_parse or st.work or st.pending or st.caller_work:
-            if st.to_parse:
+            if st.to_parse and st.pending and self.together is not None:  # both at once, on every core
+                batch, st.to_parse = st.to_parse, []
+                batch_p, st.pending = st.pending, []
+                found = self.together(batch, st.full, batch_p)
+                self.bodies_came()  # before the files: what they ask for waits for the next batch
+                for key, objs in found.items():
+                    self.parsed(key, objs)
+            elif st.to_parse:
                 batch, st.to_parse = st.to_parse, []
                 for key, objs in parse(batch, st.full).items():
                     self.parsed(key, objs)
@@ -342,18 +350,7 @@ class _Fixpoint(Readers, Foreground, Gate):
                 assert bodies is not None
                 batch_p, st.pending = st.pending, []
                 bodies(batch_p)
-                waiting, self.waiting = self.waiting, []
-                for item in waiting:
-                    (st.work if item[2].pending is None else self.waiting).append(item)
-                self.scope_id_readers()
-                waiting, self.waiting_callers = self.waiting_callers, []
-                for item in waiting:  # a body that could not be parsed is processed as it is
-                    st.caller_work.append(item)
-                if self.waiting and not st.work:  # a body that could not be parsed: nothing more to learn
-                    for item in self.waiting:
-                        item[2].pending = None
-                        st.work.append(item)
-                    self.waiting = []
+                self.bodies_came()
             while st.work:
                 self.process(*st.work.pop())
             while st.caller_work and not st.work:
@@ -364,6 +361,22 @@ class _Fixpoint(Readers, Foreground, Gate):
                     self.process_caller(*item)
                 else:
                     self.process_reader(*item)
+
+    def bodies_came(self) -> None:
+        """After a batch of bodies: the procedures that waited for theirs go on."""
+        st = self.st
+        waiting, self.waiting = self.waiting, []
+        for item in waiting:
+            (st.work if item[2].pending is None else self.waiting).append(item)
+        self.scope_id_readers()
+        waiting, self.waiting_callers = self.waiting_callers, []
+        for item in waiting:  # a body that could not be parsed is processed as it is
+            st.caller_work.append(item)
+        if self.waiting and not st.work:  # a body that could not be parsed: nothing more to learn
+            for item in self.waiting:
+                item[2].pending = None
+                st.work.append(item)
+            self.waiting = []
 
     def process(self, key: Key, obj: ObjectSummary, proc: ProcSummary) -> None:
         """Follow one reachable procedure: the names it calls, the objects it names, what it runs and
@@ -517,84 +530,8 @@ LinesNaming = Callable[[Key, str, bool | None], set[int]]
 flag, only lines that assign it (``X :=``, ``X +=``...)."""
 ParseBodies = Callable[[list[tuple[Key, ProcSummary]]], None]
 """Parse the bodies a skeleton left out and :meth:`ProcSummary.restore` what they add to their summaries."""
-
-
-class Closure:
-    """The files to parse, in ``files`` order, chosen by the fixpoint; kept so that what an audit finds
-    missing is added to the same fixpoint (:meth:`add`) and only that is settled again, with the same
-    walk gate and planner.
-
-    ``parse`` parses a batch and summarizes it; ``mentioned`` returns the files whose text mentions,
-    for some group, one of its names and one of its procedures. With ``bodies``, files that need not be
-    whole (those of the background-task objects and their callers) are parsed as skeletons and only the
-    bodies reached are parsed, through ``bodies``; with ``lines_naming``, the procedures that assign (or
-    use) a watched global that code read uses are read too (:meth:`_Fixpoint.read_globals`). ``extra``
-    adds what an audit of an earlier choice found missing (:mod:`pbtlint.audit`): those bodies, and the
-    procedures of the files that mention an extra group whose text names one of its procedures, are read
-    as callers. ``seeds`` are the files whose markers start it (default: every file that has markers;
-    see :mod:`pbtlint.dependency_roots`). With ``plan`` (and ``bodies``), the fixpoint is gated
-    (:mod:`pbtlint.closure_gate`): what background code reaches by name is followed only once ``plan``
-    says the background walk reaches it, first on a project grown in place, then confirmed on one built
-    afresh; the left-out bodies the walk reads are read as ``extra`` is; ``allowed`` keeps what the walk
-    reached, across the runs."""
-
-    def __init__(self, files: Sequence[Key], indexes: dict[Key, FileIndex], parse: ParseFiles,
-                 mentioned: Callable[[list[Group]], set[Key]], bodies: ParseBodies | None = None,
-                 lines_naming: LinesNaming | None = None, extra: Extra | None = None,
-                 seeds: Sequence[Key] | None = None, plan: Plan | None = None,
-                 allowed: set[GateKey] | None = None) -> None:
-        self.fixpoint = _Fixpoint(files, indexes, lines_naming, extra, seeds)
-        self.parse, self.mentioned, self.bodies = parse, mentioned, bodies
-        self.plan = plan if bodies is not None else None
-        if self.plan is not None:
-            self.fixpoint.gate_init(allowed if allowed is not None else set())
-
-    @property
-    def extra(self) -> Extra:
-        """What was added to the fixpoint: given, by :meth:`add`, or read by the walk while left out."""
-        return self.fixpoint.extra
-
-    def add(self, extra: Extra) -> None:
-        """What an audit found missing since the last :meth:`run` (see :meth:`_Fixpoint.add_extra`)."""
-        if self.fixpoint.started:
-            self.fixpoint.add_extra(extra, self.mentioned)
-        else:
-            self.fixpoint.extra = self.fixpoint.extra | extra
-
-    def run(self, whole: set[Group] | None = None, followed: list[int] | None = None,
-            passed: set[GateKey] | None = None) -> list[Key]:
-        """Settle the fixpoint (and the gate's rounds); the files chosen. ``whole`` receives the mention
-        groups whose files were parsed whole (the callers of those pages' procedures are all there);
-        ``followed`` how many procedures it has followed as reachable (a statistic: the benchmark prints
-        it beside what the background walk then reached); ``passed`` every procedure the gated fixpoint
-        followed."""
-        fixpoint, parse, mentioned, bodies = self.fixpoint, self.parse, self.mentioned, self.bodies
-        chosen = fixpoint.run(parse, mentioned, bodies)
-        while self.plan is not None and fixpoint.gated:
-            try:
-                reached, read = self.plan(chosen, False)
-                if not reached.intersection(fixpoint.gated) and fixpoint.extra.covers(read):
-                    reached, read = self.plan(chosen, True)  # the grown project may miss an edge a fresh one has
-            except Exception:  # noqa: BLE001 - the walk fails: follow by name, ungated (the rules report the failure)
-                fixpoint.release(list(fixpoint.gated))
-                fixpoint.allowed = self.plan = None
-                chosen = fixpoint.run(parse, mentioned, bodies)
-                break
-            passing = [k for k in fixpoint.gated if k in reached]
-            read_more = not fixpoint.extra.covers(read)  # bodies the walk read while left out
-            if not passing and not read_more:
-                break
-            if read_more:  # read them now, as an audit would have them read in another round
-                fixpoint.add_extra(read, mentioned)
-            fixpoint.release(passing)
-            chosen = fixpoint.run(parse, mentioned, bodies)
-        if passed is not None:
-            passed |= fixpoint.passed
-        if whole is not None:
-            whole.update(fixpoint.groups)
-        if followed is not None:
-            followed.append(len(fixpoint.st.followed))
-        return chosen
+ParseTogether = Callable[[list[Key], set[Key], list[tuple[Key, ProcSummary]]], dict[Key, list[ObjectSummary]]]
+""":data:`ParseFiles` and :data:`ParseBodies` in one batch (the files' summaries are returned)."""
 
 
 fast_pickling(globals())

@@ -1,4 +1,4 @@
-"""The fixpoint's foreground code (:class:`pbtlint.closure._Fixpoint` mixes this in): an enqueue
+"""The fixpoint's foreground code (:class:`pbtlint.closure.Fixpoint` mixes this in): an enqueue
 site's procedure, a completion or error trigger, and what they call run in the page's session. The
 analyses read there only the values that reach an enqueue site or come back from a task (codeunit ids,
 task ids, parameter and result dictionaries), and those travel through calls and return values. So
@@ -18,7 +18,7 @@ from pbtlint.closure_readers import family_globals, object_refs
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 if TYPE_CHECKING:
-    from pbtlint.closure import _Fixpoint as _Base
+    from pbtlint.closure import Fixpoint as _Base
 else:
     _Base = object
 

@@ -1,4 +1,4 @@
-"""The fixpoint's readers (:class:`pbtlint.closure._Fixpoint` mixes this in): procedures read, not
+"""The fixpoint's readers (:class:`pbtlint.closure.Fixpoint` mixes this in): procedures read, not
 followed, because an analysis looks at every procedure of an object for some globals. Whether a Boolean
 only ever holds ``GuiAllowed()`` (guard aliases), the codeunits an interface variable is given, the keys
 put into a global dictionary, the codeunit id an Integer global holds: for those the procedures of the
@@ -16,7 +16,7 @@ from pbtlint.closure_lookups import Key, Lookups
 from pbtlint.summaries import ObjectSummary, ProcSummary
 
 if TYPE_CHECKING:
-    from pbtlint.closure import _Fixpoint as _Base
+    from pbtlint.closure import Fixpoint as _Base
     from pbtlint.closure_state import FixpointState
 else:
     _Base = object

@@ -18,8 +18,8 @@ from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import Extra
 from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, bodies_key
-from pbtlint.closure import Closure
 from pbtlint.closure_gate import GateKey, Plan
+from pbtlint.closure_session import Closure
 from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
 from pbtlint.demand_audit import Group
@@ -56,6 +56,15 @@ def _tree_unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, 
 def _bodies_unpickled(result: tuple[tuple[bytes | None, object], list[object]]
                       ) -> tuple[tuple[bytes | None, object], list[object]]:
     return _unpickled(result[0]), result[1]
+
+
+def _either_unpickled(result: tuple[bool, object]) -> tuple[bool, object]:
+    is_bodies, inner = result
+    return is_bodies, (_bodies_unpickled(inner) if is_bodies else _tree_unpickled(inner))  # type: ignore[arg-type]
+
+
+_BYTES_PER_LINE = 40
+"""A body's lines as bytes, to weigh bodies against files (by size) in one batch."""
 
 
 def _mode_key(f: SourceFile, whole: bool) -> str:
@@ -109,6 +118,22 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
 
     def parse_batch(keys: list[Path], whole: set[Path], eager: bool = False) -> dict[Path, list[ObjectSummary]]:
         out: dict[Path, list[ObjectSummary]] = {}
+        need = files_needed(keys, whole, eager, out)
+        if need:
+            run_files(need, whole, out)
+        return out
+
+    def run_files(need: list[SourceFile], whole: set[Path], out: dict[Path, list[ObjectSummary]]) -> None:
+        work.set_worker_cache(cache)
+        items, sizes = file_items(need, whole)
+        with timed("parse"):
+            results = run_parallel(work.parse_one, items, jobs, chunk_size=4, weights=sizes, pool=pool,
+                                   receive=_tree_unpickled)
+        files_done(need, items, results, out)
+
+    def files_needed(keys: list[Path], whole: set[Path], eager: bool,
+                     out: dict[Path, list[ObjectSummary]]) -> list[SourceFile]:
+        """The files of ``keys`` to parse; those parsed or cached already go to ``out``."""
         need: list[SourceFile] = []
         for key in keys:
             if key in summaries:
@@ -128,24 +153,23 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                     _restore_bodies(key, ckey, eager)
             else:
                 need.append(f)
-        if need:
-            work.set_worker_cache(cache)
-            items = [(str(f.path), f.display, f.symbols, _mode_key(f, f.path in whole), f.path in whole)
-                     for f in need]
-            sizes = [demand_files.size(f.path) for f in need]
-            with timed("parse"):
-                results = run_parallel(work.parse_one, items, jobs, chunk_size=4, weights=sizes, pool=pool,
-                                       receive=_tree_unpickled)
-            for f, item, (_, payload) in zip(need, items, results, strict=True):
-                if payload == work.AGAIN:
-                    pf, summary = work.parse_one(item, False)[1]  # type: ignore[misc]
-                else:
-                    pf, summary = payload  # type: ignore[misc]
-                parsed[f.path] = pf
-                out[f.path] = summaries[f.path] = summary  # type: ignore[assignment]
-                counts["parsed"] += 1
-                counts["lines"] += pf.lines
-        return out
+        return need
+
+    def file_items(need: list[SourceFile], whole: set[Path]) -> tuple[list[tuple], list[int]]:
+        items = [(str(f.path), f.display, f.symbols, _mode_key(f, f.path in whole), f.path in whole) for f in need]
+        return items, [demand_files.size(f.path) for f in need]
+
+    def files_done(need: list[SourceFile], items: list[tuple], results: list[tuple[bytes | None, object]],
+                   out: dict[Path, list[ObjectSummary]]) -> None:
+        for f, item, (_, payload) in zip(need, items, results, strict=True):
+            if payload == work.AGAIN:
+                pf, summary = work.parse_one(item, False)[1]  # type: ignore[misc]
+            else:
+                pf, summary = payload  # type: ignore[misc]
+            parsed[f.path] = pf
+            out[f.path] = summaries[f.path] = summary  # type: ignore[assignment]
+            counts["parsed"] += 1
+            counts["lines"] += pf.lines
 
     nodes: dict[Path, dict[BodyKey, n.Procedure]] = {}
     bodies: dict[Path, dict[BodyKey, n.Block]] = {}
@@ -196,6 +220,50 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 bodies.setdefault(key, {})[body_key] = block
 
     def parse_body_batch(items: list[tuple[Path, ProcSummary]]) -> None:
+        need = bodies_needed(items)
+        if need:
+            run_bodies(need)
+
+    def parse_together(keys: list[Path], whole: set[Path], items: list[tuple[Path, ProcSummary]]
+                       ) -> dict[Path, list[ObjectSummary]]:
+        """:func:`parse_batch` of ``keys`` and :func:`parse_body_batch` of ``items`` in one batch: neither
+        waits for the other, and small batches of each share both cores."""
+        out: dict[Path, list[ObjectSummary]] = {}
+        need = files_needed(keys, whole, False, out)
+        wanted = bodies_needed(items)
+        if not need or not wanted:
+            if need:
+                run_files(need, whole, out)
+            if wanted:
+                run_bodies(wanted)
+            return out
+        work.set_worker_cache(cache)
+        file_list, sizes = file_items(need, whole)
+        body_list, lines = body_items(wanted)
+        mixed = [(False, item) for item in file_list] + [(True, item) for item in body_list]
+        weights = sizes + [n_lines * _BYTES_PER_LINE for n_lines in lines]
+        with timed("parse"):
+            try:
+                results = run_parallel(work.parse_file_or_bodies, mixed, jobs, chunk_size=4, weights=weights,
+                                       pool=pool, receive=_either_unpickled)
+            except RecursionError:  # as in run_bodies
+                results = [work.parse_file_or_bodies(item, False) for item in mixed]
+        files_done(need, file_list, [r for _, r in results[:len(file_list)]], out)  # type: ignore[misc]
+        bodies_done(wanted, body_list, [r for _, r in results[len(file_list):]])  # type: ignore[misc]
+        return out
+
+    def run_bodies(need: list) -> None:
+        jobs_items, weights = body_items(need)
+        with timed("bodies"):
+            try:
+                results = run_parallel(work.parse_body_item, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool,
+                                       receive=_bodies_unpickled)
+            except RecursionError:  # a header too deeply nested to send to a worker: all here, then
+                results = [work.parse_body_item(item, False) for item in jobs_items]
+        bodies_done(need, jobs_items, results)
+
+    def bodies_needed(items: list[tuple[Path, ProcSummary]]) -> list:
+        """The bodies of ``items`` to parse, by file; those an earlier run parsed are put back."""
         wanted: dict[Path, list[tuple[ProcSummary, n.Procedure, BodySpan]]] = {}
         asked: set[int] = set()  # a body asked for twice in one batch (read, then reached) is parsed once
         for key, proc in items:
@@ -217,20 +285,16 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 continue
             sp = node.body.span
             wanted.setdefault(key, []).append((proc, node, (sp.line, sp.column, sp.end_line, sp.end_column)))
-        need = list(wanted.items())
-        if not need:
-            return
+        return list(wanted.items())
+
+    def body_items(need: list) -> tuple[list[work.BodyItem], list[int]]:
         jobs_items: list[work.BodyItem] = [
             (str(key), by_path[key].display, by_path[key].symbols, [span for _, _, span in procs],
              [(work.header(node), proc.element) for proc, node, _ in procs])
             for key, procs in need]
-        weights = [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
-        with timed("bodies"):
-            try:
-                results = run_parallel(work.parse_body_item, jobs_items, jobs, chunk_size=8, weights=weights, pool=pool,
-                                       receive=_bodies_unpickled)
-            except RecursionError:  # a header too deeply nested to send to a worker: all here, then
-                results = [work.parse_body_item(item, False) for item in jobs_items]
+        return jobs_items, [sum(span[2] - span[0] + 1 for span in item[3]) for item in jobs_items]
+
+    def bodies_done(need: list, jobs_items: list[work.BodyItem], results: list) -> None:
         for (key, procs), item, ((data, payload), body_facts) in zip(need, jobs_items, results, strict=True):
             if payload == work.AGAIN:
                 (_, blocks), body_facts = work.parse_body_item(item, False)
@@ -415,7 +479,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                 with timed("closure"):
                     if session is None:
                         session = Closure(universe, indexes, parse_batch, mentioned, parse_body_batch, lines_naming,
-                                          extra, seeds, walk_plan(own_set) if walk_gate else None, allowed)
+                                          extra, seeds, walk_plan(own_set) if walk_gate else None, allowed,
+                                          parse_together)
                     else:
                         session.add(extra)
                     chosen = session.run(whole_groups, followed, passed)

@@ -96,6 +96,14 @@ def parse_one(item: tuple[str, str, tuple[str, ...], str, bool], in_worker: bool
     return ship((parsed, summary), key, in_worker)
 
 
+def parse_file_or_bodies(item: tuple[bool, object], in_worker: bool) -> tuple[bool, object]:
+    """:func:`parse_body_item` of a body item, :func:`parse_one` of a file item (``item`` is whether it
+    is bodies, and the item), for one batch of both: the kind and the result."""
+    is_bodies, inner = item
+    return is_bodies, (parse_body_item(inner, in_worker) if is_bodies  # type: ignore[arg-type]
+                       else parse_one(inner, in_worker))  # type: ignore[arg-type]
+
+
 def ship(value: object, key: str, in_worker: bool) -> tuple[bytes | None, object]:
     """Cache ``value`` under ``key`` (when a cache is set) and hand it back: pickled from a worker."""
     data: bytes | None = None

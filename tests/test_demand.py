@@ -806,3 +806,38 @@ def test_the_index_bundle_is_written_by_a_worker_when_there_is_one(tmp_path: Pat
     again = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
     assert demand.last_stats is not None and demand.last_stats.path == "warm"
     assert again.findings == first.findings
+
+
+def test_files_and_bodies_parsed_in_one_batch_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When files and bodies both wait, the fixpoint parses them in one batch: on every fixture app it
+    parses, follows and finds what it does with one batch of each (and some fixtures take that path)."""
+    from pbtlint import closure_session
+
+    merged: list[bool] = []
+    real = demand_work.parse_file_or_bodies
+
+    def counting(item: tuple[bool, object], in_worker: bool) -> tuple[bool, object]:
+        merged.append(item[0])
+        return real(item, in_worker)
+
+    monkeypatch.setattr(demand_work, "parse_file_or_bodies", counting)
+
+    def run(app: Path) -> tuple[object, ...]:
+        result = demand.analyze_demand([app], use_cache=False)
+        st = demand.last_stats
+        assert st is not None
+        return result.findings, st.parsed, st.bodies, st.parsed_lines, st.walked, st.followed
+
+    together = {app: run(app) for app in APP_DIRS}
+    assert True in merged and False in merged  # files and bodies went in one batch somewhere
+    init = closure_session.Closure.__init__
+
+    def apart(self: closure_session.Closure, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.fixpoint.together = None
+
+    monkeypatch.setattr(closure_session.Closure, "__init__", apart)
+    merged.clear()
+    for app in APP_DIRS:
+        assert run(app) == together[app], app
+    assert not merged
