@@ -59,7 +59,6 @@ class Fixpoint(Readers, Foreground, Gate):
         self.extra_lines: dict[Key, set[int]] = {}  # lines where extra bodies begin or extra names are
         self.gate_init(None)
         self.started = False
-        self.together: ParseTogether | None = None  # files and bodies in one batch, when both wait
 
     # ------------------------------------------------------------------ inclusion and wants
 
@@ -306,11 +305,12 @@ class Fixpoint(Readers, Foreground, Gate):
     # ------------------------------------------------------------------ the loop
 
     def run(self, parse: ParseFiles, mentioned: Callable[[list[tuple[tuple[str, ...], tuple[str, ...]]]], set[Key]],
-            bodies: ParseBodies | None = None) -> list[Key]:
+            bodies: ParseBodies | None = None, together: ParseTogether | None = None) -> list[Key]:
+        """Settle; the files chosen. ``together`` parses files and bodies that both wait in one batch."""
         if not self.started:  # a gated run settles again after each release (closure)
             self.started = True
             self.start(mentioned, bodies is None)
-        self.settle(parse, bodies)
+        self.settle(parse, bodies, together)
         return sorted(self.st.included, key=self.order.__getitem__)
 
     def start(self, mentioned: Callable[[list[Group]], set[Key]], whole: bool) -> None:
@@ -332,13 +332,13 @@ class Fixpoint(Readers, Foreground, Gate):
         if whole:  # every file parsed whole
             st.full = set(files)
 
-    def settle(self, parse: ParseFiles, bodies: ParseBodies | None) -> None:
+    def settle(self, parse: ParseFiles, bodies: ParseBodies | None, together: ParseTogether | None = None) -> None:
         st = self.st
         while st.to_parse or st.work or st.pending or st.caller_work:
-            if st.to_parse and st.pending and self.together is not None:  # both at once, on every core
+            if st.to_parse and st.pending and together is not None:  # both at once, on every core
                 batch, st.to_parse = st.to_parse, []
                 batch_p, st.pending = st.pending, []
-                found = self.together(batch, st.full, batch_p)
+                found = together(batch, st.full, batch_p)
                 self.bodies_came()  # before the files: what they ask for waits for the next batch
                 for key, objs in found.items():
                     self.parsed(key, objs)

@@ -37,8 +37,8 @@ class Closure:
                  seeds: Sequence[Key] | None = None, plan: Plan | None = None,
                  allowed: set[GateKey] | None = None, together: ParseTogether | None = None) -> None:
         self.fixpoint = Fixpoint(files, indexes, lines_naming, extra, seeds)
-        self.fixpoint.together = together if bodies is not None else None
         self.parse, self.mentioned, self.bodies = parse, mentioned, bodies
+        self.together = together if bodies is not None else None
         self.plan = plan if bodies is not None else None
         if self.plan is not None:
             self.fixpoint.gate_init(allowed if allowed is not None else set())
@@ -62,8 +62,8 @@ class Closure:
         ``followed`` how many procedures it has followed as reachable (a statistic: the benchmark prints
         it beside what the background walk then reached); ``passed`` every procedure the gated fixpoint
         followed."""
-        fixpoint, parse, mentioned, bodies = self.fixpoint, self.parse, self.mentioned, self.bodies
-        chosen = fixpoint.run(parse, mentioned, bodies)
+        fixpoint = self.fixpoint
+        chosen = self._settle()
         while self.plan is not None and fixpoint.gated:
             try:
                 reached, read = self.plan(chosen, False)
@@ -72,16 +72,16 @@ class Closure:
             except Exception:  # noqa: BLE001 - the walk fails: follow by name, ungated (the rules report the failure)
                 fixpoint.release(list(fixpoint.gated))
                 fixpoint.allowed = self.plan = None
-                chosen = fixpoint.run(parse, mentioned, bodies)
+                chosen = self._settle()
                 break
             passing = [k for k in fixpoint.gated if k in reached]
             read_more = not fixpoint.extra.covers(read)  # bodies the walk read while left out
             if not passing and not read_more:
                 break
             if read_more:  # read them now, as an audit would have them read in another round
-                fixpoint.add_extra(read, mentioned)
+                fixpoint.add_extra(read, self.mentioned)
             fixpoint.release(passing)
-            chosen = fixpoint.run(parse, mentioned, bodies)
+            chosen = self._settle()
         if passed is not None:
             passed |= fixpoint.passed
         if whole is not None:
@@ -89,3 +89,6 @@ class Closure:
         if followed is not None:
             followed.append(len(fixpoint.st.followed))
         return chosen
+
+    def _settle(self) -> list[Key]:
+        return self.fixpoint.run(self.parse, self.mentioned, self.bodies, self.together)

@@ -138,18 +138,12 @@ class ProcInfo:
 
     @property
     def params(self) -> tuple[VarInfo, ...]:
-        declared = self.declared
-        if declared is None:
-            declared = self._declare()
-        return declared[0]
+        return (self.declared or self._declare())[0]
 
     @property
     def scope(self) -> dict[str, VarInfo]:
         """Parameters, local variables and a named return value, by name."""
-        declared = self.declared
-        if declared is None:
-            declared = self._declare()
-        return declared[1]
+        return (self.declared or self._declare())[1]
 
     def _declare(self) -> tuple[tuple[VarInfo, ...], dict[str, VarInfo]]:
         from pbtlint.model_build import declare_variables

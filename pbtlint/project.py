@@ -46,14 +46,10 @@ npcore's warm run went to it)."""
 def real_path(path: str | os.PathLike[str]) -> str:
     """``os.path.realpath(path)``, resolving each folder once per run instead of once per file (a
     Base Application file sits ten folders deep: ten ``lstat`` calls each)."""
-    found = _found_as_given.get((os.getcwd(), os.fspath(path)))
+    found = found_real_path(path)
     if found is not None:
         return found
-    absolute = os.path.abspath(path)
-    found = _found_files.get(absolute)
-    if found is not None:
-        return found
-    head, name = os.path.split(absolute)
+    head, name = os.path.split(os.path.abspath(path))
     if not name or name in (".", "..") or os.path.islink(path):
         return os.path.realpath(path)
     return os.path.join(real_dir(head), name)

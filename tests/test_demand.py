@@ -834,7 +834,7 @@ def test_files_and_bodies_parsed_in_one_batch_change_nothing(monkeypatch: pytest
 
     def apart(self: closure_session.Closure, *args: object, **kwargs: object) -> None:
         init(self, *args, **kwargs)  # type: ignore[arg-type]
-        self.fixpoint.together = None
+        self.together = None
 
     monkeypatch.setattr(closure_session.Closure, "__init__", apart)
     merged.clear()
