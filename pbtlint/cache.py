@@ -29,7 +29,7 @@ import pickle
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,70 @@ folder, which its paths are shown from, and a user may run from two (a terminal 
 at the repository's root)."""
 
 
+class StoredEntries(MutableMapping[str, Any]):
+    """Cache entries by key, each kept pickled on its own until first asked for.
+
+    A re-run after an edit looks at the index entries of a few files, and the closure of a larger edit
+    at some thousands; unpickling the Base Application's whole bundle (9,469 entries) took 0.14 s of
+    every re-run, and one entry at a time costs no more in all. An entry set here is pickled again only
+    when written.
+    """
+
+    __slots__ = ("_blobs", "_values")
+
+    def __init__(self, blobs: dict[str, bytes] | None = None) -> None:
+        self._blobs: dict[str, bytes] = dict(blobs) if blobs else {}
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            value = self._values[key] = pickle.loads(self._blobs[key])
+            return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._values[key] = value
+        self._blobs.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._values.pop(key, None)
+        self._blobs.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._blobs or key in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._blobs
+        yield from (k for k in self._values if k not in self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs) + sum(1 for k in self._values if k not in self._blobs)
+
+    def only(self, keys: Iterable[str]) -> StoredEntries:
+        """The entries of ``keys`` that are here, as they are (read or not)."""
+        out = StoredEntries()
+        for k in keys:
+            if k in self._blobs:
+                out._blobs[k] = self._blobs[k]
+            if k in self._values:
+                out._values[k] = self._values[k]
+        return out
+
+    def blob(self, key: str) -> bytes:
+        """The entry as it is written: its pickle, kept from the read when it was read."""
+        found = self._blobs.get(key)
+        return found if found is not None else pickle.dumps(self._values[key], protocol=_PROTOCOL)
+
+
+def _blobs(entries: StoredEntries | dict[str, Any]) -> dict[str, bytes]:
+    if isinstance(entries, StoredEntries):
+        return {k: entries.blob(k) for k in entries}
+    return {k: pickle.dumps(v, protocol=_PROTOCOL) for k, v in entries.items()}
+
+
 class Cache:
     """The cache under ``root``; every method tolerates a missing, unwritable or corrupt store."""
 
@@ -222,32 +286,35 @@ class Cache:
 
     # ------------------------------------------------------------------ declaration indexes
 
-    def load_indexes(self) -> dict[str, Any]:
+    def load_indexes(self) -> StoredEntries:
         """file key -> cached index entry: the bundle, read once per run, with the delta written since
-        (:meth:`save_index_delta`); the delta's keys are kept in :attr:`index_delta`."""
+        (:meth:`save_index_delta`); the delta's keys are kept in :attr:`index_delta`. Each entry is
+        unpickled when first asked for (:class:`StoredEntries`)."""
         entries = self._entries(self.base / "index.pickle")
         delta = self._entries(self.base / "index-delta.pickle") if entries else {}
         self.index_delta = set(delta)
         entries.update(delta)
-        return entries
+        return StoredEntries(entries)
 
-    def _entries(self, path: Path) -> dict[str, Any]:
+    def _entries(self, path: Path) -> dict[str, bytes]:
         value = self._read(path)
         if not isinstance(value, dict) or value.get("version") != self.version:
             return {}
         entries = value.get("entries")
-        return entries if isinstance(entries, dict) else {}
+        if not isinstance(entries, dict) or not all(type(v) is bytes for v in entries.values()):
+            return {}
+        return entries
 
-    def save_indexes(self, entries: dict[str, Any]) -> None:
+    def save_indexes(self, entries: StoredEntries | dict[str, Any]) -> None:
         """Write the whole bundle (and drop the delta)."""
-        self._write(self.base / "index.pickle", {"version": self.version, "entries": entries})
+        self._write(self.base / "index.pickle", {"version": self.version, "entries": _blobs(entries)})
         self._write(self.base / "index-delta.pickle", {"version": self.version, "entries": {}})
         self.index_delta = set()
 
-    def save_index_delta(self, entries: dict[str, Any]) -> None:
+    def save_index_delta(self, entries: StoredEntries | dict[str, Any]) -> None:
         """Write only ``entries`` (the few files indexed since the bundle was), beside the bundle: a
         later :meth:`load_indexes` reads both."""
-        self._write(self.base / "index-delta.pickle", {"version": self.version, "entries": entries})
+        self._write(self.base / "index-delta.pickle", {"version": self.version, "entries": _blobs(entries)})
         self.index_delta = set(entries)
 
     # ------------------------------------------------------------------ parsed files

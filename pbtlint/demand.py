@@ -32,7 +32,7 @@ from pathlib import Path
 
 from pbtlint import demand_files
 from pbtlint import demand_work as work
-from pbtlint.cache import Cache, file_key
+from pbtlint.cache import Cache, StoredEntries, file_key
 from pbtlint.demand_files import SourceFile
 from pbtlint.parallel import gc_paused, run_parallel
 from pbtlint.pickling import fast_pickling
@@ -72,7 +72,7 @@ def timed(phase: str) -> Iterator[None]:
         phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - start
 
 
-def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], stats: dict[str, tuple[int, int, str]],
+def _index_files(todo: list[SourceFile], bundle: StoredEntries, stats: dict[str, tuple[int, int, str]],
                  jobs: int) -> tuple[list[SourceFile], bool]:
     """Read and hash ``todo``; index the files whose content ``bundle`` does not hold (and add them to it).
     Returns the files indexed, and whether ``stats`` got an entry (a file that cannot be stated gets none)."""
@@ -91,7 +91,7 @@ def _index_files(todo: list[SourceFile], bundle: dict[str, work.IndexEntry], sta
         f.digest = digest
         f.key = file_key(digest, f.symbols)
         if entry is None:  # the bundle holds this content (known_keys came from it)
-            f.entry = demand_files.entry_for(f, bundle[f.key])
+            f.keep_stored(bundle)
         else:
             f.entry = bundle[f.key] = entry
             indexed.append(f)
@@ -130,16 +130,16 @@ def analyze_demand(
             last_stats = Stats(len(files), 0, 0, 0, 0, "warm")
             return demand_files.from_stored(workspace, warm)
     phases.clear()
-    bundle = cache.load_indexes() if cache is not None else {}
+    bundle = cache.load_indexes() if cache is not None else StoredEntries()
     # index: files whose content is unknown or whose entry is not cached
     todo = []
     for f in files:
         if f.digest is not None:
             f.key = file_key(f.digest, f.symbols)
-            found = bundle.get(f.key)
-            f.entry = demand_files.entry_for(f, found) if found is not None else None
-        if f.entry is None:
-            todo.append(f)
+            if f.key in bundle:
+                f.keep_stored(bundle)
+                continue
+        todo.append(f)
     indexed, restated = _index_files(todo, bundle, stats, jobs)
 
     def remember(cache: Cache) -> None:

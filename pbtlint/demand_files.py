@@ -8,11 +8,12 @@ import dataclasses
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pbtlint.cache import Cache, default_location, grammar_hash, tool_version
+from pbtlint.cache import Cache, StoredEntries, default_location, grammar_hash, tool_version
 from pbtlint.declindex import COMMENT_PATTERN
 from pbtlint.findings import shown_at
 from pbtlint.frontend import ParsedFile
@@ -35,8 +36,25 @@ class SourceFile:
     symbols: tuple[str, ...]
     digest: str | None = None
     key: str | None = None
-    entry: work.IndexEntry | None = None
     real: str = ""  # its real path: what the stat table knows it by, whatever the working folder
+    stored: Mapping[str, work.IndexEntry] | None = None  # the cached entries holding its entry, until read
+    known: work.IndexEntry | None = None
+
+    @property
+    def entry(self) -> work.IndexEntry | None:
+        """Its index entry; one found in the cache (:meth:`keep_stored`) is read when first asked for."""
+        if self.stored is not None:
+            assert self.key is not None
+            self.known, self.stored = entry_for(self, self.stored[self.key]), None
+        return self.known
+
+    @entry.setter
+    def entry(self, value: work.IndexEntry | None) -> None:
+        self.known, self.stored = value, None
+
+    def keep_stored(self, stored: Mapping[str, work.IndexEntry]) -> None:
+        """Take its entry from ``stored`` (which holds its :attr:`key`) when it is first asked for."""
+        self.known, self.stored = None, stored
 
 
 def entry_for(f: SourceFile, entry: work.IndexEntry) -> work.IndexEntry:
@@ -94,7 +112,7 @@ def cache_for(workspace: Workspace, cache_dir: str | Path | None) -> Cache | Non
     return Cache(default_location(roots[0])) if roots else None
 
 
-def save_indexes(cache: Cache, bundle: dict[str, work.IndexEntry], files: list[SourceFile],
+def save_indexes(cache: Cache, bundle: StoredEntries, files: list[SourceFile],
                  indexed: list[SourceFile]) -> None:
     """Write the entries of the files this run indexed. While the files indexed since the bundle was last
     written are few, only they go to the delta beside it (rewriting ten thousand entries for one edited
@@ -104,10 +122,10 @@ def save_indexes(cache: Cache, bundle: dict[str, work.IndexEntry], files: list[S
         return
     delta = cache.index_delta | {f.key for f in indexed if f.key}
     if len(indexed) < len(files) and len(delta) <= max(FEW_INDEXED, len(files) // 100):
-        cache.save_index_delta({k: bundle[k] for k in delta if k in bundle})
+        cache.save_index_delta(bundle.only(delta))
         return
     keys = {f.key for f in files}
-    cache.save_indexes({k: v for k, v in bundle.items() if k in keys})
+    cache.save_indexes(bundle.only(keys))
 
 
 FEW_INDEXED = 16

@@ -9,6 +9,7 @@ lines renumbered (:func:`same_trees`), or replays the previous choice of files a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,7 @@ class Edits:
         return all((i in now) == (str(c.path) in hit) for i, hit in enumerate(self.hits))
 
 
-def edits_since(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry],
+def edits_since(workspace: Workspace, files: list[SourceFile], bundle: Mapping[str, work.IndexEntry],
                 previous: dict) -> Edits | None:
     """The edits since the ``previous`` run; None when more than contents changed (the apps, their
     settings, which files there are) or the record cannot be read."""
@@ -156,7 +157,13 @@ def same_trees(workspace: Workspace, files: list[SourceFile], edits: Edits, prev
         everything.extend(findings)
     unique = tuple(sorted(set(everything), key=Finding.sort_key))
     used = set(previous["used"])
-    lines = sum(f.entry.lines for f in files if f.entry is not None and str(f.path) in used)
+    # the lines of the files the previous run used: only the changed ones' differ (and only their
+    # index entries are read, not every file's)
+    grown = [c.lines_added for f, c in changes if str(f.path) in used]
+    if any(n is None for n in grown):
+        lines = sum(f.entry.lines for f in files if str(f.path) in used and f.entry is not None)
+    else:
+        lines = previous["lines"] + sum(n for n in grown if n is not None)
     stored = {**previous, "apps": stored_apps, "findings": unique, "lines": lines, "lookups": lookups,
               "keys": {str(f.path): f.key for f in files}}
     return RunResult(workspace, tuple(apps), unique, previous["files"], lines), stored
@@ -183,7 +190,7 @@ def known_mentions(edits: Edits, previous: dict) -> dict[tuple, set[Path]]:
             for i, (groups, hits) in enumerate(zip(previous["mentions"], edits.hits, strict=True))}
 
 
-def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, work.IndexEntry], previous: dict
+def _changes(workspace: Workspace, files: list[SourceFile], bundle: Mapping[str, work.IndexEntry], previous: dict
              ) -> list[tuple[SourceFile, Changed]] | None:
     """The files whose content changed since the ``previous`` run, each with what it was then; None
     when more than contents changed (the apps, their settings, which files there are)."""
@@ -199,8 +206,10 @@ def _changes(workspace: Workspace, files: list[SourceFile], bundle: dict[str, wo
             return None
         if old != f.key:
             before = bundle.get(old)
+            now = f.entry
             out.append((f, Changed(f.path, f.display, f.symbols, old, f.key, before.index if before else None,
-                                   f.entry.index if f.entry else None, f.real)))
+                                   now.index if now else None, f.real,
+                                   now.lines - before.lines if now and before else None)))
     return out
 
 

@@ -45,6 +45,7 @@ class Changed:
     old_index: FileIndex | None
     new_index: FileIndex | None
     real: str = ""  # its real path: what the bodies parsed for it are cached under (cache.bodies_key)
+    lines_added: int | None = None  # its lines now less its lines then; None when either is unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,3 +178,56 @@ def test_a_run_written_again_under_its_key_keeps_the_others(tmp_path: Path) -> N
     cache.put_run(f"run{KEPT_RUNS - 1}", {"n": "again"})
     assert [cache.get_run(f"run{i}") for i in range(KEPT_RUNS)] == [*({"n": i} for i in range(KEPT_RUNS - 1)),
                                                                      {"n": "again"}]
+
+
+class _Counted:
+    """A cache entry that counts how often it is unpickled."""
+
+    loads = 0
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __setstate__(self, state: dict) -> None:
+        _Counted.loads += 1
+        self.__dict__.update(state)
+
+
+def test_index_entries_are_read_one_by_one_when_asked_for(tmp_path: Path) -> None:
+    c = Cache(tmp_path)
+    c.save_indexes({f"k{i}": _Counted(i) for i in range(50)})
+    _Counted.loads = 0
+    stored = Cache(tmp_path).load_indexes()
+    assert len(stored) == 50 and "k7" in stored and "k50" not in stored and _Counted.loads == 0
+    assert stored["k7"].value == 7 and stored["k7"] is stored["k7"] and _Counted.loads == 1
+    assert stored.get("missing") is None
+    stored["new"] = _Counted(99)
+    assert sorted(stored) == sorted([*(f"k{i}" for i in range(50)), "new"]) and len(stored) == 51
+    # written again: unread entries as they were read, new ones pickled; nothing is lost
+    c.save_indexes(stored.only(["k1", "k7", "new", "gone"]))
+    again = Cache(tmp_path).load_indexes()
+    assert {k: again[k].value for k in again} == {"k1": 1, "k7": 7, "new": 99}
+    del again["k1"]
+    assert "k1" not in again and len(again) == 2
+    with pytest.raises(KeyError):
+        del again["k1"]
+
+
+def test_a_same_trees_edit_reads_only_the_changed_files_entries(app: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "cache"
+    demand.analyze_demand([app], cache_dir=store)
+    target = app / "src" / "DemandHelper.Codeunit.al"
+    target.write_text("// a comment on top\n" + target.read_text(encoding="utf-8"), encoding="utf-8")
+    read: list[str] = []
+    original = cache_mod.StoredEntries.__getitem__
+
+    def counted(self: cache_mod.StoredEntries, key: str) -> object:
+        read.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(cache_mod.StoredEntries, "__getitem__", counted)
+    after = demand.analyze_demand([app], cache_dir=store)
+    assert demand.last_stats is not None and demand.last_stats.path == "same-trees"
+    assert after.findings == analyze([app]).findings
+    assert len(set(read)) <= 1 < len(list(app.rglob("*.al")))  # the old content's entry, if any

@@ -212,6 +212,8 @@ def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: 
     assert after.findings == analyze([copy]).findings
     if path in ("same-choice", "same-trees"):
         assert demand.last_stats.parsed == 0  # the changed file was parsed while checking, then loaded
+    fresh = demand.analyze_demand([copy], use_cache=False)
+    assert (after.files, after.lines) == (fresh.files, fresh.lines)  # the lines read, counted as afresh
     # and the run after that, with nothing changed, is warm and the same
     again = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "warm" and again.findings == after.findings
