@@ -18,8 +18,8 @@ from pbtlint.declindex import COMMENT_PATTERN
 from pbtlint.findings import shown_at
 from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
-from pbtlint.project import Workspace, real_path
-from pbtlint.runner import AppResult, RunResult, display_path, project_plans
+from pbtlint.project import Workspace, found_real_path, real_dir, real_path
+from pbtlint.runner import AppResult, RunResult, display_path, project_plans, shown_as
 from pbtlint.source import read_source
 
 if TYPE_CHECKING:
@@ -67,10 +67,15 @@ def entry_for(f: SourceFile, entry: work.IndexEntry) -> work.IndexEntry:
 def files_of(workspace: Workspace) -> list[SourceFile]:
     """Every source file of the workspace's apps and extra roots, once each."""
     seen: dict[Path, SourceFile] = {}
+    cwd = os.getcwd()
+    root = real_dir(cwd)
     for app in (*workspace.apps, *workspace.extra_roots):
         for path in app.source_files:
-            if path not in seen:
-                seen[path] = SourceFile(path, display_path(path), app.preprocessor_symbols, real=real_path(path))
+            if path in seen:
+                continue
+            real = found_real_path(path, cwd)  # a plain file discovery found (all but links, mostly)
+            shown = shown_as(path, real, root) if real is not None else display_path(path)
+            seen[path] = SourceFile(path, shown, app.preprocessor_symbols, real=real or real_path(path))
     return list(seen.values())
 
 

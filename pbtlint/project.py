@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import os
 import re
 from collections.abc import Collection, Iterable, Sequence
@@ -33,14 +34,15 @@ def real_dir(directory: str) -> str:
     return os.path.realpath(directory)
 
 
-_found_files: dict[str, str] = {}
-"""Files discovery found as plain files (no symbolic link), by absolute path -> their real paths, until
-:func:`forget_real_paths`."""
-
 _found_as_given: dict[tuple[str, str], str] = {}
-"""The same files by the working directory and the path as discovery gave them: looked up without
+"""Files discovery found as plain files (no symbolic link), by the working directory and the path as
+discovery gave them -> their real paths, until :func:`forget_real_paths`: looked up without
 ``os.path.abspath`` (two to three times per file in a re-run that finds everything cached: a tenth of
 npcore's warm run went to it)."""
+
+_found_files: dict[str, str] = {}
+"""The same files by absolute path, made from :data:`_found_as_given` when a path is first looked up
+as discovery did not give it (most runs never do)."""
 
 
 def real_path(path: str | os.PathLike[str]) -> str:
@@ -55,10 +57,16 @@ def real_path(path: str | os.PathLike[str]) -> str:
     return os.path.join(real_dir(head), name)
 
 
-def found_real_path(path: str | os.PathLike[str]) -> str | None:
-    """The real path of a file this run's discovery found as a plain file (so it exists), else None."""
-    found = _found_as_given.get((os.getcwd(), os.fspath(path)))
-    return found if found is not None else _found_files.get(os.path.abspath(path))
+def found_real_path(path: str | os.PathLike[str], cwd: str | None = None) -> str | None:
+    """The real path of a file this run's discovery found as a plain file (so it exists), else None
+    (``cwd``: the working directory, when the caller has it)."""
+    found = _found_as_given.get((cwd or os.getcwd(), os.fspath(path)))
+    if found is not None:
+        return found
+    if len(_found_files) != len(_found_as_given):  # (a file is found once: one absolute path each)
+        _found_files.clear()
+        _found_files.update((os.path.normpath(os.path.join(*given)), real) for given, real in _found_as_given.items())
+    return _found_files.get(os.path.abspath(path))
 
 
 def forget_real_paths() -> None:
@@ -372,6 +380,7 @@ class _Collector:
         """
         seen: set[str] = set()
         nested = False
+        cwd = os.getcwd()
         stack: list[tuple[Path, _AppAcc, str | None]] = [(top, owner, None)]
         while stack:
             directory, current, real_or_none = stack.pop()
@@ -383,7 +392,7 @@ class _Collector:
             seen.add(real)
             try:
                 with os.scandir(directory) as it:
-                    entries = sorted(it, key=lambda e: e.name)
+                    entries = sorted(it, key=_name)
             except OSError as e:
                 self.error(directory, f"cannot read directory: {e.strerror or e}")
                 continue
@@ -391,24 +400,26 @@ class _Collector:
                 current = self.app(directory, anonymous=False)
                 nested = True
             subdirs: list[tuple[Path, str | None]] = []
-            cwd = os.getcwd()
-            absolute = os.path.abspath(directory)  # a name from scandir is one plain component (not ..)
+            files = current.files
             for entry in entries:
-                if entry.name.lower() in SKIP_DIRS:
+                lower = entry.name.lower()
+                if lower in SKIP_DIRS:
                     continue
                 if _is_dir(entry):
                     subdirs.append((Path(entry.path), None if _is_link(entry) else os.path.join(real, entry.name)))
-                elif entry.name.lower().endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
+                elif lower.endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
                     path = Path(entry.path)
                     if _is_link(entry):  # a broken link too: reading it says why
                         self.add_file(current, path)
                         continue
                     found = os.path.join(real, entry.name)  # its folder's real path and its name: no lstat
-                    _found_files[os.path.join(absolute, entry.name)] = found
                     _found_as_given[cwd, str(path)] = found
-                    self.add_file(current, path, found)
+                    files.setdefault(found, path)
             stack.extend((d, current, r) for d, r in reversed(subdirs))
         return nested
+
+
+_name = operator.attrgetter("name")
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

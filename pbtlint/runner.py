@@ -70,6 +70,11 @@ def display_path(path: Path, base: Path | None = None) -> str:
     real = found_real_path(path)
     if real is None:
         real = real_path(path) if os.path.exists(path) else os.path.abspath(path)
+    return shown_as(path, real, root)
+
+
+def shown_as(path: Path, real: str, root: str) -> str:
+    """:func:`display_path` of ``path``, whose real path is ``real``, under the real folder ``root``."""
     if real == root:
         return "."
     prefix = root if root.endswith(os.sep) else root + os.sep
