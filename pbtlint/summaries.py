@@ -9,8 +9,9 @@ is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pbtlint import nodes as n
 from pbtlint.al_builtins import TRIGGER_OPERATIONS, constant_bool_arg
@@ -96,6 +97,17 @@ class ObjectSummary:
     ``boolean`` (guard aliases), ``integer`` (codeunit ids), ``dictionary`` (task parameters and
     results), ``interface`` (the codeunits it is given) and ``recordref`` (whether it is opened on a
     temporary table)."""
+
+
+_EMPTY: frozenset = frozenset()
+T = TypeVar("T")
+
+
+def _frozen(items: Collection[T]) -> frozenset[T]:
+    """``frozenset(items)``, the empty one shared: a summary holds a dozen sets, most of them empty, and
+    a cached file's pickle then names one empty set instead of building one for each (a fifth fewer
+    objects to load for the Base Application's files)."""
+    return frozenset(items) if items else _EMPTY
 
 
 # isinstance with a tuple: ``A | B`` builds a union object at each call, in loops over every node
@@ -279,12 +291,12 @@ def _proc_summary(proc: n.Procedure, element: str = "", elided: frozenset[tuple[
     pending = None
     if elided and proc.body is not None and (proc.body.span.line, proc.body.span.column) in elided:
         pending = (proc.body.span.line, proc.body.span.column)
-    return ProcSummary(norm(proc.name), proc.kind == "trigger", publisher, frozenset(names), frozenset(ints),
-                       element, frozenset(returns), {k: frozenset(v) for k, v in effects.items()},
-                       (proc.span.line, proc.span.end_line), frozenset(scoped), frozenset(assigned),
-                       frozenset(used_otherwise), {k: frozenset(v) for k, v in members.items()},
-                       {k: frozenset(v) for k, v in local_types.items()}, frozenset(tested), frozenset(returned),
-                       frozenset(feeds), frozenset(exits), pending)
+    return ProcSummary(norm(proc.name), proc.kind == "trigger", publisher, _frozen(names), _frozen(ints),
+                       element, _frozen(returns), {k: _frozen(v) for k, v in effects.items()},
+                       (proc.span.line, proc.span.end_line), _frozen(scoped), _frozen(assigned),
+                       _frozen(used_otherwise), {k: _frozen(v) for k, v in members.items()},
+                       {k: _frozen(v) for k, v in local_types.items()}, _frozen(tested), _frozen(returned),
+                       _frozen(feeds), _frozen(exits), pending)
 
 
 def body_summary(proc: n.Procedure, element: str) -> ProcSummary:
@@ -307,11 +319,11 @@ def _element_globals(obj: n.AlObject, out: dict[str, frozenset[str]], procs: lis
                     refs.add(norm(node.member))
         refs.update(norm(a.strip().strip('"').replace('""', '"')) for a in el.args[1:2])
         if el.name and refs:
-            out[norm(el.name)] = frozenset(refs) | out.get(norm(el.name), frozenset())
+            out[norm(el.name)] = _frozen(refs | out.get(norm(el.name), _EMPTY))
         for v in el.variables:
             names: set[str] = set()
             _type_names(v.type, names)
-            out[norm(v.name)] = frozenset(names)
+            out[norm(v.name)] = _frozen(names)
             if norm(v.type.name) in _WATCHED_TYPES:
                 watched[norm(v.name)] = norm(v.type.name)
         procs.extend(_proc_summary(t, norm(el.name or ""), elided) for t in el.triggers)
@@ -327,7 +339,7 @@ def summarize(unit: n.CompilationUnit, elided: frozenset[tuple[int, int]] = froz
         for v in obj.variables:
             names: set[str] = set()
             _type_names(v.type, names)
-            globals_[norm(v.name)] = frozenset(names)
+            globals_[norm(v.name)] = _frozen(names)
         watched = {norm(v.name): norm(v.type.name) for v in obj.variables if norm(v.type.name) in _WATCHED_TYPES}
         procs = [_proc_summary(p, "", elided) for p in (*obj.triggers, *obj.procedures)]
         _element_globals(obj, globals_, procs, elided, watched)
