@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pbtlint import demand_files
-from pbtlint import demand_work as work
 from pbtlint.cache import Cache, StoredEntries, file_key
 from pbtlint.demand_files import SourceFile
 from pbtlint.parallel import gc_paused, run_parallel
@@ -78,6 +77,8 @@ def _index_files(todo: list[SourceFile], bundle: StoredEntries, stats: dict[str,
     Returns the files indexed, and whether ``stats`` got an entry (a file that cannot be stated gets none)."""
     if not todo:
         return [], False
+    from pbtlint import demand_work as work  # here: a warm run reads and indexes nothing
+
     work.set_known_keys(frozenset(bundle))  # a file whose content is known is read and hashed only
     try:
         with timed("index"):
@@ -177,6 +178,7 @@ def analyze_demand(
         choice = demand_previous.same_choice_of(workspace, edits, previous, reparsed)
         known = demand_previous.known_mentions(edits, previous)
     from pbtlint import demand_run  # here: the parser, the model and the rules, for this run only
+    from pbtlint import demand_work as work
 
     before = previous if isinstance(previous, dict) else {}
     result, stored, counts = demand_run.analyze(workspace, files, cache, jobs, choice, known, before.get("allowed"),

@@ -5,6 +5,7 @@ the index bundle with its delta."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pbtlint.cache import Cache, StoredEntries, default_location, grammar_hash, tool_version
-from pbtlint.declindex import COMMENT_PATTERN
 from pbtlint.findings import shown_at
 from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
@@ -161,9 +161,15 @@ def folded_text(f: SourceFile) -> str:
     return (read_source(f.path, f.display).text or "").casefold()
 
 
-# blanks and comments, each comment read one way only (declindex.COMMENT_PATTERN): otherwise a failed
-# match backtracks through every way of splitting the comment lines between the name and what follows
-_ASSIGNED_TAIL = re.compile(rf'"?(?:\s|{COMMENT_PATTERN})*[-+*/:]=')
+@functools.cache
+def _assigned_tail() -> re.Pattern[str]:
+    """Blanks and comments, then an assignment: each comment read one way only
+    (declindex.COMMENT_PATTERN; otherwise a failed match backtracks through every way of splitting the
+    comment lines between the name and what follows). Made when first used: a warm run imports no
+    index patterns."""
+    from pbtlint.declindex import COMMENT_PATTERN
+
+    return re.compile(rf'"?(?:\s|{COMMENT_PATTERN})*[-+*/:]=')
 
 
 def lines_naming(text: str, name: str, assigned: bool | None) -> set[int]:
@@ -177,7 +183,7 @@ def lines_naming(text: str, name: str, assigned: bool | None) -> set[int]:
         stop = start + len(name)
         before = text[start - 1] if start else " "
         if not (before.isalnum() or before == "_" or (before == "." and assigned is not None)) and (
-                _ASSIGNED_TAIL.match(text, stop) if assigned else
+                _assigned_tail().match(text, stop) if assigned else
                 stop == len(text) or not (text[stop].isalnum() or text[stop] == "_")):
             line += text.count("\n", at, start)
             at = start

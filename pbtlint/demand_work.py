@@ -21,7 +21,8 @@ from pbtlint.declindex import FileIndex, index_text
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile
 from pbtlint.pickling import fast_pickling
-from pbtlint.preprocessor import PragmaWarning, preprocess
+from pbtlint.pragma import PragmaWarning
+from pbtlint.preprocessor import preprocess
 from pbtlint.source import read_source_bytes
 
 if TYPE_CHECKING:  # the parsing functions import the parser and the summaries themselves: indexing and

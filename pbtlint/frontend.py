@@ -21,7 +21,7 @@ from pbtlint.span import Span
 if TYPE_CHECKING:  # the parser and the AST's classes are imported by the functions that parse: a run that
     # reuses its previous result reads ParsedFiles without units and needs neither (a fifth of its start-up)
     from pbtlint.nodes import CompilationUnit
-    from pbtlint.preprocessor import PragmaWarning
+    from pbtlint.pragma import PragmaWarning
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ import bisect
 import contextlib
 import gc
 import itertools
-import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -42,6 +41,8 @@ def usable_cpus() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing as mp  # here: a run that reuses the previous result starts no process
+
     return "fork" in mp.get_all_start_methods()
 
 
@@ -53,6 +54,8 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     if jobs <= 1 or not can_fork():
         yield None
         return
+    import multiprocessing as mp
+
     pool = mp.get_context("fork").Pool(jobs - 1)
     try:
         yield pool
@@ -90,6 +93,8 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
     pending: dict[Any, tuple[int, int]] = {}
     with contextlib.ExitStack() as stack:
         if pool is None:
+            import multiprocessing as mp
+
             pool = mp.get_context("fork").Pool(workers)
             stack.callback(pool.join)
             stack.callback(pool.terminate)

@@ -35,22 +35,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
 from pbtlint.findings import Finding, syntax_error
 from pbtlint.pickling import fast_pickling
+from pbtlint.pragma import Action, PragmaWarning
 from pbtlint.span import Span
-
-Action = Literal["disable", "restore"]
-
-
-@dataclass(frozen=True, slots=True)
-class PragmaWarning:
-    """``#pragma warning disable|restore [ids]`` on ``line``; ``ids`` are upper-cased, empty means all."""
-
-    line: int
-    action: Action
-    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

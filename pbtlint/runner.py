@@ -9,7 +9,6 @@ kept only for files of the app itself.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -249,6 +248,8 @@ def parse_in_parallel(workspace: Workspace, parsed: dict[Path, ParsedFile], jobs
                 todo.append((path, tuple(app.preprocessor_symbols), display_path(path)))
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return
+    import multiprocessing
+
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         for job, result in zip(todo, pool.imap(_parse_job, todo, chunksize=8), strict=True):
             if result is not None:

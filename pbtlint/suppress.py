@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from pbtlint.config import Config
 from pbtlint.findings import Finding
-from pbtlint.preprocessor import PragmaWarning
+from pbtlint.pragma import PragmaWarning
 
 IN_SOURCE = "inSource"
 EXTERNAL = "external"
