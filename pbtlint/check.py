@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbtlint.baseline import apply_baseline, read_baseline, render_baseline
 from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.config import load_config
 from pbtlint.demand import analyze_demand
@@ -140,10 +139,13 @@ def run_check(options: CheckOptions, progress: Callable[[str], None] | None = No
         pf.path: app.app.manifest.suppress_warnings for app in run.apps if app.app.manifest for pf in app.files
     }
     findings = apply_suppressions(findings, pragmas=pragmas, suppress_warnings=suppress_warnings, config=config)
-    if options.baseline:
-        findings = apply_baseline(findings, read_baseline(options.baseline), _lines_of)
-    if options.write_baseline:
-        Path(options.write_baseline).write_text(render_baseline(findings, _lines_of), encoding="utf-8")
+    if options.baseline or options.write_baseline:
+        from pbtlint.baseline import apply_baseline, read_baseline, render_baseline  # only when asked for
+
+        if options.baseline:
+            findings = apply_baseline(findings, read_baseline(options.baseline), _lines_of)
+        if options.write_baseline:
+            Path(options.write_baseline).write_text(render_baseline(findings, _lines_of), encoding="utf-8")
     unreadable = {pf.path for app in run.apps for pf in app.files if pf.unit is None and pf.lines == 0}
     empty = sorted(
         pf.path for app in run.apps for pf in app.files
