@@ -331,7 +331,25 @@ class Cache:
         return value
 
     def put_ast_bytes(self, key: str, data: bytes) -> None:
-        self._write_bytes(self._ast_path(key), data)
+        """Write a parsed file's (or its bodies') entry in place, not through a temporary file and a
+        rename as the other entries are: creating the temporary file took half of the 0.9 s the Base
+        Application's cold run spent writing 1,628 such entries in its main process. A reader that
+        meets one half written finds its signature wrong and parses the file again, as for any damaged
+        entry; an entry lost so costs one parse, where a lost index bundle would cost the whole index."""
+        if not self.writable:
+            return
+        path = self._ast_path(key)
+        signed = sign(data)
+        try:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            except FileNotFoundError:  # the first entry in its folder
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(signed)
+        except OSError:
+            self.writable = False
 
     # ------------------------------------------------------------------ whole runs
 

@@ -231,3 +231,23 @@ def test_a_same_trees_edit_reads_only_the_changed_files_entries(app: Path, tmp_p
     assert demand.last_stats is not None and demand.last_stats.path == "same-trees"
     assert after.findings == analyze([app]).findings
     assert len(set(read)) <= 1 < len(list(app.rglob("*.al")))  # the old content's entry, if any
+
+
+def test_tree_entries_are_written_in_place(tmp_path: Path) -> None:
+    """A parsed file's entry is written without a temporary file: read back whole, written over, and
+    taken for missing (then removed) when a reader meets it half written."""
+    c = Cache(tmp_path)
+    key = "ab" + "0" * 30
+    c.put_ast_bytes(key, pickle.dumps({"tree": 1}))
+    assert c.get_ast(key) == {"tree": 1}
+    c.put_ast_bytes(key, pickle.dumps({"tree": 2}))
+    assert c.get_ast(key) == {"tree": 2}
+    path = next((tmp_path / "v1" / "ast").glob("*/*.pickle"))
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left beside it
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # what a reader sees while a writer is halfway
+    assert c.get_ast(key) is None and not path.exists()
+    blocked = Cache(tmp_path / "file")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    blocked.put_ast_bytes(key, b"data")  # a place that cannot hold a cache: not an error, not used again
+    assert blocked.writable is False
