@@ -128,8 +128,7 @@ class BackgroundAnalysis:
 
 
 def _edge_label(project: AnalyzedProject, edge: Edge) -> str:
-    g = project.graph.graph
-    target = g.nodes[edge.target].get("label", edge.target) if edge.target in g else edge.target
+    target = project.graph.label(edge.target)
     site = edge.site
     kind = edge.kind
     if kind == "table-trigger" and site is not None:
@@ -316,7 +315,7 @@ class _Walker:
     def _opaque(self, root: BackgroundRoot, path: list[Edge]) -> OpaqueCall:
         edge = path[-1]
         data = self.graph.graph.nodes[edge.target]
-        label = data.get("label", edge.target)
+        label = self.graph.label(edge.target)
         steps = self._steps(root, path[:-1])
         step = Location(edge.path, edge.span, f"calls {label} (opaque)")
         return OpaqueCall(edge.target, label, data.get("reason", ""), Location(edge.path, edge.span), root,

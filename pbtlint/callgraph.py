@@ -92,7 +92,7 @@ class CallGraph:
             if proc.publisher is not None:
                 self._new_publishers.append(proc)
             kind = "publisher" if proc.publisher else ("trigger" if proc.is_trigger else "procedure")
-            g.add_node(proc.key, kind=kind, label=proc.display, path=proc.path, span=proc.node.name_span,
+            g.add_node(proc.key, kind=kind, path=proc.path, span=proc.node.name_span,  # label: see label()
                        object=proc.owner.key, proc=proc)
 
     def _add_resolved(self) -> None:
@@ -219,6 +219,16 @@ class CallGraph:
 
     def node(self, key: str) -> dict:
         return self.graph.nodes[key]
+
+    def label(self, key: str) -> str:
+        """How a node is named in messages: a procedure by its display name (made when asked for, not
+        for each of the Base Application's 34,000 procedures at every build), another node by its
+        label, a key not in the graph by itself."""
+        data = self.graph.nodes.get(key)
+        if data is None:
+            return key
+        proc = data.get("proc")
+        return proc.display if proc is not None else data.get("label", key)
 
 
 def path_to(tree: dict[str, Edge | None], target: str) -> list[Edge]:

@@ -520,7 +520,7 @@ class Background:
         out = [enqueue_location(site)]
         graph = self.project.graph
         for e in edges:
-            out.append(Location(e.path, e.span, edge_label(e, graph.node(e.target).get("label", e.target))))
+            out.append(Location(e.path, e.span, edge_label(e, graph.label(e.target))))
         out.append(end)
         return tuple(out)
 

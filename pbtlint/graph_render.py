@@ -73,7 +73,7 @@ def _tree(project: AnalyzedProject, index: int, site: EnqueueSite, max_nodes: in
         nid = f"{prefix}{len(nodes)}"
         ids[key] = nid
         marks, notes = _marks(project, reach, key)
-        nodes.append(TreeNode(nid, key, graph.node(key).get("label") or key, marks, notes))
+        nodes.append(TreeNode(nid, key, graph.label(key), marks, notes))
         path = reach.path(key)
         if not path:
             edges.append((root_id, nid, "task"))
