@@ -33,8 +33,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pbtlint import bench_edits
-
 # --------------------------------------------------------------------------- measurements (child side)
 
 
@@ -91,12 +89,17 @@ def measure_floor(paths: list[str], roots: list[str], defines: list[str]) -> dic
 
 def measure_demand(paths: list[str], roots: list[str], defines: list[str], cache: str, jobs: int,
                    lists: bool = False) -> dict[str, object]:
-    """A demand-driven run; with ``lists``, also the files it parsed (read back from the cache, which
-    the process's time then includes: the cold run's, to choose the files to edit)."""
+    """A demand-driven run as ``pbtlint check`` makes it (the command's imports, its configuration, the
+    analysis, suppressions and the text report, not written); with ``lists``, also the files it parsed
+    (read back from the cache, which the process's time then includes: the cold run's, to choose the
+    files to edit)."""
+    import pbtlint.cli  # noqa: F401 - what the command imports before it runs
     from pbtlint import demand
+    from pbtlint.check import CheckOptions, run_check
 
     start = time.perf_counter()
-    result = demand.analyze_demand(paths, defines, roots, cache_dir=cache, jobs=jobs)
+    result = run_check(CheckOptions(tuple(paths), "text", None, tuple(defines), tuple(roots), jobs=jobs,
+                                    cache_dir=cache)).run
     seconds = time.perf_counter() - start
     st = demand.last_stats
     out: dict[str, object] = {
@@ -332,6 +335,8 @@ def _random_edits(run: Callable[[str, dict[str, object]], dict[str, object]], re
     edit its kind, where it went, the path its run took and its seconds (or the run's error), whether
     its findings equal those of a run with an empty cache (``--verify-edits``; else None), and whether
     the run after the undo found ``expected``, what the sources found before the edit."""
+    from pbtlint import bench_edits  # here: the timed child processes import only what a check does
+
     out: list[dict[str, object]] = []
     for i, (path, line, kind) in enumerate(bench_edits.plan(files, args.random_edits, args.seed)):
         edit = bench_edits.apply(path, line, kind)
@@ -502,6 +507,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in edits:
             print(f"edit: {e}")
         if randomly:
+            from pbtlint import bench_edits
+
             print(f"random edits (--seed {args.seed}), by the path each run took:")
             for line in bench_edits.summary([(str(r["path"]), float(r["seconds"]))  # type: ignore[arg-type]
                                              for r in randomly if r["seconds"] is not None], c_s):
