@@ -44,6 +44,9 @@ _found_files: dict[str, str] = {}
 """The same files by absolute path, made from :data:`_found_as_given` when a path is first looked up
 as discovery did not give it (most runs never do)."""
 
+_found_files_from = 0
+"""How many entries of :data:`_found_as_given` :data:`_found_files` was made from."""
+
 
 def real_path(path: str | os.PathLike[str]) -> str:
     """``os.path.realpath(path)``, resolving each folder once per run instead of once per file (a
@@ -63,17 +66,21 @@ def found_real_path(path: str | os.PathLike[str], cwd: str | None = None) -> str
     found = _found_as_given.get((cwd or os.getcwd(), os.fspath(path)))
     if found is not None:
         return found
-    if len(_found_files) != len(_found_as_given):  # (a file is found once: one absolute path each)
+    global _found_files_from
+    if _found_files_from != len(_found_as_given):  # discovery found more since (entries are only added)
         _found_files.clear()
         _found_files.update((os.path.normpath(os.path.join(*given)), real) for given, real in _found_as_given.items())
+        _found_files_from = len(_found_as_given)
     return _found_files.get(os.path.abspath(path))
 
 
 def forget_real_paths() -> None:
     """Drop the folders and files :func:`real_path` remembers (a new run may see a changed tree)."""
+    global _found_files_from
     real_dir.cache_clear()
     _found_files.clear()
     _found_as_given.clear()
+    _found_files_from = 0
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".alpackages", ".snapshots", ".output", ".pbtlint-cache"})
 """Folder names (compared case-insensitively) that discovery never enters."""

@@ -321,3 +321,23 @@ def test_real_paths_remembered_by_discovery_follow_the_working_directory(tmp_pat
     monkeypatch.chdir(tmp_path / "b")  # the same relative path now names another file
     assert real_path(Path("src/X.Codeunit.al")) == os.path.realpath(tmp_path / "b" / "src" / "X.Codeunit.al")
     assert display_path(Path("src/X.Codeunit.al")) == "src/X.Codeunit.al"
+
+
+def test_a_found_file_is_known_by_its_absolute_path_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery records files as it was given them; a lookup by another spelling (absolute) finds them
+    too, also files found by a later discovery in the same run (``--source-root``), and not after the
+    run's paths are forgotten."""
+    from pbtlint.project import forget_real_paths, found_real_path
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "X.Codeunit.al").write_text("codeunit 50100 X { }\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    discover([Path("a")])
+    first = tmp_path / "a" / "X.Codeunit.al"
+    assert found_real_path(first) == os.path.realpath(first)  # absolute: not as it was given
+    assert found_real_path(tmp_path / "b" / "X.Codeunit.al") is None  # not found (yet)
+    discover([Path("a")], [Path("b")])
+    assert found_real_path(tmp_path / "b" / "X.Codeunit.al") == os.path.realpath(tmp_path / "b" / "X.Codeunit.al")
+    forget_real_paths()
+    assert found_real_path(first) is None
