@@ -105,7 +105,7 @@ T = TypeVar("T")
 
 def _frozen(items: Collection[T]) -> frozenset[T]:
     """``frozenset(items)``, the empty one shared: a summary holds a dozen sets, most of them empty, and
-    a cached file's pickle then names one empty set instead of building one for each (a fifth fewer
+    a cached file's pickle then names one empty set instead of building one for each (a tenth fewer
     objects to load for the Base Application's files)."""
     return frozenset(items) if items else _EMPTY
 
