@@ -72,6 +72,32 @@ def _signing_key() -> bytes:
         return key
 
 
+def write_replacing(path: Path, data: bytes, prefix: str = ".tmp-") -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it and a rename: a reader finds the
+    old content or the new, never a part. Raises OSError when the place cannot be written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` directly, making its folder when the open says it is missing."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except FileNotFoundError:  # the first entry in its folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
 def sign(data: bytes) -> bytes:
     """``data`` with its signature in front."""
     return hmac.new(_signing_key(), data, hashlib.sha256).digest() + data
@@ -254,19 +280,15 @@ class Cache:
                 path.unlink()
             return None
 
-    def _write_bytes(self, path: Path, data: bytes) -> None:
+    def _write_bytes(self, path: Path, data: bytes, in_place: bool = False) -> None:
+        """Write ``data``, signed, through a rename (:func:`write_replacing`), or ``in_place`` (see
+        :meth:`put_ast_bytes`); a place that cannot be written is not tried again."""
         if not self.writable:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(sign(data))
-            os.replace(tmp, path)
+            (_write_in_place if in_place else write_replacing)(path, sign(data))
         except OSError:
             self.writable = False
-            with contextlib.suppress(Exception):
-                os.unlink(tmp)  # type: ignore[possibly-undefined]
 
     def _write(self, path: Path, value: Any) -> None:
         self._write_bytes(path, pickle.dumps(value, protocol=_PROTOCOL))
@@ -336,20 +358,7 @@ class Cache:
         Application's cold run spent writing 1,628 such entries in its main process. A reader that
         meets one half written finds its signature wrong and parses the file again, as for any damaged
         entry; an entry lost so costs one parse, where a lost index bundle would cost the whole index."""
-        if not self.writable:
-            return
-        path = self._ast_path(key)
-        signed = sign(data)
-        try:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            except FileNotFoundError:  # the first entry in its folder
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(signed)
-        except OSError:
-            self.writable = False
+        self._write_bytes(self._ast_path(key), data, in_place=True)
 
     # ------------------------------------------------------------------ whole runs
 

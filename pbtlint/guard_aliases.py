@@ -77,11 +77,11 @@ class BoolAliases:
             if isinstance(proc.node.body, ElidedBlock):  # demand mode left it out: it may assign the global
                 proc.node.body.note(words(name, assigned=True))
         if var.scope == "local":
-            found = [(self.proc, node) for node in _own_assignments(self.guards, self.proc).get(name, ())]
+            found = _own_assignments(self.guards, self.proc).get(name, [])
         else:
-            found = [(proc, node) for proc, node in _object_assignments(self.guards, self.proc.owner).get(name, ())
+            found = [node for proc, node in _object_assignments(self.guards, self.proc.owner).get(name, ())
                      if name not in proc.scope]
-        for _proc, node in found:
+        for node in found:
             kinds.add(self._value_kind(node.value) if node.op == ":=" else None)
         if len(kinds) == 1:
             return kinds.pop()

@@ -46,6 +46,14 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def fork_pool(processes: int) -> Any:
+    """A pool of ``processes`` forked workers (multiprocessing is imported here: a run that reuses the
+    previous result starts no process)."""
+    import multiprocessing as mp
+
+    return mp.get_context("fork").Pool(processes)
+
+
 @contextlib.contextmanager
 def worker_pool(jobs: int) -> Iterator[Any]:
     """``jobs - 1`` forked workers to reuse across many :func:`run_parallel` calls (None when there is
@@ -54,9 +62,7 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     if jobs <= 1 or not can_fork():
         yield None
         return
-    import multiprocessing as mp
-
-    pool = mp.get_context("fork").Pool(jobs - 1)
+    pool = fork_pool(jobs - 1)
     try:
         yield pool
     finally:
@@ -93,9 +99,7 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
     pending: dict[Any, tuple[int, int]] = {}
     with contextlib.ExitStack() as stack:
         if pool is None:
-            import multiprocessing as mp
-
-            pool = mp.get_context("fork").Pool(workers)
+            pool = fork_pool(workers)
             stack.callback(pool.join)
             stack.callback(pool.terminate)
 

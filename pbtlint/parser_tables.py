@@ -24,11 +24,11 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from pbtlint.astparse import AstParser
-from pbtlint.cache import grammar_hash, tool_version, user_cache_dir
+from pbtlint.cache import grammar_hash, tool_version, user_cache_dir, write_replacing
 from pbtlint.parser import START_SYMBOLS, ALLexer
 
 FORMAT = "1"
@@ -91,18 +91,9 @@ def save(parser: AstParser, path: str) -> None:
         tables.dump((parser.actions, parser.gotos))
     except (pickle.PicklingError, AttributeError, TypeError):  # a callback not among the rules': keep it in memory
         return
-    folder = os.path.dirname(path)
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".astparse-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(stream.getvalue())
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        _prune(folder, path)
+        write_replacing(Path(path), stream.getvalue(), ".astparse-")
+        _prune(os.path.dirname(path), path)
     except OSError:
         pass
 

@@ -407,7 +407,6 @@ class _Collector:
                 current = self.app(directory, anonymous=False)
                 nested = True
             subdirs: list[tuple[Path, str | None]] = []
-            files = current.files
             for entry in entries:
                 lower = entry.name.lower()
                 if lower in SKIP_DIRS:
@@ -421,7 +420,7 @@ class _Collector:
                         continue
                     found = os.path.join(real, entry.name)  # its folder's real path and its name: no lstat
                     _found_as_given[cwd, str(path)] = found
-                    files.setdefault(found, path)
+                    self.add_file(current, path, found)
             stack.extend((d, current, r) for d, r in reversed(subdirs))
         return nested
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pbtlint.findings import SYNTAX_ERROR, Finding, syntax_error
 from pbtlint.frontend import ParsedFile
-from pbtlint.parallel import gc_paused
+from pbtlint.parallel import fork_pool, gc_paused
 from pbtlint.pickling import fast_pickling
 from pbtlint.project import MANIFEST_NAME, App, Workspace, discover, found_real_path, real_dir, real_path
 from pbtlint.span import Span
@@ -248,9 +248,7 @@ def parse_in_parallel(workspace: Workspace, parsed: dict[Path, ParsedFile], jobs
                 todo.append((path, tuple(app.preprocessor_symbols), display_path(path)))
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return
-    import multiprocessing
-
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with fork_pool(jobs) as pool:
         for job, result in zip(todo, pool.imap(_parse_job, todo, chunksize=8), strict=True):
             if result is not None:
                 parsed[job[0]] = result
