@@ -46,7 +46,9 @@ def _unpickled(result: tuple[bytes | None, object], keep: bool = True) -> tuple[
     the bytes are kept when ``keep`` (the bodies' cache entries are made of them; a file's the worker
     has cached already)."""
     data, payload = result
-    return (data if keep else None, pickle.loads(data)) if data is not None and payload is None else result
+    if payload is None and data is not None:
+        payload = pickle.loads(data)
+    return data if keep else None, payload
 
 
 def _tree_unpickled(result: tuple[bytes | None, object]) -> tuple[bytes | None, object]:

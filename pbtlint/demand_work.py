@@ -106,7 +106,8 @@ def parse_file_or_bodies(item: tuple[bool, object], in_worker: bool) -> tuple[bo
 
 
 def ship(value: object, key: str, in_worker: bool) -> tuple[bytes | None, object]:
-    """Cache ``value`` under ``key`` (when a cache is set) and hand it back: pickled from a worker."""
+    """Cache ``value`` under ``key`` (when a cache is set) and hand it back: pickled from a worker; in
+    the calling process, with its pickle when one was made (a body batch's cache entry is made of it)."""
     data: bytes | None = None
     if worker_cache is not None or in_worker:
         try:
@@ -117,7 +118,7 @@ def ship(value: object, key: str, in_worker: bool) -> tuple[bytes | None, object
         worker_cache.put_ast_bytes(key, data)
     if in_worker:
         return (data, None) if data is not None else (None, AGAIN)
-    return None, value
+    return data, value
 
 
 AGAIN = "parse-in-parent"

@@ -843,3 +843,30 @@ def test_files_and_bodies_parsed_in_one_batch_change_nothing(monkeypatch: pytest
     for app in APP_DIRS:
         assert run(app) == together[app], app
     assert not merged
+
+
+def test_bodies_parsed_here_are_pickled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of bodies parsed in the calling process is pickled once, for its cache entry (the pickle
+    made to send it is that one), and the next run puts those bodies back from the cache."""
+    import pickle
+
+    from pbtlint import nodes as n
+
+    app, cache = _demand_app(tmp_path)
+    real = pickle.dumps
+    pickled: list[int] = []
+
+    def counting(value: object, *args: object, **kwargs: object) -> bytes:
+        if isinstance(value, list) and value and all(isinstance(b, n.Block) for b in value):
+            pickled.append(id(value))
+        return real(value, *args, **kwargs)
+
+    monkeypatch.setattr(pickle, "dumps", counting)
+    first = demand.analyze_demand([app], cache_dir=cache, jobs=1)
+    assert demand.last_stats is not None and demand.last_stats.bodies > 0
+    assert pickled and len(pickled) == len(set(pickled))  # each batch once
+    monkeypatch.setattr(pickle, "dumps", real)
+    _edit_one(app)  # a re-run that loads the choice again, bodies with it
+    again = demand.analyze_demand([app], cache_dir=cache, jobs=1)
+    fresh = demand.analyze_demand([app], use_cache=False)
+    assert again.findings == fresh.findings and first.findings
