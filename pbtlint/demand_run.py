@@ -88,7 +88,7 @@ def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, 
     work.set_worker_cache(cache)  # before the workers are forked: they write what they parse
     work.deferred_write = meanwhile  # likewise: a worker calls it
     try:
-        with keeping_reads(), worker_pool(jobs) as pool:
+        with keeping_reads(), work.keeping_scans(), worker_pool(jobs) as pool:
             written = pool.apply_async(work.run_deferred_write) if pool is not None and meanwhile is not None else None
             result = _analyze_in(workspace, files, cache, jobs, pool, choice, known or {}, allowed_before,
                                  passed_before, extra_before)
@@ -331,7 +331,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         if todo:
             owner = [k for k in todo for _ in k]  # the key of each group, by the group's index
             needles = work.needles([g for k in todo for g in k])
-            found = run_parallel(work.mention_hits, [(str(f.path), needles) for f in files], jobs, chunk_size=64,
+            # large chunks: after the first scan each process looks in what it kept (demand_work._scanned),
+            # a few microseconds a file, and a worker given 64 at a time waited for more a third of a scan
+            found = run_parallel(work.mention_hits, [(str(f.path), needles) for f in files], jobs, chunk_size=512,
                                  pool=pool)
             text_cache.update({k: set() for k in todo})
             for f, hits in zip(files, found, strict=True):

@@ -7,9 +7,10 @@ cache and for the trip.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -220,6 +221,36 @@ def _automaton(words: list[bytes]) -> ahocorasick_rs.BytesAhoCorasick:
     return found
 
 
+_scanned: dict[str, bytes] | None = None
+"""While :func:`keeping_scans` is on, the files this process has scanned, as bytes lower-cased: a run
+scans every file several times (for the fixpoint's page mentions, then for the audit's callers), and
+after the first time each process looks again in what it read rather than reading and lower-casing it
+again."""
+
+
+@contextlib.contextmanager
+def keeping_scans() -> Iterator[None]:
+    """Keep what :func:`mention_hits` reads in this process and, when it is entered before they are
+    forked, in its workers; forgotten when the block ends (one run: a file is taken to stay as read)."""
+    global _scanned
+    saved, _scanned = _scanned, {}
+    try:
+        yield
+    finally:
+        _scanned = saved
+
+
+def _lowered(path: str) -> bytes:
+    kept = _scanned
+    data = kept.get(path) if kept is not None else None
+    if data is None:
+        with open(path, "rb") as f:
+            data = f.read().lower()
+        if kept is not None:
+            kept[path] = data
+    return data
+
+
 def mentions(item: tuple[str, Needles], in_worker: bool) -> bool:
     """Whether the file mentions, for some group, one of its names and one of its procedures."""
     return bool(mention_hits(item, in_worker, first=True))
@@ -230,8 +261,7 @@ def mention_hits(item: tuple[str, Needles], in_worker: bool, first: bool = False
     with ``first``, only the first. A file that cannot be decoded mentions every group."""
     path, needles = item
     try:
-        with open(path, "rb") as f:
-            data = f.read().lower()
+        data = _lowered(path)
     except OSError:
         return ()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -45,3 +45,18 @@ def test_names_overlapping_and_nested_in_other_words_are_all_found(tmp_path: Pat
     needles = work.needles(groups)
     n = len(filler)
     assert work.mention_hits((str(path), needles), False) == (n, n + 1, n + 2)
+
+
+def test_a_run_scans_each_file_from_what_it_read_before(tmp_path: Path) -> None:
+    """Within :func:`keeping_scans` a file is read once, however many scans look in it (another scan
+    finds the same groups in what was kept); outside it, every scan reads the file."""
+    path = tmp_path / "Caller.Codeunit.al"
+    path.write_text("codeunit 50100 Caller { trigger OnRun() begin Mgt.PostDocuments(); end; }\n", encoding="utf-8")
+    first = work.needles([(("caller",), ("onrun",))])
+    second = work.needles([(("mgt",), ("postdocuments",)), (("mgt",), ("unposted",))])
+    with work.keeping_scans():
+        assert work.mention_hits((str(path), first), False) == (0,)
+        path.write_text("codeunit 50101 Other { }\n", encoding="utf-8")  # what this run read stays
+        assert work.mention_hits((str(path), second), False) == (0,)
+    assert work.mention_hits((str(path), first), False) == ()  # read again: the file changed
+    assert work.mention_hits((str(path), second), False) == ()
