@@ -76,6 +76,15 @@ def _mode_key(f: SourceFile, whole: bool) -> str:
     return f.key if whole else f.key + "-s"
 
 
+def warm_up() -> None:
+    """Load what an analysis uses first: the parser's tables and networkx (the call graph's)."""
+    import networkx  # noqa: F401 - imported here once, where pbtlint.callgraph would import it later
+
+    from pbtlint.astparse import get_ast_parser
+
+    get_ast_parser()
+
+
 def analyze(workspace: Workspace, files: list[SourceFile], cache: Cache | None, jobs: int,
             choice: Choice | None = None, known: dict[tuple, set[Path]] | None = None,
             allowed_before: object = None, passed_before: object = None, extra_before: object = None,

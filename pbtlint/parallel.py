@@ -72,7 +72,8 @@ def worker_pool(jobs: int) -> Iterator[Any]:
 
 def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1,
                  chunk_size: int = 8, weights: Sequence[int] | None = None, pool: Any = None,
-                 receive: Callable[[Any], Any] | None = None) -> list[Any]:
+                 receive: Callable[[Any], Any] | None = None, meanwhile: Callable[[], None] | None = None
+                 ) -> list[Any]:
     """``[fn(item, in_worker) for item in items]``, in order, with ``jobs`` processes (those of
     ``pool`` when given, see :func:`worker_pool`).
 
@@ -80,6 +81,9 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
     by weight; without, every item weighs the same and a chunk holds at most ``chunk_size`` of them.
     ``receive`` turns each result, a worker's as soon as its chunk is back, into what is returned (to
     unpickle what a worker sent while the workers still have work, not after the last chunk).
+    ``meanwhile`` is called once, in this process, after the workers got their first chunks and before
+    it takes items itself (work it would do later anyway, done while they are busy); not when the items
+    run serially.
     """
     turn = receive or _same
     if jobs <= 1 or len(items) < SERIAL_BELOW or not can_fork():
@@ -120,6 +124,10 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
 
         try:
             submit()
+            if meanwhile is not None:
+                meanwhile()
+                collect(False)
+                submit()
             while back > front:
                 back -= 1
                 results[order[back]] = turn(fn(items[order[back]], False))

@@ -870,3 +870,25 @@ def test_bodies_parsed_here_are_pickled_once(tmp_path: Path, monkeypatch: pytest
     again = demand.analyze_demand([app], cache_dir=cache, jobs=1)
     fresh = demand.analyze_demand([app], use_cache=False)
     assert again.findings == fresh.findings and first.findings
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="no fork on this platform: the index pass runs serially")
+def test_a_large_index_pass_loads_the_analysis_meanwhile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With at least WARM_UP_FROM files to index and a worker, the index pass loads what the analysis
+    uses (:func:`pbtlint.demand_run.warm_up`) while the worker indexes; below it, it does not. Either
+    way the findings are the same."""
+    from pbtlint import demand_run
+
+    app, cache = _demand_app(tmp_path)
+    files = len(list(app.rglob("*.al")))
+    assert files >= parallel.SERIAL_BELOW  # the index pass forks a worker
+    warmed: list[int] = []
+    real = demand_run.warm_up
+    monkeypatch.setattr(demand_run, "warm_up", lambda: (warmed.append(1), real())[1])
+    monkeypatch.setattr(demand, "WARM_UP_FROM", files)
+    first = demand.analyze_demand([app], cache_dir=cache, jobs=2)
+    assert warmed == [1]
+    monkeypatch.setattr(demand, "WARM_UP_FROM", files + 1)
+    again = demand.analyze_demand([app], cache_dir=tmp_path / "other", jobs=2)
+    assert warmed == [1]
+    assert first.findings == again.findings == demand.analyze_demand([app], use_cache=False).findings

@@ -34,3 +34,34 @@ def test_receive_turns_every_result_once_in_order(monkeypatch: pytest.MonkeyPatc
 def test_receive_in_the_serial_path() -> None:
     out = parallel.run_parallel(_square_and_pid, [1, 2, 3], jobs=2, receive=lambda r: r[0] + 1)
     assert out == [2, 5, 10]
+
+
+def _sleep_then_pid(item: int, in_worker: bool) -> tuple[int, bool]:
+    import time
+
+    time.sleep(0.002)
+    return os.getpid(), in_worker
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="no fork on this platform: run_parallel is serial here")
+def test_meanwhile_runs_once_here_while_the_worker_starts() -> None:
+    """``meanwhile`` runs once in the calling process, before it takes an item itself: the worker has
+    begun by then (it took items while this process was busy)."""
+    calls: list[int] = []
+
+    def meanwhile() -> None:
+        calls.append(os.getpid())
+        import time
+
+        time.sleep(0.2)  # longer than the worker's first chunks take
+
+    out = parallel.run_parallel(_sleep_then_pid, list(range(40)), jobs=2, meanwhile=meanwhile)
+    assert calls == [os.getpid()]
+    assert out[0][1], "the first chunk should be the worker's, done while the calling process waited"
+    assert len(out) == 40
+
+
+def test_meanwhile_is_not_called_when_the_items_run_serially() -> None:
+    calls: list[int] = []
+    out = parallel.run_parallel(_square_and_pid, [1, 2, 3], jobs=2, meanwhile=lambda: calls.append(1))
+    assert [r[0] for r in out] == [1, 4, 9] and calls == []
