@@ -567,6 +567,10 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "allowed": [sorted((str(p), line) for p, line in a) for a in allowed_by_plan],
               "passed": [sorted((str(p), line) for p, line in a) for a in passed_by_plan] if walk_gate else None,
               "extra": [(sorted((str(p), line) for p, line in e.bodies), sorted(e.groups)) for e in extra_by_plan]}
+    # the previous run's lookups that this run did not make still hold, updated for the changed files
+    # (``known``): kept, a later run that makes one again does not scan every file for it
+    stored["mentions"] = {**{names: sorted(str(p) for p in hits) for names, hits in known.items()},
+                          **stored["mentions"]}
     if choice is not None:  # what the closure did not look up again still holds (replay checked it)
         stored["mentions"] = {**choice.mentions, **stored["mentions"]}
         stored["lookups"] = {path: {**choice.lookups.get(path, {}), **lookups.get(path, {})}  # per file: the

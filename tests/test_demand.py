@@ -892,3 +892,34 @@ def test_a_large_index_pass_loads_the_analysis_meanwhile(tmp_path: Path, monkeyp
     again = demand.analyze_demand([app], cache_dir=tmp_path / "other", jobs=2)
     assert warmed == [1]
     assert first.findings == again.findings == demand.analyze_demand([app], use_cache=False).findings
+
+
+@pytest.mark.parametrize(("file", "old", "new"), [
+    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);"),  # same choice
+    ("DemandHelper.Codeunit.al", "Commit();", "Commit(); NotCalled();"),  # the closure again
+    ("Unrelated.Codeunit.al", "'not a background task'", "'Demand Page Refresh'"),  # it too, mentions changed
+])
+def test_a_run_keeps_the_lookups_it_did_not_make(tmp_path: Path, file: str, old: str, new: str) -> None:
+    """Every mention lookup of the previous run is in the next run's record, those it made and those it
+    did not (still true: updated for the changed files), so that a later run asking again scans nothing."""
+    copy = tmp_path / "src"
+    shutil.copytree(FIXTURES / "demand" / "app", copy)
+    _replace(copy / "src" / "DemandPage.Page.al", "    trigger OnPageBackgroundTaskCompleted",
+             "    procedure Refresh()\n    begin\n    end;\n\n    trigger OnPageBackgroundTaskCompleted")
+    cache = tmp_path / "cache"
+    demand.analyze_demand([copy], cache_dir=cache)
+    before = Cache(cache).latest_run()["mentions"]
+    unasked = ((("Not Looked Up", "page 50999"), ("Never",)),)  # one group; the next run does not ask it
+    before[unasked] = []
+    store = Cache(cache)
+    (run,) = (p for p in (store.base / "run").glob("*.pickle"))
+    key = run.stem
+    record = store.get_run(key)
+    record["mentions"] = before
+    store.put_run(key, record)
+    _replace(copy / "src" / file, old, new)
+    after = demand.analyze_demand([copy], cache_dir=cache)
+    assert after.findings == analyze([copy]).findings
+    kept = Cache(cache).latest_run()["mentions"]
+    assert set(before) <= set(kept)
+    assert kept[unasked] == []
