@@ -261,3 +261,56 @@ def test_a_body_that_came_is_looked_at_for_the_assignments_of_a_global(tmp_path:
     assert not guarded(fresh, Guards(fresh))
     planner.guards.forget([key])  # DoWork's facts computed again, with Init's body there now
     assert not guarded(project, planner.guards)
+
+
+TRY_HELPER = '''codeunit 50102 "Work Helper"
+{
+    procedure DoWork()
+    begin
+        if not ReadParams() then
+            Message('Not in a background task');
+    end;
+
+    [TryFunction]
+    local procedure ReadParams()
+    begin
+        GetThem();
+    end;
+
+    local procedure GetThem()
+    var
+        Params: Dictionary of [Text, Text];
+    begin
+        Params := Page.GetBackgroundParameters();
+    end;
+}
+'''
+
+
+def test_a_body_that_came_is_looked_at_by_the_guards_that_call_it(tmp_path: Path) -> None:
+    """``DoWork``'s ``Message`` runs only when the try function ``ReadParams`` fails, which it does
+    outside a background task because ``GetThem``, which it calls, gets the task's parameters. While
+    ``GetThem``'s body is left out, the guard cannot tell; once it comes, the planner computes again the
+    facts of the procedures whose conditions call a try function that calls it, as a fresh project has
+    them, and does not keep ``DoWork``'s."""
+    helper = tmp_path / "H.Codeunit.al"
+    helper.write_text(TRY_HELPER, encoding="utf-8")
+    whole = parse_text(TRY_HELPER, "H.Codeunit.al")
+    skeleton, _ = parse_skeleton(helper, "H.Codeunit.al", ())
+    assert whole.unit is not None and skeleton.unit is not None
+    wanted = {key: node.body for key, node in body_nodes(whole.unit).items()
+              if node.name.casefold() in ("dowork", "readparams")}
+    partial = dataclasses.replace(skeleton, unit=splice(skeleton.unit, wanted))
+    page, task = parse_text(PAGE, "P.Page.al"), parse_text(TASK, "T.Codeunit.al")
+    key = "codeunit/50102/procedure/DoWork"
+
+    def guarded(project: AnalyzedProject, guards: Guards) -> set[int]:
+        return guards.of(project.model.procs[key]).guarded
+
+    planner = WalkPlanner()
+    project, _ = planner.reach([page, task, partial])
+    assert planner.guards is not None and not guarded(project, planner.guards)  # GetThem left out
+    project, _ = planner.reach([page, task, whole])
+    fresh, _ = fresh_reach([page, task, whole])
+    assert len(guarded(fresh, Guards(fresh))) == 1  # the Message
+    assert len(guarded(project, planner.guards)) == 1
