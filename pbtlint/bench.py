@@ -234,13 +234,19 @@ def measure_tree_sitter(python: str, files: list[Path]) -> dict[str, object]:
 
 def _snapshot(dest: Path) -> Path:
     """A copy of pbtlint (rules included) for every measurement to import: the same code throughout a
-    run, however the working tree changes meanwhile (the cache keys include the code's digest)."""
+    run, however the working tree changes meanwhile (the cache keys include the code's digest).
+    It is byte-compiled, as an installed package is (pip compiles what it installs): a process that
+    runs with ``PYTHONDONTWRITEBYTECODE`` (or cannot write there) would otherwise compile every module
+    it imports in every measurement (0.2 s for all of pbtlint here; 0.03 s of a warm run)."""
+    import compileall
+
     import pbtlint
     import pbtlint.rules
 
     pkg = dest / "pbtlint"
     shutil.copytree(Path(pbtlint.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__", "rules"))
     shutil.copytree(Path(pbtlint.rules.__file__).parent, pkg / "rules", ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(str(pkg), quiet=1)
     return dest
 
 

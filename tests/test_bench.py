@@ -137,3 +137,22 @@ def test_an_edit_that_changes_the_findings_is_checked_against_an_empty_cache_run
     assert report["full parse"]["findings"] == 1  # PBT0040 at the new call, on the final sources
     assert report["incremental (parsed file, new call)"]["digest"] == report["full parse"]["digest"]
     assert report["incremental (parsed file, read code)"]["digest"] == report["full parse"]["digest"]
+
+
+def test_the_snapshot_is_byte_compiled_as_an_installed_package(tmp_path: Path) -> None:
+    """Every module of the code the measurements import has its bytecode beside it, valid for its
+    source, as pip leaves an installed package: no measurement compiles pbtlint, whatever
+    ``PYTHONDONTWRITEBYTECODE`` says."""
+    import importlib.util
+
+    from pbtlint import bench
+
+    dest = bench._snapshot(tmp_path / "code")
+    sources = sorted((dest / "pbtlint").rglob("*.py"))
+    assert len(sources) > 50 and (dest / "pbtlint" / "rules" / "__init__.py") in sources
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.is_file(), source
+        header = cached.read_bytes()[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[12:16], "little") == source.stat().st_size  # checked against its source
