@@ -219,13 +219,17 @@ def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: 
     assert demand.last_stats.path == "warm" and again.findings == after.findings
 
 
-def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> None:
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    # a procedure other code can call on the page: files whose text names the page and it are looked at
+def _demand_app_with_a_page_procedure(tmp_path: Path) -> tuple[Path, Path]:
+    """:func:`_demand_app` with a procedure other code can call on the page: the files whose text names
+    the page and it are looked up."""
+    copy, cache = _demand_app(tmp_path)
     _replace(copy / "src" / "DemandPage.Page.al", "    trigger OnPageBackgroundTaskCompleted",
              "    procedure Refresh()\n    begin\n    end;\n\n    trigger OnPageBackgroundTaskCompleted")
-    cache = tmp_path / "cache"
+    return copy, cache
+
+
+def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> None:
+    copy, cache = _demand_app_with_a_page_procedure(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     _replace(copy / "src" / "DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);")
     demand.analyze_demand([copy], cache_dir=cache)
@@ -902,11 +906,7 @@ def test_a_large_index_pass_loads_the_analysis_meanwhile(tmp_path: Path, monkeyp
 def test_a_run_keeps_the_lookups_it_did_not_make(tmp_path: Path, file: str, old: str, new: str) -> None:
     """Every mention lookup of the previous run is in the next run's record, those it made and those it
     did not (still true: updated for the changed files), so that a later run asking again scans nothing."""
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    _replace(copy / "src" / "DemandPage.Page.al", "    trigger OnPageBackgroundTaskCompleted",
-             "    procedure Refresh()\n    begin\n    end;\n\n    trigger OnPageBackgroundTaskCompleted")
-    cache = tmp_path / "cache"
+    copy, cache = _demand_app_with_a_page_procedure(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     before = Cache(cache).latest_run()["mentions"]
     unasked = ((("Not Looked Up", "page 50999"), ("Never",)),)  # one group; the next run does not ask it

@@ -233,34 +233,42 @@ ALIAS_HELPER = '''codeunit 50102 "Work Helper"
 '''
 
 
+_DO_WORK = "codeunit/50102/procedure/DoWork"
+
+
+def _helper_in_two_rounds(tmp_path: Path, helper_text: str, first: tuple[str, ...]
+                          ) -> tuple[ParsedFile, ParsedFile, ParsedFile, ParsedFile]:
+    """The page, the task, the helper as a skeleton with only the bodies of ``first`` (lower-case
+    names), and the helper whole: the helper's two rounds."""
+    helper = tmp_path / "H.Codeunit.al"
+    helper.write_text(helper_text, encoding="utf-8")
+    whole = parse_text(helper_text, "H.Codeunit.al")
+    skeleton, _ = parse_skeleton(helper, "H.Codeunit.al", ())
+    assert whole.unit is not None and skeleton.unit is not None
+    wanted = {key: node.body for key, node in body_nodes(whole.unit).items() if node.name.casefold() in first}
+    partial = dataclasses.replace(skeleton, unit=splice(skeleton.unit, wanted))
+    return parse_text(PAGE, "P.Page.al"), parse_text(TASK, "T.Codeunit.al"), partial, whole
+
+
+def _guarded(project: AnalyzedProject, guards: Guards) -> set[int]:
+    return guards.of(project.model.procs[_DO_WORK]).guarded
+
+
 def test_a_body_that_came_is_looked_at_for_the_assignments_of_a_global(tmp_path: Path) -> None:
     """``Gui`` holds ``GuiAllowed()`` in every body parsed in the first round, so it guards the
     ``Message``; ``Init``'s body, which comes next, assigns it ``true``, so it no longer does. The
     assignments found in a body, remembered per procedure, are looked at again once the body comes.
     (``DoWork``'s own facts are kept across rounds, as the planner keeps the facts of every procedure
     that did not change; the gate's fresh check covers what that misses.)"""
-    helper = tmp_path / "H.Codeunit.al"
-    helper.write_text(ALIAS_HELPER, encoding="utf-8")
-    whole = parse_text(ALIAS_HELPER, "H.Codeunit.al")
-    skeleton, _ = parse_skeleton(helper, "H.Codeunit.al", ())
-    assert whole.unit is not None and skeleton.unit is not None
-    wanted = {key: node.body for key, node in body_nodes(whole.unit).items()
-              if node.name.casefold() in ("dowork", "setup")}
-    partial = dataclasses.replace(skeleton, unit=splice(skeleton.unit, wanted))
-    page, task = parse_text(PAGE, "P.Page.al"), parse_text(TASK, "T.Codeunit.al")
-    key = "codeunit/50102/procedure/DoWork"
-
-    def guarded(project: AnalyzedProject, guards: Guards) -> set[int]:
-        return guards.of(project.model.procs[key]).guarded
-
+    page, task, partial, whole = _helper_in_two_rounds(tmp_path, ALIAS_HELPER, ("dowork", "setup"))
     planner = WalkPlanner()
     project, _ = planner.reach([page, task, partial])
-    assert planner.guards is not None and guarded(project, planner.guards)  # the alias guards the Message
+    assert planner.guards is not None and _guarded(project, planner.guards)  # the alias guards the Message
     project, _ = planner.reach([page, task, whole])
     fresh, _ = fresh_reach([page, task, whole])
-    assert not guarded(fresh, Guards(fresh))
-    planner.guards.forget([key])  # DoWork's facts computed again, with Init's body there now
-    assert not guarded(project, planner.guards)
+    assert not _guarded(fresh, Guards(fresh))
+    planner.guards.forget([_DO_WORK])  # DoWork's facts computed again, with Init's body there now
+    assert not _guarded(project, planner.guards)
 
 
 TRY_HELPER = '''codeunit 50102 "Work Helper"
@@ -293,24 +301,11 @@ def test_a_body_that_came_is_looked_at_by_the_guards_that_call_it(tmp_path: Path
     ``GetThem``'s body is left out, the guard cannot tell; once it comes, the planner computes again the
     facts of the procedures whose conditions call a try function that calls it, as a fresh project has
     them, and does not keep ``DoWork``'s."""
-    helper = tmp_path / "H.Codeunit.al"
-    helper.write_text(TRY_HELPER, encoding="utf-8")
-    whole = parse_text(TRY_HELPER, "H.Codeunit.al")
-    skeleton, _ = parse_skeleton(helper, "H.Codeunit.al", ())
-    assert whole.unit is not None and skeleton.unit is not None
-    wanted = {key: node.body for key, node in body_nodes(whole.unit).items()
-              if node.name.casefold() in ("dowork", "readparams")}
-    partial = dataclasses.replace(skeleton, unit=splice(skeleton.unit, wanted))
-    page, task = parse_text(PAGE, "P.Page.al"), parse_text(TASK, "T.Codeunit.al")
-    key = "codeunit/50102/procedure/DoWork"
-
-    def guarded(project: AnalyzedProject, guards: Guards) -> set[int]:
-        return guards.of(project.model.procs[key]).guarded
-
+    page, task, partial, whole = _helper_in_two_rounds(tmp_path, TRY_HELPER, ("dowork", "readparams"))
     planner = WalkPlanner()
     project, _ = planner.reach([page, task, partial])
-    assert planner.guards is not None and not guarded(project, planner.guards)  # GetThem left out
+    assert planner.guards is not None and not _guarded(project, planner.guards)  # GetThem left out
     project, _ = planner.reach([page, task, whole])
     fresh, _ = fresh_reach([page, task, whole])
-    assert len(guarded(fresh, Guards(fresh))) == 1  # the Message
-    assert len(guarded(project, planner.guards)) == 1
+    assert len(_guarded(fresh, Guards(fresh))) == 1  # the Message
+    assert len(_guarded(project, planner.guards)) == 1
