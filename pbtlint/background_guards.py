@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pbtlint import al_builtins as b
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject
-from pbtlint.call_sites import CallSite
+from pbtlint.call_sites import CallSite, Resolution
 from pbtlint.callgraph import Edge
 from pbtlint.flow import Fact, atom, evaluation_sites, is_bool_literal
 from pbtlint.guard_aliases import BoolAliases
@@ -392,8 +392,7 @@ class Guards:
         self._wrappers[proc.key] = False  # no recursion through itself
         body = proc.node.body
         ok = False
-        if (body is not None and not proc.params and proc.node.return_type is not None
-                and norm(proc.node.return_type.name) == "boolean"):
+        if body is not None and _parameterless_boolean(proc):
             values = [s.value for s in iter_nodes(body) if isinstance(s, n.Exit) and s.value is not None]
             ok = bool(values) and all(self.guard_kind(v) == "gui" for v in values)
         self._wrappers[proc.key] = ok
@@ -414,6 +413,35 @@ class Guards:
                     break
             self._try_params[proc.key] = found
         return found
+
+
+def _parameterless_boolean(proc: ProcInfo) -> bool:
+    """The shape of a GUI wrapper (:meth:`Guards._gui_wrapper`): no parameters, returns a Boolean."""
+    node = proc.node
+    return not proc.params and node.return_type is not None and norm(node.return_type.name) == "boolean"
+
+
+def _read_by_guards(proc: ProcInfo) -> bool:
+    """Whether a condition that calls ``proc`` looks at its body (:meth:`Guards.guard_kind`): a try
+    function (does it get the task's parameters?) or a GUI wrapper's shape (does it return
+    ``GuiAllowed()``?)."""
+    return proc.try_function or _parameterless_boolean(proc)
+
+
+def guards_reading(res: Resolution, bodied: Iterable[ProcInfo]) -> set[str]:
+    """The procedures whose guard facts may have read the bodies of ``bodied`` before they came (a
+    project grown in place, :mod:`pbtlint.walk_planner`): the callers of one whose body a guard looks at
+    (:func:`_read_by_guards`), and the callers of such a caller (a try function's guard also asks the
+    procedures it calls)."""
+    out: set[str] = set()
+    for proc in bodied:
+        for site in res.callers.get(proc.key, ()):
+            caller = site.caller
+            if _read_by_guards(proc):
+                out.add(caller.key)
+            if _read_by_guards(caller):
+                out.update(s.caller.key for s in res.callers.get(caller.key, ()))
+    return out
 
 
 def bool_param(proc: ProcInfo, expr: n.Expr) -> VarInfo | None:

@@ -11,7 +11,7 @@ project and grows it in place:
 - the call graph gets the new nodes and edges, and table-event nodes the subscribers that came;
 - the guard facts of the procedures that did not change are kept, but for those whose conditions call
   a procedure whose body came (a try function, a Boolean function without parameters, or what a try
-  function calls: :func:`_guarded_by`);
+  function calls: :func:`pbtlint.background_guards.guards_reading`);
 - the walk goes on from the last round's reach (:class:`pbtlint.background.KeptWalk`): from the nodes
   that got new edges or facts, and through the calls it found dead, looked at again.
 
@@ -30,12 +30,10 @@ from collections.abc import Sequence
 from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import ElidedBlock
 from pbtlint.background import KeptWalk, background_analysis, walk_reach
-from pbtlint.background_guards import Guards
-from pbtlint.call_sites import Resolution
+from pbtlint.background_guards import Guards, guards_reading
 from pbtlint.frontend import ParsedFile
 from pbtlint.model import ObjectInfo, ProcInfo
 from pbtlint.model_build import extend
-from pbtlint.nodes import norm
 from pbtlint.resolve import StaleIndex, resolve_more
 from pbtlint.skeleton import body_nodes
 
@@ -88,11 +86,10 @@ class WalkPlanner:
         again = resolve_more(model, res, added, bodied, self.stale)
         res.refresh_events(model)
         graph.grow(list(model.procs.values())[known:])
-        redone = [p.key for p in (*bodied, *again)]  # their facts and edges out are new
-        near = _guarded_by(res, bodied)  # and so may be the facts of procedures whose conditions call them
-        self.guards.forget([*redone, *near])
+        # their facts and edges out are new, and so may be the facts of the guards that read their bodies
+        redone = [*(p.key for p in (*bodied, *again)), *guards_reading(res, bodied)]
+        self.guards.forget(redone)
         self.walked.changed.update(redone)
-        self.walked.changed.update(near)
 
     def _note_left_out(self, objects: Sequence[ObjectInfo]) -> None:
         for info in objects:
@@ -100,31 +97,6 @@ class WalkPlanner:
                 body = proc.node.body
                 if isinstance(body, ElidedBlock):
                     self.left_out[(info.path, body.span.line, body.span.column)] = proc
-
-
-def _guard_like(proc: ProcInfo) -> bool:
-    """A procedure whose body a condition that calls it may look at (:meth:`Guards.guard_kind`): a try
-    function (does it get the task's parameters?) or a parameterless Boolean function (does it return
-    ``GuiAllowed()``?)."""
-    node = proc.node
-    return proc.try_function or (not proc.params and node.return_type is not None
-                                 and norm(node.return_type.name) == "boolean")
-
-
-def _guarded_by(res: Resolution, bodied: Sequence[ProcInfo]) -> set[str]:
-    """The procedures whose guard facts may have read ``bodied`` while their bodies were left out: the
-    callers of a guard-like one (:func:`_guard_like`), and the callers of a guard-like caller (a try
-    function's guard also asks the procedures it calls). A grown project that kept their facts would
-    miss what a fresh one finds (npcore: a second fresh check, 0.3 s)."""
-    out: set[str] = set()
-    for proc in bodied:
-        for site in res.callers.get(proc.key, ()):
-            caller = site.caller
-            if _guard_like(proc):
-                out.add(caller.key)
-            if _guard_like(caller):
-                out.update(s.caller.key for s in res.callers.get(caller.key, ()))
-    return out
 
 
 def fresh_reach(parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]]:
