@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pbtlint import demand_files, replay
 from pbtlint import demand_work as work
@@ -33,6 +34,10 @@ from pbtlint.replay import (
     same_choice,
 )
 from pbtlint.runner import AppResult, RunResult, project_plans
+
+if TYPE_CHECKING:
+    from pbtlint.audit import Extra
+    from pbtlint.closure_gate import GateKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +266,23 @@ def _seeds_same(workspace: Workspace, previous: dict, changes: list[tuple[Source
                 return False
     return True
 
+
+def gate_keys_of(before: object, number: int) -> set[GateKey]:
+    """App ``number``'s procedures in a list the previous run kept (what the walk gate let through, or
+    what the gated fixpoint followed); empty when that run's record holds none, or not in this form."""
+    try:
+        return {(Path(p), int(line)) for p, line in before[number - 1]}  # type: ignore[index]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return set()
+
+
+def extra_of(before: object, number: int) -> Extra:
+    """What the previous run's audits added to app ``number``'s closure (empty when its record holds
+    none, or not in this form). A body an edit moved is read where it was: only more is read."""
+    from pbtlint.audit import Extra  # here: the paths that reuse a result import none of the analysis
+    try:
+        bodies, groups = before[number - 1]  # type: ignore[index]
+        return Extra(frozenset((Path(p), int(line)) for p, line in bodies),
+                     frozenset((tuple(names), tuple(procs)) for names, procs in groups))
+    except (TypeError, ValueError, IndexError, KeyError):
+        return Extra()

@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from pbtlint import audit, demand_audit, demand_files
@@ -16,7 +16,6 @@ from pbtlint import demand_work as work
 from pbtlint import nodes as n
 from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import Extra
-from pbtlint.background import cached_background_analysis
 from pbtlint.cache import Cache, bodies_key
 from pbtlint.closure_gate import GateKey, Plan
 from pbtlint.closure_session import Closure
@@ -24,6 +23,8 @@ from pbtlint.declindex import FileIndex
 from pbtlint.demand import timed
 from pbtlint.demand_audit import Group
 from pbtlint.demand_files import SourceFile
+from pbtlint.demand_lookups import TextLookups
+from pbtlint.demand_previous import extra_of, gate_keys_of
 from pbtlint.dependency_roots import SeedText, closure_seeds
 from pbtlint.elide import BodyKey, splice
 from pbtlint.findings import SYNTAX_ERROR, Finding
@@ -36,7 +37,7 @@ from pbtlint.rule import all_rules
 from pbtlint.runner import AppResult, RuleContext, RunResult, concerns, project_plans, run_rules
 from pbtlint.skeleton import BodySpan, body_nodes, keeping_reads, shown_as, unparsed_error
 from pbtlint.summaries import ObjectSummary, ProcSummary
-from pbtlint.walk_planner import WalkPlanner, fresh_reach
+from pbtlint.walk_planner import WalkPlanner, fresh_reach, gate_keys, walk_within, walked_count
 
 _MAX_ROUNDS = 8  # closures per app: the first, and those that add what an audit found missing
 
@@ -329,47 +330,8 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                     facts.setdefault(key, {})[body_key] = added  # type: ignore[assignment]
                     bodies.setdefault(key, {})[body_key] = block
 
-    text_cache: dict[tuple, set[Path]] = {}
-
-    def lookup(keys: list[tuple[Group, ...]]) -> list[set[Path]]:
-        """For each key, the files whose text mentions one of its groups (one of the group's names and
-        one of its procedures); the keys no lookup of this run or, still true, of the previous one
-        answered are looked up in one pass."""
-        text_cache.update({k: known[k] for k in keys if k not in text_cache and k in known})
-        todo = [k for k in dict.fromkeys(keys) if k not in text_cache]
-        if todo:
-            owner = [k for k in todo for _ in k]  # the key of each group, by the group's index
-            needles = work.needles([g for k in todo for g in k])
-            # large chunks: after the first scan each process looks in what it kept (demand_work._scanned),
-            # a few microseconds a file, and a worker given 64 at a time waited for more a third of a scan
-            found = run_parallel(work.mention_hits, [(str(f.path), needles) for f in files], jobs, chunk_size=512,
-                                 pool=pool)
-            text_cache.update({k: set() for k in todo})
-            for f, hits in zip(files, found, strict=True):
-                for i in hits:
-                    text_cache[owner[i]].add(f.path)
-        return [text_cache[k] for k in keys]
-
-    def mentioned(groups: list[Group]) -> set[Path]:
-        """The files that mention one of ``groups`` (the fixpoint's page mention groups)."""
-        return lookup([tuple(groups)])[0]
-
-    def mentioned_each(groups: list[Group]) -> list[set[Path]]:
-        """The files that mention each of ``groups`` (the audit's caller groups)."""
-        return lookup([(g,) for g in groups])
-
-    texts: dict[Path, str] = {}  # what the fixpoint's readers and the audit look at; emptied after each
-    lookups: dict[str, dict[tuple[str, bool | None], list[int]]] = {}  # and what they found (replay checks it)
-
-    def lines_naming(key: Path, name: str, assigned: bool | None) -> set[int]:
-        """The lines of a file that name ``name`` (for the fixpoint's readers and the audit), kept with
-        the run so that an edit that changes them is not taken for one no analysis read."""
-        text = texts.get(key)
-        if text is None:
-            text = texts[key] = demand_files.folded_text(by_path[key])
-        found = demand_files.lines_naming(text, name, assigned)
-        lookups.setdefault(str(key), {})[(name, assigned)] = sorted(found)
-        return found
+    look = TextLookups(files, jobs, pool, known or {})
+    lines_naming, mentioned, mentioned_each = look.lines_naming, look.mentioned, look.mentioned_each
 
     def _assemble(chosen: list[Path]) -> None:
         """Put the bodies parsed into the chosen files (and into the cache with their skeletons); those
@@ -433,7 +395,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                         project, keys = planner.reach(units)
                 read = demand_audit.unmet(audit.Needs(bodies=needs.bodies), project.model, by_display, chosen_now,
                                           parsed, lines_naming, mentioned_each, index_of)
-                return _gate_keys(project, keys, by_display), read
+                return gate_keys(project, keys, by_display), read
         return walked
 
     def built_already(units: list[ParsedFile]) -> tuple[AnalyzedProject, audit.Needs] | None:
@@ -464,14 +426,14 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         seeds, seed_text = closure_seeds(plan.source_files, [p for p in universe if p not in own_set], indexes,
                                          lambda p: demand_files.folded_text(by_path[p]))
         seed_texts.append(seed_text)
-        extra = _extra_of(extra_before, number)  # what the previous run's audits added: no second closure for it
+        extra = extra_of(extra_before, number)  # what the previous run's audits added: no second closure for it
         # with the walk gate: what the walk reached, across the audit's rounds, starting from what it reached
         # in the previous run (a key an edit moved only lets more through the gate)
-        allowed = _gate_keys_of(allowed_before, number)
+        allowed = gate_keys_of(allowed_before, number)
         allowed_by_plan.append(allowed)
         # what the gated fixpoint followed: a replay holds only while the walk stays within it (an edit
         # of a condition can make the walk reach a procedure the gate held, whose objects were not loaded)
-        passed_then = _gate_keys_of(passed_before, number) if isinstance(passed_before, list) else None
+        passed_then = gate_keys_of(passed_before, number) if isinstance(passed_before, list) else None
         passed: set[GateKey] = set()  # this run's closures fill it; a run that only replays keeps passed_then
         passed_by_plan.append(passed)
 
@@ -498,7 +460,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                         session.add(extra)
                     chosen = session.run(whole_groups, followed, passed)
                 extra = extra | session.extra  # with what the walk read while left out: kept for the next run
-                texts.clear()  # memory: not kept while the model is built (the lookups are)
+                look.forget_texts()
             bodied.update(p for p in chosen if p in bodies)
             _assemble(chosen)
             if number == len(plans):  # memory: the model below reuses what the summaries held (-175 MB on BaseApp)
@@ -522,9 +484,9 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
             with timed("audit"):
                 more = demand_audit.unmet(needs, project.model, by_display, chosen, parsed, lines_naming,
                                           mentioned_each, index_of, whole_groups)
-            texts.clear()  # the same for what the audit read
+            look.forget_texts()  # the same for what the audit read
             if (replayed and walk_gate and passed_then is not None and round_ < _MAX_ROUNDS
-                    and not _walk_within(project, by_display, passed_then)):
+                    and not walk_within(project, by_display, passed_then)):
                 counts["rounds"] += 1  # the walk left what the gated fixpoint followed: run it
                 del project, context, needs
                 continue
@@ -539,7 +501,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
         extra_by_plan.append(extra)
         if round_ == 1 and replayed and passed_then:  # no closure ran: what the replayed one followed holds
             passed |= passed_then
-        counts["walked"] += _walked(project)
+        counts["walked"] += walked_count(project)
         counts["followed"] += followed[-1] if followed else 0
         results.append(AppResult(app, own_files, tuple(findings)))
         all_findings.extend(findings)
@@ -560,74 +522,15 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
               "parsed": sorted(str(p) for p in parsed), "used": sorted(str(p) for p in used),
               "structure": demand_files.structure(workspace),
               "keys": {str(f.path): f.key for f in files},
-              "mentions": {names: sorted(str(p) for p in hits) for names, hits in text_cache.items()},
               "chosen": [[str(p) for p in c] for c in chosen_by_plan], "whole": sorted(str(p) for p in parsed_whole),
-              "bodied": sorted(str(p) for p in bodied), "lookups": lookups,
+              "bodied": sorted(str(p) for p in bodied),
               "with_unparsed": sorted(str(p) for p in with_unparsed), "seed_text": seed_texts,
               "allowed": [sorted((str(p), line) for p, line in a) for a in allowed_by_plan],
               "passed": [sorted((str(p), line) for p, line in a) for a in passed_by_plan] if walk_gate else None,
               "extra": [(sorted((str(p), line) for p, line in e.bodies), sorted(e.groups)) for e in extra_by_plan]}
-    # the previous run's lookups that this run did not make still hold, updated for the changed files
-    # (``known``): kept, a later run that makes one again does not scan every file for it
-    stored["mentions"] = {**{names: sorted(str(p) for p in hits) for names, hits in known.items()},
-                          **stored["mentions"]}
-    if choice is not None:  # what the closure did not look up again still holds (replay checked it)
-        stored["mentions"] = {**choice.mentions, **stored["mentions"]}
-        stored["lookups"] = {path: {**choice.lookups.get(path, {}), **lookups.get(path, {})}  # per file: the
-                             for path in {*choice.lookups, *lookups}}  # audit's lookups add to the fixpoint's
+    stored["mentions"], stored["lookups"] = look.record(choice)
     result = RunResult(workspace, tuple(results), unique, len(used), lines)
     return result, stored, counts
-
-
-def _gate_keys_of(before: object, number: int) -> set[GateKey]:
-    """App ``number``'s procedures in a list the previous run kept (what the walk gate let through, or
-    what the gated fixpoint followed); empty when that run's record holds none, or not in this form."""
-    try:
-        return {(Path(p), int(line)) for p, line in before[number - 1]}  # type: ignore[index]
-    except (TypeError, ValueError, IndexError, KeyError):
-        return set()
-
-
-def _extra_of(before: object, number: int) -> Extra:
-    """What the previous run's audits added to app ``number``'s closure (empty when its record holds
-    none, or not in this form). A body an edit moved is read where it was: only more is read."""
-    try:
-        bodies, groups = before[number - 1]  # type: ignore[index]
-        return Extra(frozenset((Path(p), int(line)) for p, line in bodies),
-                     frozenset((tuple(names), tuple(procs)) for names, procs in groups))
-    except (TypeError, ValueError, IndexError, KeyError):
-        return Extra()
-
-
-def _gate_keys(project: AnalyzedProject, keys: Iterable[str], by_display: dict[str, Path]) -> set[GateKey]:
-    """The procedures among the graph nodes ``keys``, as the gate names them (file and first line)."""
-    out: set[GateKey] = set()
-    for key in keys:
-        proc = project.model.procs.get(key)
-        path = by_display.get(proc.path) if proc is not None else None
-        if path is not None:
-            out.add((path, proc.node.span.line))  # type: ignore[union-attr]
-    return out
-
-
-def _walk_within(project: AnalyzedProject, by_display: dict[str, Path], followed: set[GateKey]) -> bool:
-    """Whether every procedure the rules' background walk reached was followed by the fixpoint whose
-    choice was replayed (see :data:`pbtlint.closure_gate.GateKey`)."""
-    analysis = cached_background_analysis(project)
-    if analysis is None:
-        return False
-    return _gate_keys(project, set().union(*analysis.reachable.values()), by_display) <= followed
-
-
-def _walked(project: AnalyzedProject) -> int:
-    """How many procedures the background walk reached (a statistic: how much of what the fixpoint
-    parsed the rules' main walk used). Only the walk the rules already ran is read: when it failed
-    (its rules then reported PBT0000), the statistic is 0, never a second attempt or an error."""
-    analysis = cached_background_analysis(project)
-    if analysis is None:
-        return 0
-    procs = project.model.procs
-    return len({key for keys in analysis.reachable.values() for key in keys if key in procs})
 
 
 def _replayed(choice: Choice, number: int, parse_batch: Callable[[list[Path], set[Path], bool], object],

@@ -25,12 +25,14 @@ therefore accepts the planner's "nothing more" only after a walk on a project bu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from pbtlint.analysis import AnalyzedProject, build_project
 from pbtlint.audit import ElidedBlock
-from pbtlint.background import KeptWalk, background_analysis, walk_reach
+from pbtlint.background import KeptWalk, background_analysis, cached_background_analysis, walk_reach
 from pbtlint.background_guards import Guards, guards_reading
+from pbtlint.closure_gate import GateKey
 from pbtlint.frontend import ParsedFile
 from pbtlint.model import ObjectInfo, ProcInfo
 from pbtlint.model_build import extend
@@ -103,3 +105,34 @@ def fresh_reach(parsed: Sequence[ParsedFile]) -> tuple[AnalyzedProject, set[str]
     """A project built afresh from ``parsed``, and what the rules' background walk reaches in it."""
     project = build_project(parsed)
     return project, set().union(*background_analysis(project).reachable.values())
+
+
+def gate_keys(project: AnalyzedProject, keys: Iterable[str], by_display: dict[str, Path]) -> set[GateKey]:
+    """The procedures among the graph nodes ``keys``, as the gate names them (file and first line)."""
+    out: set[GateKey] = set()
+    for key in keys:
+        proc = project.model.procs.get(key)
+        path = by_display.get(proc.path) if proc is not None else None
+        if path is not None:
+            out.add((path, proc.node.span.line))  # type: ignore[union-attr]
+    return out
+
+
+def walk_within(project: AnalyzedProject, by_display: dict[str, Path], followed: set[GateKey]) -> bool:
+    """Whether every procedure the rules' background walk reached was followed by the fixpoint whose
+    choice was replayed (see :data:`pbtlint.closure_gate.GateKey`)."""
+    analysis = cached_background_analysis(project)
+    if analysis is None:
+        return False
+    return gate_keys(project, set().union(*analysis.reachable.values()), by_display) <= followed
+
+
+def walked_count(project: AnalyzedProject) -> int:
+    """How many procedures the background walk reached (a statistic: how much of what the fixpoint
+    parsed the rules' main walk used). Only the walk the rules already ran is read: when it failed
+    (its rules then reported PBT0000), the statistic is 0, never a second attempt or an error."""
+    analysis = cached_background_analysis(project)
+    if analysis is None:
+        return 0
+    procs = project.model.procs
+    return len({key for keys in analysis.reachable.values() for key in keys if key in procs})
