@@ -39,6 +39,7 @@ from pbtlint.audit import ElidedBlock, words
 from pbtlint.call_sites import CallSite, Opaque, Resolution, Target, VirtualNode
 from pbtlint.model import EXTENSION_TARGET, PERSISTENT, UNKNOWN, Model, ObjectInfo, ProcInfo, Temp, VarInfo
 from pbtlint.nodes import norm
+from pbtlint.resolve_stale import StaleIndex
 from pbtlint.scope import Receiver, Scope
 from pbtlint.walk import children
 
@@ -80,51 +81,6 @@ def resolve_more(model: Model, res: Resolution, objects: Iterable[ObjectInfo],
         res.forget(proc.key)
         resolver.resolve_procs([proc])
     return again
-
-
-OpenKey = tuple[str, object]
-"""What a new object would have to be to answer a call: ``("object", name)`` (the receiver's type,
-not loaded), ``("extends", id(object))`` (a member no procedure of the receiver's object answered), or
-``("declares", name)`` (a bare name nothing answered)."""
-
-
-def open_key(site: CallSite) -> OpenKey | None:
-    """What a new object would have to be for ``site`` to resolve otherwise (see :func:`resolve_more`)."""
-    recv = site.receiver
-    if recv is not None and recv.obj is None:
-        return ("object", norm(recv.object_name)) if recv.object_name is not None else None
-    if any(t.proc is not None for t in site.targets):
-        return None
-    return ("declares", norm(site.name)) if recv is None else ("extends", id(recv.obj))
-
-
-def answered_by(objects: list[ObjectInfo]) -> set[OpenKey]:
-    """The open calls that ``objects`` (new in the model) may answer (see :func:`open_key`)."""
-    return ({("object", norm(obj.name)) for obj in objects}
-            | {("extends", id(obj.target)) for obj in objects if obj.target is not None}
-            | {("declares", name) for obj in objects for name in obj.procedures})
-
-
-class StaleIndex:
-    """The open calls of a resolution grown in place, by what would answer them (see
-    :func:`resolve_more`); each site is indexed once, as it is added."""
-
-    def __init__(self) -> None:
-        self.seen = 0  # the sites of ``res.sites`` indexed so far
-        self.by_key: dict[OpenKey, dict[str, ProcInfo]] = {}
-
-    def find(self, res: Resolution, objects: list[ObjectInfo]) -> list[ProcInfo]:
-        """The procedures of ``res`` with an open call that ``objects`` may answer, in ``res.by_proc``'s
-        order (which does not depend on hashing)."""
-        for site in res.sites[self.seen:]:
-            key = open_key(site)
-            if key is not None:
-                self.by_key.setdefault(key, {})[site.caller.key] = site.caller
-        self.seen = len(res.sites)
-        found: dict[str, ProcInfo] = {}
-        for key in answered_by(objects):
-            found.update(self.by_key.pop(key, {}))
-        return [found[key] for key in res.by_proc if key in found] if found else []
 
 
 def _callable_names(model: Model) -> frozenset[str]:

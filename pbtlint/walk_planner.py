@@ -36,7 +36,8 @@ from pbtlint.closure_gate import GateKey
 from pbtlint.frontend import ParsedFile
 from pbtlint.model import ObjectInfo, ProcInfo
 from pbtlint.model_build import extend
-from pbtlint.resolve import StaleIndex, resolve_more
+from pbtlint.resolve import resolve_more
+from pbtlint.resolve_stale import StaleIndex
 from pbtlint.skeleton import body_nodes
 
 BodyPlace = tuple[str, int, int]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pbtlint import resolve
+from pbtlint import resolve_stale
 from pbtlint.analysis import AnalyzedProject
 from pbtlint.background import walk_reach
 from pbtlint.background_guards import Guards
@@ -95,7 +95,7 @@ def test_a_call_resolved_before_its_object_came_is_resolved_again() -> None:
 
 def test_without_resolving_again_the_grown_project_misses_the_edge(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test above is not vacuous: without resolving the stale calls again, the edge is missed."""
-    monkeypatch.setattr(resolve.StaleIndex, "find", lambda self, res, objects: [])
+    monkeypatch.setattr(resolve_stale.StaleIndex, "find", lambda self, res, objects: [])
     files = _files()
     planner = WalkPlanner()
     planner.reach(files[:2])
@@ -117,23 +117,24 @@ def test_the_walk_goes_on_from_the_last_round_and_misses_nothing_a_new_walk_find
 def _scan_every_call(res: Resolution, objects: list[ObjectInfo]) -> list[str]:
     """The reference: every procedure with an open call that ``objects`` may answer, looking at every
     current call site (what the index spares the planner)."""
-    wanted = resolve.answered_by(objects)
-    return [key for key, sites in res.by_proc.items() if any(resolve.open_key(site) in wanted for site in sites)]
+    wanted = resolve_stale.answered_by(objects)
+    return [key for key, sites in res.by_proc.items()
+            if any(resolve_stale.open_key(site) in wanted for site in sites)]
 
 
 def test_the_index_of_open_calls_finds_what_a_scan_of_every_call_finds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The planner's index of open calls (resolve.StaleIndex) finds the same procedures to resolve
+    """The planner's index of open calls (resolve_stale.StaleIndex) finds the same procedures to resolve
     again as a scan of every call, round after round."""
     files = _files()
     found: list[tuple[list[str], list[str]]] = []
-    find = resolve.StaleIndex.find
+    find = resolve_stale.StaleIndex.find
 
-    def both(self: resolve.StaleIndex, res: Resolution, objects: list[ObjectInfo]) -> list:
+    def both(self: resolve_stale.StaleIndex, res: Resolution, objects: list[ObjectInfo]) -> list:
         indexed = find(self, res, objects)
         found.append(([p.key for p in indexed], _scan_every_call(res, objects)))
         return indexed
 
-    monkeypatch.setattr(resolve.StaleIndex, "find", both)
+    monkeypatch.setattr(resolve_stale.StaleIndex, "find", both)
     planner = WalkPlanner()
     for k in (2, 3, 4, 5):
         planner.reach(files[:k])
