@@ -13,6 +13,16 @@ from pathlib import Path
 
 import pytest
 from conftest import expectation_problems
+from demand_apps import (
+    APP_DIRS,
+    CASES,
+    FIXTURES,
+    TWO_JOB_DIRS,
+    demand_app,
+    demand_app_with_a_page_procedure,
+    edit_one,
+    replace_once,
+)
 
 from pbtlint import background, demand, demand_files, demand_work, parallel
 from pbtlint.cache import Cache
@@ -20,40 +30,6 @@ from pbtlint.findings import Finding, syntax_error
 from pbtlint.project import discover
 from pbtlint.runner import RunResult, analyze
 from pbtlint.span import Span
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
-# Apps where what an analysis reads lies off the call paths: a global assigned in a procedure nothing
-# reaches, a task codeunit id returned, kept in a global or passed to a helper.
-CASES = sorted(p for p in (FIXTURES / "demand" / "cases").iterdir() if p.is_dir())
-APP_DIRS = sorted(
-    [FIXTURES / "demo-app", FIXTURES / "demand" / "app", *CASES]
-    + [p for p in (FIXTURES / "apps").iterdir() if p.is_dir()]
-    + [p for p in (FIXTURES / "rules").iterdir() if p.is_dir()]
-)
-TWO_JOB_DIRS = [FIXTURES / "demand" / "app", FIXTURES / "demo-app", FIXTURES / "apps" / "edges",
-                FIXTURES / "rules" / "PBT0001"]
-_BEGIN = re.compile(r"^([ \t]*begin)[ \t]*$", re.IGNORECASE | re.MULTILINE)
-
-
-def _edit_one(root: Path) -> Path:
-    """Append a comment to the first ``begin`` line of some file (no line moves)."""
-    for path in sorted(root.rglob("*.al")):
-        text = path.read_text(encoding="utf-8-sig")
-        m = _BEGIN.search(text)
-        if m:
-            path.write_text(text[:m.end()] + " // edited" + text[m.end():], encoding="utf-8")
-            return path
-    path = sorted(root.rglob("*.al"))[0]  # no procedure anywhere: change the file's end instead
-    path.write_text(path.read_text(encoding="utf-8-sig") + "\n// edited\n", encoding="utf-8")
-    return path
-
-
-def _demand_app(tmp_path: Path) -> tuple[Path, Path]:
-    """A copy of fixtures/demand/app to edit, and a cache folder for it."""
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "app", copy)
-    return copy, tmp_path / "cache"
 
 
 def _check(app_dir: Path, tmp_path: Path, jobs: int) -> None:
@@ -68,7 +44,7 @@ def _check(app_dir: Path, tmp_path: Path, jobs: int) -> None:
     warm = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
     assert demand.last_stats.path == "warm"
     assert warm.findings == full.findings
-    _edit_one(copy)
+    edit_one(copy)
     incremental = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
     assert demand.last_stats.path != "warm"
     assert demand.last_stats.indexed == 1
@@ -127,7 +103,7 @@ def test_unreached_files_are_not_parsed(tmp_path: Path) -> None:
 
 
 def test_edit_that_changes_findings(tmp_path: Path) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     before = demand.analyze_demand([copy], cache_dir=cache)
     helper = copy / "src" / "DemandHelper.Codeunit.al"
     helper.write_text(helper.read_text(encoding="utf-8").replace("Commit();", "Sleep(1);"), encoding="utf-8")
@@ -137,7 +113,7 @@ def test_edit_that_changes_findings(tmp_path: Path) -> None:
 
 
 def test_edit_outside_the_closure_keeps_the_result(tmp_path: Path) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     unrelated = copy / "src" / "Unrelated.Codeunit.al"
     unrelated.write_text(unrelated.read_text(encoding="utf-8").replace("'x'", "'y'"), encoding="utf-8")
@@ -148,7 +124,7 @@ def test_edit_outside_the_closure_keeps_the_result(tmp_path: Path) -> None:
 
 
 def test_edit_outside_the_closure_that_adds_a_syntax_error_in_the_preprocessor(tmp_path: Path) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     unrelated = copy / "src" / "Unrelated.Codeunit.al"
     unrelated.write_text("#if X\n" + unrelated.read_text(encoding="utf-8"), encoding="utf-8")  # no #endif
@@ -158,7 +134,7 @@ def test_edit_outside_the_closure_that_adds_a_syntax_error_in_the_preprocessor(t
 
 
 def test_a_cached_file_that_needs_more_bodies_keeps_the_earlier_ones(tmp_path: Path) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)  # Demand Helper: DoWork's body parsed and cached
     task = copy / "src" / "DemandTask.Codeunit.al"
     task.write_text(task.read_text(encoding="utf-8").replace("Helper.DoWork();", "Helper.DoWork(); Helper.NotCalled();"),
@@ -174,12 +150,6 @@ def test_a_cached_file_that_needs_more_bodies_keeps_the_earlier_ones(tmp_path: P
     third = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 0
     assert third.findings == second.findings
-
-
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 @pytest.mark.parametrize(("file", "old", "new", "path"), [
@@ -204,9 +174,9 @@ def _replace(path: Path, old: str, new: str) -> None:
 ])
 def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: str, old: str, new: str,
                                                           path: str) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
-    _replace(copy / "src" / file, old, new)
+    replace_once(copy / "src" / file, old, new)
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path == path
     assert after.findings == analyze([copy]).findings
@@ -219,24 +189,15 @@ def test_an_edit_that_keeps_the_closure_reuses_its_choice(tmp_path: Path, file: 
     assert demand.last_stats.path == "warm" and again.findings == after.findings
 
 
-def _demand_app_with_a_page_procedure(tmp_path: Path) -> tuple[Path, Path]:
-    """:func:`_demand_app` with a procedure other code can call on the page: the files whose text names
-    the page and it are looked up."""
-    copy, cache = _demand_app(tmp_path)
-    _replace(copy / "src" / "DemandPage.Page.al", "    trigger OnPageBackgroundTaskCompleted",
-             "    procedure Refresh()\n    begin\n    end;\n\n    trigger OnPageBackgroundTaskCompleted")
-    return copy, cache
-
-
 def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> None:
-    copy, cache = _demand_app_with_a_page_procedure(tmp_path)
+    copy, cache = demand_app_with_a_page_procedure(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
-    _replace(copy / "src" / "DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);")
+    replace_once(copy / "src" / "DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);")
     demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "same-choice"
     # an unparsed file whose text starts to name the page and its procedure: neither shortcut may keep
     # the old result (the replayed run must have kept the previous run's mention lookups)
-    _replace(copy / "src" / "Unrelated.Codeunit.al", "'not a background task'", "'Demand Page Refresh'")
+    replace_once(copy / "src" / "Unrelated.Codeunit.al", "'not a background task'", "'Demand Page Refresh'")
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure"
     assert after.findings == analyze([copy]).findings
@@ -248,7 +209,7 @@ def test_a_replayed_run_keeps_the_mentions_for_the_next_edit(tmp_path: Path) -> 
 
 
 def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Path) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     bundle = cache / "v1" / "index.pickle"
     assert bundle.is_file()
@@ -275,7 +236,7 @@ def test_edits_write_an_index_delta_and_a_revert_stays_incremental(tmp_path: Pat
 
 def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demand_files, "FEW_INDEXED", 1)
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     files = sorted(copy.rglob("*.al"))
     keys_before = set(Cache(cache).load_indexes())
@@ -291,7 +252,7 @@ def test_many_edited_files_rewrite_the_index_bundle(tmp_path: Path, monkeypatch:
 
 
 def test_touched_files_are_read_and_hashed_not_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     first = demand.analyze_demand([copy], cache_dir=cache)
     for path in copy.rglob("*.al"):  # a checkout or a branch switch and back: new times, same text
         st = path.stat()
@@ -424,11 +385,11 @@ def test_a_dependency_s_own_background_tasks_are_followed_only_when_they_may_con
 def test_pragma_lines_move_with_the_code(tmp_path: Path, pragma: str, old: str, new: str) -> None:
     """The analysis does not read ``#pragma warning`` lines: the report hides findings with the pragmas
     of the run's files, and a renumbered run holds the new parse's, wherever the edit moved them."""
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     impl = copy / "src" / "DemandWorkerImpl.Codeunit.al"
-    _replace(impl, "        Entry.DeleteAll();", f"#pragma warning disable {pragma}\n        Entry.DeleteAll();")
+    replace_once(impl, "        Entry.DeleteAll();", f"#pragma warning disable {pragma}\n        Entry.DeleteAll();")
     demand.analyze_demand([copy], cache_dir=cache)
-    _replace(impl, old.replace("PBT0001", pragma), new.replace("PBT0001", pragma))
+    replace_once(impl, old.replace("PBT0001", pragma), new.replace("PBT0001", pragma))
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path == "same-trees"
     full = analyze([copy])
@@ -457,12 +418,12 @@ def test_a_body_no_analysis_reads_that_does_not_parse(tmp_path: Path, monkeypatc
 def test_fixing_a_body_that_did_not_parse_is_analyzed_again(tmp_path: Path) -> None:
     """A skeleton whose reached body did not parse was analyzed with that body unparsed (and its syntax
     error): the same skeleton after the fix is not the tree that run read."""
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     helper = copy / "src" / "DemandHelper.Codeunit.al"
-    _replace(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # on a line of the skeleton
+    replace_once(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # on a line of the skeleton
     broken = demand.analyze_demand([copy], cache_dir=cache)
     assert any(f.rule_id == "PBT0000" and f.location.path.endswith(helper.name) for f in broken.findings)
-    _replace(helper, "begin Commit(;", "begin Commit();")
+    replace_once(helper, "begin Commit(;", "begin Commit();")
     fixed = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path != "same-trees"
     assert fixed.findings == analyze([copy]).findings
@@ -477,15 +438,15 @@ def test_an_edit_that_names_a_dependency_task_codeunit_changes_the_closure_seeds
     app = tmp_path / "app"
     shutil.copytree(DEPENDENCIES / "shared-task", app)
     page = app / "ExtStatsPage.Page.al"
-    _replace(page, 'Codeunit::"Dep Stats Task"', "50701")  # Dep Stats Task
+    replace_once(page, 'Codeunit::"Dep Stats Task"', "50701")  # Dep Stats Task
     (app / "Notes.Codeunit.al").write_text('codeunit 50739 "Ext Notes"\n{\n    procedure Note()\n    begin\n'
                                            '    end;\n}\n', encoding="utf-8")
     dependency = DEPENDENCIES / "dependency"
     before = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "cache")
     if edit == "comment":
-        _replace(page, "    PageType = CardPart;", "    PageType = CardPart; // shown beside Dep Stats Task")
+        replace_once(page, "    PageType = CardPart;", "    PageType = CardPart; // shown beside Dep Stats Task")
     else:
-        _replace(app / "Notes.Codeunit.al", "    begin\n", "    begin\n        Message('Dep Stats Task');\n")
+        replace_once(app / "Notes.Codeunit.al", "    begin\n", "    begin\n        Message('Dep Stats Task');\n")
     after = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "cache")
     fresh = demand.analyze_demand([app], (), [dependency], cache_dir=tmp_path / "fresh")
     assert after.findings == fresh.findings
@@ -497,7 +458,7 @@ def test_a_header_line_added_keeps_the_findings_renumbered(tmp_path: Path, which
     """A line added at the top (a licence header) moves every line of the file: a file no analysis
     parsed declares the same on moved lines, parsed ones parse to the same trees; the previous
     findings hold, renumbered, without the closure."""
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     files = sorted((copy / "src").glob("*.al"))
     for f in files if which == "every file" else [copy / "src" / "Unrelated.Codeunit.al"]:
@@ -521,7 +482,7 @@ def test_bodies_from_the_cache_are_followed_as_if_parsed(tmp_path: Path, old: st
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "demand" / "cases" / "codeunit-id-in-a-callee-global", app)
     demand.analyze_demand([app], cache_dir=tmp_path / "cache")
-    _replace(app / "StockSetup.Codeunit.al", old, new)
+    replace_once(app / "StockSetup.Codeunit.al", old, new)
     after = demand.analyze_demand([app], cache_dir=tmp_path / "cache")
     assert demand.last_stats is not None and demand.last_stats.path == "closure"
     assert after.findings == analyze([app]).findings
@@ -538,11 +499,11 @@ def test_a_failed_rule_s_finding_is_not_renumbered(tmp_path: Path, monkeypatch: 
         yield
 
     monkeypatch.setattr(rule.TimeoutOutOfRange, "check", fails)
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     first = demand.analyze_demand([copy], cache_dir=cache)
     failed = [f for f in first.findings if f.rule_id == "PBT0000"]
     assert failed and failed[0].location.path.endswith("DemandEntry.Table.al")  # the first file by path
-    _replace(copy / "src" / "DemandEntry.Table.al", "table 50303", "// moved\ntable 50303")
+    replace_once(copy / "src" / "DemandEntry.Table.al", "table 50303", "// moved\ntable 50303")
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path != "same-trees"
     assert after.findings == analyze([copy]).findings
@@ -568,7 +529,7 @@ def test_another_working_folder_finds_every_cached_file(tmp_path: Path, monkeypa
     a run from another working folder (a terminal in the app, pre-commit at the repository's root)
     reads and parses no file again, and shows every path as seen from there. A moved file's entry is
     found too, with its new name in what the cache held (its own findings, its left-out bodies)."""
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     monkeypatch.chdir(tmp_path)
     first = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.parsed > 0
@@ -579,7 +540,7 @@ def test_another_working_folder_finds_every_cached_file(tmp_path: Path, monkeypa
     assert again.findings == analyze(["."]).findings != ()
     assert [f.location.path for f in first.findings] == ["src/" + f.location.path for f in again.findings]
     helper = copy / "src" / "DemandHelper.Codeunit.al"
-    _replace(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # a syntax error
+    replace_once(helper, "    begin\n        Commit();", "    begin Commit(;\n        Commit();")  # a syntax error
     broken = demand.analyze_demand(["."], cache_dir=cache)
     moved = copy / "src" / "Moved.Codeunit.al"
     helper.rename(moved)
@@ -612,12 +573,12 @@ def test_an_edit_starts_from_the_last_run_in_the_same_working_folder(tmp_path: P
     """A terminal in the app and pre-commit at the repository's root take turns: after an edit, a run
     starts from its own folder's last run even when the other folder ran after it (and compares the
     edited file with a parse the cache may hold from the other folder, its paths put right)."""
-    copy, cache = _demand_app(tmp_path)
+    copy, cache = demand_app(tmp_path)
     monkeypatch.chdir(tmp_path)
     demand.analyze_demand([copy], cache_dir=cache)
     monkeypatch.chdir(copy)
     demand.analyze_demand(["."], cache_dir=cache)  # the latest run, from the other folder
-    _edit_one(copy)
+    edit_one(copy)
     monkeypatch.chdir(tmp_path)
     edited = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.path == "same-trees"
@@ -649,7 +610,7 @@ def test_the_bodies_parsed_beside_one_that_does_not_parse_are_cached(tmp_path: P
     demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats is not None and demand.last_stats.bodies == 3  # Sum (broken), Save, OnRun
     task = copy / "TotalsTask.Codeunit.al"
-    _replace(task, "Helper.Save();", "Helper.Save();\n        Helper.Save();")  # a new statement: the closure runs
+    replace_once(task, "Helper.Save();", "Helper.Save();\n        Helper.Save();")  # a new statement: the closure runs
     after = demand.analyze_demand([copy], cache_dir=cache)
     assert demand.last_stats.path == "closure" and demand.last_stats.bodies == 1  # Sum again (the task was reparsed)
     assert after.findings == analyze([copy]).findings
@@ -685,241 +646,3 @@ def test_two_files_of_the_same_content_keep_their_own_bodies(tmp_path: Path) -> 
                                                                                "Helper.Codeunit.al")))["facts"])
              for n in (1, 2)]
     assert lines == [[4], [9]]
-
-
-def test_a_body_asked_for_twice_in_one_batch_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fixpoint may ask for a body in two roles before it is parsed (read for a codeunit id, then
-    reached): one parse, and the statistic counts it once."""
-    import pbtlint.demand_run as demand_run
-
-    asked: list[list[tuple[str, int]]] = []
-    closure = demand_run.Closure
-
-    def recording(files, indexes, parse, mentioned, bodies=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-        def parse_bodies(items):  # type: ignore[no-untyped-def]
-            asked.append([(str(key), proc.lines[0]) for key, proc in items])
-            return bodies(items)
-        return closure(files, indexes, parse, mentioned, parse_bodies if bodies else None, *args, **kwargs)
-
-    monkeypatch.setattr(demand_run, "Closure", recording)
-    demand.analyze_demand([FIXTURES / "demand" / "cases" / "codeunit-id-from-function"], use_cache=False)
-    assert any(len(batch) > len(set(batch)) for batch in asked)  # the case asks for one body twice
-    assert demand.last_stats is not None
-    assert demand.last_stats.bodies == sum(len(set(batch)) for batch in asked)
-
-
-@pytest.mark.parametrize("gate", ["1", "0"])
-def test_the_walk_gate_leaves_out_what_a_temporary_record_makes_dead(
-        gate: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The task inserts into a temporary buffer whose insert subscriber exits for a temporary record:
-    the walk gate (the default) follows the subscriber but not what it calls after the exit, which the
-    fixpoint by name alone (PBTLINT_WALK_GATE=0) parses; both give the full parse's findings."""
-    monkeypatch.setenv("PBTLINT_WALK_GATE", gate)
-    app = FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits"
-    assert demand.analyze_demand([app], cache_dir=tmp_path).findings == analyze([app]).findings
-    run = Cache(tmp_path).latest_run()
-    parsed = {Path(p).name for p in run["parsed"]}
-    bodied = {Path(p).name for p in run["bodied"]}
-    assert "SalesBufferSubscriber.Codeunit.al" in bodied
-    assert ("SalesBufferArchive.Codeunit.al" in bodied) == (gate == "0")
-    assert ("SalesBufferLog.Table.al" in parsed) == (gate == "0")
-    allowed = {Path(p).name for p, _ in run["allowed"][0]}
-    assert ("SalesBufferSubscriber.Codeunit.al" in allowed) == (gate == "1")  # kept for the next run's gate
-
-
-@pytest.mark.parametrize("app_dir", CASES, ids=[p.name for p in CASES])
-def test_same_findings_without_the_walk_gate(app_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fixpoint by name alone (the walk gate off) still chooses enough for the full parse's findings."""
-    monkeypatch.setenv("PBTLINT_WALK_GATE", "0")
-    assert demand.analyze_demand([app_dir], use_cache=False).findings == analyze([app_dir]).findings
-
-
-def test_an_edit_that_opens_what_the_walk_gate_held(tmp_path: Path) -> None:
-    """An edit of a condition only (the procedures' summaries stay the same): the insert subscriber now
-    goes on for a temporary record, so the walk reaches what the gate held before; the run finds what
-    a full parse finds (the archive's insert and commit run in the background)."""
-    copy = tmp_path / "src"
-    shutil.copytree(FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits", copy)
-    assert not demand.analyze_demand([copy], cache_dir=tmp_path / "cache").findings
-    subscriber = copy / "SalesBufferSubscriber.Codeunit.al"
-    subscriber.write_text(subscriber.read_text(encoding="utf-8").replace("if Rec.IsTemporary()", "if not Rec.IsTemporary()"),
-                          encoding="utf-8")
-    again = demand.analyze_demand([copy], cache_dir=tmp_path / "cache")
-    assert again.findings == analyze([copy]).findings
-    assert {f.rule_id for f in again.findings} >= {"PBT0001", "PBT0002"}
-
-
-def test_the_rules_run_on_the_project_the_gate_s_last_check_built(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The gated closure ends on a walk over a project built afresh from the files it chose: the rules
-    run on that project rather than on one built again (the full parse's findings either way)."""
-    from pbtlint import demand_run, walk_planner
-
-    checked: list[object] = []
-    fresh = walk_planner.fresh_reach
-
-    def counted(units: list) -> tuple:
-        project, keys = fresh(units)
-        checked.append(project)
-        return project, keys
-
-    ruled: list[object] = []
-    run_rules = demand_run.run_rules
-
-    def noted(context: object, rules: list) -> object:
-        ruled.append(context.project)  # type: ignore[attr-defined]
-        return run_rules(context, rules)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(demand_run, "fresh_reach", counted)
-    monkeypatch.setattr(demand_run, "run_rules", noted)
-    monkeypatch.setattr(demand_run, "build_project", lambda units: pytest.fail("the model was built again"))
-    app = FIXTURES / "demand" / "cases" / "temporary-insert-subscriber-exits"
-    assert demand.analyze_demand([app], use_cache=False).findings == analyze([app]).findings
-    assert checked and ruled == checked[-1:]
-
-
-def test_a_body_the_walk_reads_while_left_out_is_read_in_the_same_closure(tmp_path: Path) -> None:
-    """The walk between the gate's rounds reads a left-out body (a function that may alias
-    ``GuiAllowed``): the closure reads it at once, as the audit would have it read in a second round,
-    and keeps it with the run for the next closure."""
-    app = FIXTURES / "demand" / "cases" / "gui-alias-two-levels"
-    assert demand.analyze_demand([app], cache_dir=tmp_path).findings == analyze([app]).findings
-    assert demand.last_stats is not None and demand.last_stats.rounds == 0
-    bodies, _ = Cache(tmp_path).latest_run()["extra"][0]
-    assert [(Path(p).name, line) for p, line in bodies] == [("StatusClient.Codeunit.al", 9)]
-
-
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_the_index_bundle_is_written_by_a_worker_when_there_is_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                    jobs: int) -> None:
-    """With a worker, the first run's index bundle is written by it while the calling process analyzes;
-    either way it is complete when the run returns, and the next run is warm."""
-    copy, cache = _demand_app(tmp_path)
-    writers = tmp_path / "writers"
-    save = demand_files.save_indexes
-
-    def noted(*args: object) -> None:
-        with open(writers, "a", encoding="utf-8") as f:
-            f.write(f"{os.getpid()}\n")
-        save(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(demand_files, "save_indexes", noted)
-    first = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
-    assert demand_work.deferred_write is None
-    (writer,) = writers.read_text().split()
-    forks = jobs > 1 and parallel.can_fork()
-    assert (int(writer) != os.getpid()) == forks
-    assert len(Cache(cache).load_indexes()) == len(list(copy.rglob("*.al")))
-    again = demand.analyze_demand([copy], cache_dir=cache, jobs=jobs)
-    assert demand.last_stats is not None and demand.last_stats.path == "warm"
-    assert again.findings == first.findings
-
-
-def test_files_and_bodies_parsed_in_one_batch_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When files and bodies both wait, the fixpoint parses them in one batch: on every fixture app it
-    parses, follows and finds what it does with one batch of each (and some fixtures take that path)."""
-    from pbtlint import closure_session
-
-    merged: list[bool] = []
-    real = demand_work.parse_file_or_bodies
-
-    def counting(item: tuple[bool, object], in_worker: bool) -> tuple[bool, object]:
-        merged.append(item[0])
-        return real(item, in_worker)
-
-    monkeypatch.setattr(demand_work, "parse_file_or_bodies", counting)
-
-    def run(app: Path) -> tuple[object, ...]:
-        result = demand.analyze_demand([app], use_cache=False)
-        st = demand.last_stats
-        assert st is not None
-        return result.findings, st.parsed, st.bodies, st.parsed_lines, st.walked, st.followed
-
-    together = {app: run(app) for app in APP_DIRS}
-    assert True in merged and False in merged  # files and bodies went in one batch somewhere
-    init = closure_session.Closure.__init__
-
-    def apart(self: closure_session.Closure, *args: object, **kwargs: object) -> None:
-        init(self, *args, **kwargs)  # type: ignore[arg-type]
-        self.together = None
-
-    monkeypatch.setattr(closure_session.Closure, "__init__", apart)
-    merged.clear()
-    for app in APP_DIRS:
-        assert run(app) == together[app], app
-    assert not merged
-
-
-def test_bodies_parsed_here_are_pickled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A batch of bodies parsed in the calling process is pickled once, for its cache entry (the pickle
-    made to send it is that one), and the next run puts those bodies back from the cache."""
-    import pickle
-
-    from pbtlint import nodes as n
-
-    app, cache = _demand_app(tmp_path)
-    real = pickle.dumps
-    pickled: list[int] = []
-
-    def counting(value: object, *args: object, **kwargs: object) -> bytes:
-        if isinstance(value, list) and value and all(isinstance(b, n.Block) for b in value):
-            pickled.append(id(value))
-        return real(value, *args, **kwargs)
-
-    monkeypatch.setattr(pickle, "dumps", counting)
-    first = demand.analyze_demand([app], cache_dir=cache, jobs=1)
-    assert demand.last_stats is not None and demand.last_stats.bodies > 0
-    assert pickled and len(pickled) == len(set(pickled))  # each batch once
-    monkeypatch.setattr(pickle, "dumps", real)
-    _edit_one(app)  # a re-run that loads the choice again, bodies with it
-    again = demand.analyze_demand([app], cache_dir=cache, jobs=1)
-    fresh = demand.analyze_demand([app], use_cache=False)
-    assert again.findings == fresh.findings and first.findings
-
-
-@pytest.mark.skipif(not parallel.can_fork(), reason="no fork on this platform: the index pass runs serially")
-def test_a_large_index_pass_loads_the_analysis_meanwhile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With at least WARM_UP_FROM files to index and a worker, the index pass loads what the analysis
-    uses (:func:`pbtlint.demand_run.warm_up`) while the worker indexes; below it, it does not. Either
-    way the findings are the same."""
-    from pbtlint import demand_run
-
-    app, cache = _demand_app(tmp_path)
-    files = len(list(app.rglob("*.al")))
-    assert files >= parallel.SERIAL_BELOW  # the index pass forks a worker
-    warmed: list[int] = []
-    real = demand_run.warm_up
-    monkeypatch.setattr(demand_run, "warm_up", lambda: (warmed.append(1), real())[1])
-    monkeypatch.setattr(demand, "WARM_UP_FROM", files)
-    first = demand.analyze_demand([app], cache_dir=cache, jobs=2)
-    assert warmed == [1]
-    monkeypatch.setattr(demand, "WARM_UP_FROM", files + 1)
-    again = demand.analyze_demand([app], cache_dir=tmp_path / "other", jobs=2)
-    assert warmed == [1]
-    assert first.findings == again.findings == demand.analyze_demand([app], use_cache=False).findings
-
-
-@pytest.mark.parametrize(("file", "old", "new"), [
-    ("DemandWorkerImpl.Codeunit.al", "Entry.DeleteAll();", "Entry.DeleteAll(false);"),  # same choice
-    ("DemandHelper.Codeunit.al", "Commit();", "Commit(); NotCalled();"),  # the closure again
-    ("Unrelated.Codeunit.al", "'not a background task'", "'Demand Page Refresh'"),  # it too, mentions changed
-])
-def test_a_run_keeps_the_lookups_it_did_not_make(tmp_path: Path, file: str, old: str, new: str) -> None:
-    """Every mention lookup of the previous run is in the next run's record, those it made and those it
-    did not (still true: updated for the changed files), so that a later run asking again scans nothing."""
-    copy, cache = _demand_app_with_a_page_procedure(tmp_path)
-    demand.analyze_demand([copy], cache_dir=cache)
-    before = Cache(cache).latest_run()["mentions"]
-    unasked = ((("Not Looked Up", "page 50999"), ("Never",)),)  # one group; the next run does not ask it
-    before[unasked] = []
-    store = Cache(cache)
-    (run,) = (p for p in (store.base / "run").glob("*.pickle"))
-    key = run.stem
-    record = store.get_run(key)
-    record["mentions"] = before
-    store.put_run(key, record)
-    _replace(copy / "src" / file, old, new)
-    after = demand.analyze_demand([copy], cache_dir=cache)
-    assert after.findings == analyze([copy]).findings
-    kept = Cache(cache).latest_run()["mentions"]
-    assert set(before) <= set(kept)
-    assert kept[unasked] == []
