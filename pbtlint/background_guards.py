@@ -435,9 +435,10 @@ def guards_reading(res: Resolution, bodied: Iterable[ProcInfo]) -> set[str]:
     procedures it calls)."""
     out: set[str] = set()
     for proc in bodied:
+        read = _read_by_guards(proc)
         for site in res.callers.get(proc.key, ()):
             caller = site.caller
-            if _read_by_guards(proc):
+            if read:
                 out.add(caller.key)
             if _read_by_guards(caller):
                 out.update(s.caller.key for s in res.callers.get(caller.key, ()))

@@ -12,7 +12,7 @@ that no analysis read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pbtlint import demand_files
@@ -27,13 +27,12 @@ Lines = dict[str, dict[tuple[str, bool | None], list[int]]]
 
 
 class TextLookups:
-    """The lookups of one analysis of ``files`` (with ``jobs`` processes, those of ``pool``).
-    ``known`` are mention lookups an earlier run made that still hold."""
+    """The lookups of one analysis of ``files`` (``by_path``: the same by path), with ``jobs``
+    processes, those of ``pool``. ``known`` are mention lookups an earlier run made that still hold."""
 
-    def __init__(self, files: Sequence[SourceFile], jobs: int, pool: object,
+    def __init__(self, files: Sequence[SourceFile], by_path: Mapping[Path, SourceFile], jobs: int, pool: object,
                  known: dict[tuple, set[Path]]) -> None:
-        self.files = files
-        self.by_path = {f.path: f for f in files}
+        self.files, self.by_path = files, by_path
         self.jobs, self.pool, self.known = jobs, pool, known
         self.mentions: dict[tuple, set[Path]] = {}  # what each mention lookup found
         self.lines: Lines = {}
@@ -85,11 +84,15 @@ class TextLookups:
         not make still hold: the ``known`` mentions, updated for the changed files, and, when this run
         replayed ``choice``, that choice's mentions and lines (replay checked them). Kept, a later run
         that asks again does not scan every file for them."""
-        mentions = {**{names: sorted(str(p) for p in hits) for names, hits in self.known.items()},
-                    **{names: sorted(str(p) for p in hits) for names, hits in self.mentions.items()}}
+        mentions = {**_stored(self.known), **_stored(self.mentions)}
         lines = self.lines
         if choice is not None:
             mentions = {**choice.mentions, **mentions}
             lines = {path: {**choice.lookups.get(path, {}), **self.lines.get(path, {})}  # per file: the
                      for path in {*choice.lookups, *self.lines}}  # audit's lookups add to the fixpoint's
         return mentions, lines
+
+
+def _stored(mentions: dict[tuple, set[Path]]) -> dict[tuple, list[str]]:
+    """Mention lookups as the record keeps them: each one's files by name, sorted."""
+    return {names: sorted(str(p) for p in hits) for names, hits in mentions.items()}

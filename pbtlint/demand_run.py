@@ -330,7 +330,7 @@ def _analyze_in(workspace: Workspace, files: list[SourceFile], cache: Cache | No
                     facts.setdefault(key, {})[body_key] = added  # type: ignore[assignment]
                     bodies.setdefault(key, {})[body_key] = block
 
-    look = TextLookups(files, jobs, pool, known or {})
+    look = TextLookups(files, by_path, jobs, pool, known or {})
     lines_naming, mentioned, mentioned_each = look.lines_naming, look.mentioned, look.mentioned_each
 
     def _assemble(chosen: list[Path]) -> None:

@@ -7,10 +7,9 @@ cache and for the trip.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from pbtlint.cache import Cache, content_hash, file_key
 from pbtlint.declindex import FileIndex, index_text
 from pbtlint.findings import Finding
 from pbtlint.frontend import ParsedFile
+from pbtlint.parallel import RunMemo
 from pbtlint.pickling import fast_pickling
 from pbtlint.pragma import PragmaWarning
 from pbtlint.preprocessor import preprocess
@@ -221,27 +221,18 @@ def _automaton(words: list[bytes]) -> ahocorasick_rs.BytesAhoCorasick:
     return found
 
 
-_scanned: dict[str, bytes] | None = None
-"""While :func:`keeping_scans` is on, the files this process has scanned, as bytes lower-cased: a run
-scans every file several times (for the fixpoint's page mentions, then for the audit's callers), and
-after the first time each process looks again in what it read rather than reading and lower-casing it
-again."""
+_scanned: RunMemo[str, bytes] = RunMemo()
+"""The files this process has scanned, as bytes lower-cased: a run scans every file several times (for
+the fixpoint's page mentions, then for the audit's callers), and after the first time each process
+looks again in what it read rather than reading and lower-casing it again."""
 
-
-@contextlib.contextmanager
-def keeping_scans() -> Iterator[None]:
-    """Keep what :func:`mention_hits` reads in this process and, when it is entered before they are
-    forked, in its workers; forgotten when the block ends (one run: a file is taken to stay as read)."""
-    global _scanned
-    saved, _scanned = _scanned, {}
-    try:
-        yield
-    finally:
-        _scanned = saved
+keeping_scans = _scanned.keeping
+"""Keep what :func:`mention_hits` reads in this process and, when entered before they are forked, in
+its workers; forgotten when the block ends (one run: a file is taken to stay as read)."""
 
 
 def _lowered(path: str) -> bytes:
-    kept = _scanned
+    kept = _scanned.kept
     data = kept.get(path) if kept is not None else None
     if data is None:
         with open(path, "rb") as f:

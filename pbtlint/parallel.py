@@ -16,9 +16,11 @@ import gc
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 SERIAL_BELOW = 8
 """Fewer items than this run serially: starting a worker costs more than it saves."""
@@ -139,6 +141,23 @@ def run_parallel(fn: Callable[[T, bool], Any], items: Sequence[T], jobs: int = 1
                 task.wait()
             raise
     return results
+
+
+class RunMemo(Generic[K, V]):
+    """What each process keeps for the length of a run: :attr:`kept` is a dict inside :meth:`keeping`
+    and None outside. Entered before the workers are forked, each worker fills its own copy."""
+
+    def __init__(self) -> None:
+        self.kept: dict[K, V] | None = None
+
+    @contextlib.contextmanager
+    def keeping(self) -> Iterator[None]:
+        """Keep from here to the end of the block, then forget (what was kept before comes back)."""
+        saved, self.kept = self.kept, {}
+        try:
+            yield
+        finally:
+            self.kept = saved
 
 
 @contextlib.contextmanager

@@ -15,9 +15,7 @@ way when the file does not parse in one piece (``--full-parse``), so both modes 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 from pbtlint import nodes as n
@@ -26,6 +24,7 @@ from pbtlint.audit import ElidedBlock
 from pbtlint.elide import BodyKey, body_ranges, body_text, elide, property_ranges, splice
 from pbtlint.findings import SYNTAX_ERROR, Finding, shown_at, syntax_error
 from pbtlint.frontend import ParsedFile, parse_file, parse_read
+from pbtlint.parallel import RunMemo
 from pbtlint.preprocessor import PreprocessResult, preprocess
 from pbtlint.source import SourceText, read_source
 from pbtlint.span import Span, line_starts
@@ -39,29 +38,21 @@ Read = tuple[SourceText, PreprocessResult | None]
 """A file read, and preprocessed when it could be read (:func:`_read`)."""
 
 
-_kept_reads: dict[tuple[str, tuple[str, ...]], Read] | None = None
-"""While :func:`keeping_reads` is on: the files this process parsed as skeletons or parsed bodies of, as
-read, by path and symbols. A file's bodies are parsed in later rounds, each time by one process or the
-other; in one that read the file before, its text is not read and preprocessed again (that was about a
-third of parsing a batch of bodies: the files whose bodies are wanted are the large ones)."""
+_kept_reads: RunMemo[tuple[str, tuple[str, ...]], Read] = RunMemo()
+"""The files this process parsed as skeletons or parsed bodies of, as read, by path and symbols. A
+file's bodies are parsed in later rounds, each time by one process or the other; in one that read the
+file before, its text is not read and preprocessed again (that was about a third of parsing a batch of
+bodies: the files whose bodies are wanted are the large ones)."""
 
-
-@contextlib.contextmanager
-def keeping_reads() -> Iterator[None]:
-    """Keep what :func:`parse_skeleton` reads for :func:`parse_bodies` in this process and, when it is
-    entered before they are forked, in its workers; forgotten when the block ends. Within the block a
-    file is taken to stay as it was read (one run: the skeleton's body places come from that text)."""
-    global _kept_reads
-    saved, _kept_reads = _kept_reads, {}
-    try:
-        yield
-    finally:
-        _kept_reads = saved
+keeping_reads = _kept_reads.keeping
+"""Keep what :func:`parse_skeleton` reads for :func:`parse_bodies` in this process and, when entered
+before they are forked, in its workers; forgotten when the block ends. Within the block a file is
+taken to stay as it was read (one run: the skeleton's body places come from that text)."""
 
 
 def _read(path: str | Path, shown: str, symbols: tuple[str, ...]) -> Read:
     """The file read, and preprocessed when it could be read (kept while :func:`keeping_reads` is on)."""
-    kept = _kept_reads
+    kept = _kept_reads.kept
     if kept is not None:
         found = kept.get((str(path), symbols))
         if found is not None:

@@ -40,7 +40,7 @@ def _files(tmp_path: Path) -> list[SourceFile]:
 
 def test_mentions_need_a_name_and_a_procedure_and_lines_are_noted(tmp_path: Path) -> None:
     caller, other = _files(tmp_path)
-    look = TextLookups([caller, other], 1, None, {})
+    look = TextLookups([caller, other], {f.path: f for f in (caller, other)}, 1, None, {})
     helper = (("Helper",), ("Work",))
     assert look.mentioned([helper]) == {caller.path}  # Other declares Work but never names Helper
     assert look.mentioned_each([helper, (("Other",), ("Nothing",))]) == [{caller.path}, set()]
@@ -55,7 +55,7 @@ def test_the_record_keeps_the_previous_lookups_this_run_did_not_make(tmp_path: P
     asked = ((("Helper",), ("Work",)),)
     kept = ((("Gone",), ("Away",)),)
     known = {asked: {other.path}, kept: {other.path}}  # still true, says the previous run
-    look = TextLookups([caller, other], 1, None, known)
+    look = TextLookups([caller, other], {f.path: f for f in (caller, other)}, 1, None, known)
     assert look.lookup([asked]) == [{other.path}]  # known: not scanned again
     look.mentions[asked] = {caller.path}  # as if this run had found otherwise: its own answer wins
     choice = Choice((), frozenset(), frozenset(),
